@@ -1,0 +1,72 @@
+//! Small helpers shared by the native classes: receiver (brand) checks and accessors.
+//!
+//! Boa's `#[boa_class]` receiver check throws a plain string, not a TypeError, so the classes
+//! here check their receiver by hand with the message SpiderMonkey (the platform's engine)
+//! uses.
+
+use boa_engine::class::ClassBuilder;
+use boa_engine::object::{JsObject, NativeObject};
+use boa_engine::property::Attribute;
+use boa_engine::{js_string, JsError, JsNativeError, JsResult, JsValue, NativeFunction};
+
+/// SpiderMonkey's text for a method called on the wrong kind of object.
+pub fn wrong_receiver(method: &str, class: &str) -> String {
+    format!("Method '{method}' called on receiver that's not an instance of {class}")
+}
+
+/// SpiderMonkey's text for a call with too few arguments.
+pub fn too_few_arguments(what: &str, required: usize, passed: usize) -> String {
+    let noun = if required == 1 {
+        "argument"
+    } else {
+        "arguments"
+    };
+    format!("{what}: At least {required} {noun} required, but only {passed} passed")
+}
+
+/// The receiver as a `T` object, or the platform's TypeError naming `method` and `class`.
+pub fn this_as<T: NativeObject>(
+    this: &JsValue,
+    method: &str,
+    class: &str,
+) -> JsResult<JsObject<T>> {
+    this.as_object()
+        .and_then(|o| o.clone().downcast::<T>().ok())
+        .ok_or_else(|| type_error(wrong_receiver(method, class)))
+}
+
+pub fn type_error(message: impl Into<String>) -> JsError {
+    JsNativeError::typ().with_message(message.into()).into()
+}
+
+pub fn range_error(message: impl Into<String>) -> JsError {
+    JsNativeError::range().with_message(message.into()).into()
+}
+
+/// Throws the argument-count TypeError unless at least `required` arguments were passed.
+pub fn require_args(args: &[JsValue], what: &str, required: usize) -> JsResult<()> {
+    if args.len() < required {
+        return Err(type_error(too_few_arguments(what, required, args.len())));
+    }
+    Ok(())
+}
+
+/// Adds a read-only accessor (enumerable and configurable, as WebIDL attributes are).
+pub fn getter(
+    class: &mut ClassBuilder<'_>,
+    name: &'static str,
+    get: boa_engine::native_function::NativeFunctionPointer,
+) {
+    let realm = class.context().realm().clone();
+    let function =
+        boa_engine::object::FunctionObjectBuilder::new(&realm, NativeFunction::from_fn_ptr(get))
+            .name(js_string!(format!("get {name}")))
+            .length(0)
+            .build();
+    class.accessor(
+        js_string!(name),
+        Some(function),
+        None,
+        Attribute::CONFIGURABLE | Attribute::ENUMERABLE,
+    );
+}

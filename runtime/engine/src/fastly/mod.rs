@@ -1,0 +1,20 @@
+//! The `fastly:*` built-in modules.
+//!
+//! Only the modules listed in [`BUILTIN_MODULES`] exist; importing any other `fastly:`
+//! specifier fails the load with a message that names it.
+
+pub mod kv_store;
+
+use boa_engine::module::Module;
+use boa_engine::Context;
+
+/// The `fastly:*` specifiers this runtime serves.
+pub const BUILTIN_MODULES: &[&str] = &[kv_store::SPECIFIER];
+
+/// Builds the built-in module for `specifier`, or `None` if there is no such module.
+pub fn builtin_module(specifier: &str, context: &mut Context) -> Option<Module> {
+    match specifier {
+        kv_store::SPECIFIER => Some(kv_store::module(context)),
+        _ => None,
+    }
+}

@@ -1,0 +1,373 @@
+//! One instance of the app: a Boa context with the web and `fastly:*` globals, the app module
+//! evaluated, and the steps that turn one request into one response.
+//!
+//! On Compute every request runs in a fresh instance; [`Instance::boot`] builds one and
+//! [`Instance::handle`] serves a request with it.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use boa_engine::builtins::promise::PromiseState;
+use boa_engine::context::ContextBuilder;
+use boa_engine::object::builtins::JsPromise;
+use boa_engine::{js_string, Context, JsError, JsValue};
+use bytes::Bytes;
+use edgeshim_store::Stores;
+
+use crate::event_loop::{EventLoop, RunOutcome};
+use crate::fastly::kv_store::{self, KvStores};
+use crate::host::Phase;
+use crate::loader::{AppLoader, SourceCache};
+use crate::web::request::JsRequest;
+use crate::web::response::{JsResponse, ResponseParts};
+use crate::web::{
+    self, fetch_event::FetchEventState, fetch_event::FetchListeners, fetch_event::JsFetchEvent,
+};
+
+/// What every instance of one app shares: the app's path, its source texts and its stores.
+#[derive(Debug, Clone)]
+pub struct App {
+    path: PathBuf,
+    sources: Arc<SourceCache>,
+    stores: Stores,
+}
+
+/// Why an instance could not be built.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BootError {
+    #[error("cannot read the app {path}: {message}")]
+    Read { path: PathBuf, message: String },
+    /// The app does not parse. `message` names the file, line and column.
+    #[error("{message}")]
+    Syntax { message: String },
+    /// The app threw (or an import failed) while its top-level code ran.
+    #[error("the app failed while loading: {report}")]
+    Evaluation { report: String },
+    #[error("the app's top-level code never finished (it awaits something that never settles)")]
+    EvaluationStalled,
+    #[error("the engine could not set up a context: {0}")]
+    Setup(String),
+}
+
+/// Why a request got no response from the app.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HandleError {
+    #[error("the app registered no fetch event listener; add addEventListener(\"fetch\", (event) => event.respondWith(...))")]
+    NoListener,
+    #[error("the fetch event handler returned without calling event.respondWith(); call it synchronously in the handler, with a Response or a Promise of one")]
+    NoResponse,
+    #[error("uncaught exception in the fetch event handler: {report}")]
+    Exception { report: String },
+    #[error("the promise given to respondWith() was rejected: {report}")]
+    Rejected { report: String },
+    #[error("respondWith() was given {what}, not a Response")]
+    NotAResponse { what: String },
+    #[error("the promise given to respondWith() never settled: nothing left that could settle it")]
+    NeverSettled,
+    #[error("the instance could not be built: {0}")]
+    Boot(#[from] BootError),
+}
+
+/// A request in plain data, as the server hands it to the engine.
+#[derive(Debug, Clone)]
+pub struct IncomingRequest {
+    pub method: String,
+    /// Absolute URL (`http://host/path?query`).
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl App {
+    /// # Errors
+    /// The app file cannot be found or read.
+    pub fn new(path: &Path, stores: Stores) -> Result<Self, BootError> {
+        let read_error = |e: std::io::Error| BootError::Read {
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
+        let path = std::fs::canonicalize(path).map_err(read_error)?;
+        let sources = Arc::new(SourceCache::default());
+        sources.get(&path).map_err(read_error)?;
+        Ok(Self {
+            path,
+            sources,
+            stores,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+}
+
+/// The readable form of a thrown value: `Name: message` and the stack, when there is one.
+pub fn error_report(error: &JsError, context: &mut Context) -> String {
+    let value = error.clone().into_opaque(context).unwrap_or_default();
+    let text = value
+        .to_string(context)
+        .map(|s| s.to_std_string_lossy())
+        .unwrap_or_else(|_| error.to_string());
+    let stack = value
+        .as_object()
+        .and_then(|o| o.get(js_string!("stack"), context).ok())
+        .and_then(|s| s.as_string())
+        .map(|s| s.to_std_string_lossy())
+        .filter(|s| !s.is_empty());
+    match stack {
+        Some(stack) => format!("{text}\n{stack}"),
+        None => text,
+    }
+}
+
+fn describe(value: &JsValue, context: &mut Context) -> String {
+    if value.is_undefined() {
+        return "undefined".into();
+    }
+    let type_name = value.type_of().to_owned();
+    let text = value
+        .to_string(context)
+        .map(|s| s.to_std_string_lossy())
+        .unwrap_or_default();
+    format!("{type_name} {text}")
+}
+
+/// A live instance of the app.
+pub struct Instance {
+    context: Context,
+    event_loop: Rc<EventLoop>,
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance").finish_non_exhaustive()
+    }
+}
+
+impl Instance {
+    /// Builds a context, registers the globals and evaluates the app module.
+    ///
+    /// # Errors
+    /// The app does not parse, throws at top level, or imports something that does not exist.
+    pub async fn boot(app: &App) -> Result<Self, BootError> {
+        let event_loop = EventLoop::new();
+        let loader = Rc::new(AppLoader::new(app.sources.clone()));
+        let mut context = ContextBuilder::new()
+            .job_executor(event_loop.clone())
+            .module_loader(loader.clone())
+            .build()
+            .map_err(|e| BootError::Setup(e.to_string()))?;
+        Phase::install(&mut context);
+        web::register(&mut context).map_err(|e| BootError::Setup(e.to_string()))?;
+        kv_store::register(KvStores(app.stores.clone()), &mut context)
+            .map_err(|e| BootError::Setup(e.to_string()))?;
+
+        let module = loader.load_file(&app.path, &mut context).map_err(|e| {
+            let source = app.sources.get(&app.path).unwrap_or_default();
+            BootError::Syntax {
+                message: syntax_message(&app.path, &source, &e, &mut context),
+            }
+        })?;
+        let promise = module.load_link_evaluate(&mut context);
+        let watched = promise.clone();
+        event_loop
+            .run_until(&mut context, move |_| {
+                !matches!(watched.state(), PromiseState::Pending)
+            })
+            .await;
+        match promise.state() {
+            PromiseState::Fulfilled(_) => Ok(Self {
+                context,
+                event_loop,
+            }),
+            PromiseState::Rejected(reason) => {
+                let error = JsError::from_opaque(reason);
+                let report = error_report(&error, &mut context);
+                // Syntax errors in imported files surface here, not at parse of the entry.
+                if report.starts_with("SyntaxError") {
+                    return Err(BootError::Syntax { message: report });
+                }
+                Err(BootError::Evaluation { report })
+            }
+            PromiseState::Pending => Err(BootError::EvaluationStalled),
+        }
+    }
+
+    /// Dispatches a fetch event for `request`, calls `respond` with the app's response as soon
+    /// as it is ready, then keeps running until the promises given to `waitUntil` settle.
+    pub async fn handle(
+        &mut self,
+        request: IncomingRequest,
+        respond: impl FnOnce(Result<ResponseParts, HandleError>),
+    ) {
+        let (result, wait_until) = self.respond(request).await;
+        respond(result);
+        if wait_until.is_empty() {
+            return;
+        }
+        let outcome = self
+            .event_loop
+            .run_until(&mut self.context, |_| {
+                wait_until
+                    .iter()
+                    .all(|p| !matches!(p.state(), PromiseState::Pending))
+            })
+            .await;
+        if outcome == RunOutcome::Idle {
+            tracing::warn!("a promise given to event.waitUntil() never settled");
+        }
+        for promise in &wait_until {
+            if let PromiseState::Rejected(reason) = promise.state() {
+                let report = error_report(&JsError::from_opaque(reason), &mut self.context);
+                tracing::error!("a promise given to event.waitUntil() was rejected: {report}");
+            }
+        }
+    }
+
+    async fn respond(
+        &mut self,
+        request: IncomingRequest,
+    ) -> (Result<ResponseParts, HandleError>, Vec<JsPromise>) {
+        let context = &mut self.context;
+        Phase::enter_request(context);
+        let listeners = context
+            .get_data::<FetchListeners>()
+            .map(|l| l.0.borrow().clone())
+            .unwrap_or_default();
+        if listeners.is_empty() {
+            return (Err(HandleError::NoListener), Vec::new());
+        }
+        let IncomingRequest {
+            method,
+            url,
+            headers,
+            body,
+        } = request;
+        let event = match JsRequest::incoming(&method, url, headers, body, context)
+            .and_then(|request| JsFetchEvent::create(request, context))
+        {
+            Ok(event) => event,
+            Err(e) => {
+                let report = error_report(&e, context);
+                return (Err(HandleError::Exception { report }), Vec::new());
+            }
+        };
+        let this = JsValue::from(context.global_object());
+        let event_value = JsValue::from(event.clone().upcast());
+        let mut thrown = None;
+        for listener in listeners {
+            if let Err(e) = listener.call(&this, std::slice::from_ref(&event_value), context) {
+                thrown = Some(e);
+                break;
+            }
+        }
+        let state = event.borrow_mut().data_mut().finish_dispatch();
+        let (response, wait_until) = {
+            let event = event.borrow();
+            (event.data().response(), event.data().wait_until().to_vec())
+        };
+        if let Some(e) = thrown {
+            let report = error_report(&e, context);
+            return (Err(HandleError::Exception { report }), wait_until);
+        }
+        let Some(response) = response.filter(|_| state == FetchEventState::Responded) else {
+            return (Err(HandleError::NoResponse), wait_until);
+        };
+        let watched = response.clone();
+        self.event_loop
+            .run_until(context, move |_| {
+                !matches!(watched.state(), PromiseState::Pending)
+            })
+            .await;
+        let result = match response.state() {
+            PromiseState::Fulfilled(value) => {
+                JsResponse::parts(&value).ok_or_else(|| HandleError::NotAResponse {
+                    what: describe(&value, context),
+                })
+            }
+            PromiseState::Rejected(reason) => Err(HandleError::Rejected {
+                report: error_report(&JsError::from_opaque(reason), context),
+            }),
+            PromiseState::Pending => Err(HandleError::NeverSettled),
+        };
+        (result, wait_until)
+    }
+}
+
+/// `FILE:LINE:COLUMN: SyntaxError: …` from a parse failure, with the offending source line.
+fn syntax_message(path: &Path, source: &str, error: &JsError, context: &mut Context) -> String {
+    let report = error_report(error, context);
+    let report = report.lines().next().unwrap_or_default().to_owned();
+    // Boa ends positioned messages with "at line L, col C"; an early end of input has none.
+    let (position, report) = match parse_position(&report) {
+        Some((line, column, start)) => ((line, column), report[..start].trim_end().to_owned()),
+        None if report.ends_with("abrupt end") => (
+            end_of_input(source),
+            format!(
+                "{report}: the file ended inside a block, call or string; a closing '}}', ')' \
+                 or quote is probably missing"
+            ),
+        ),
+        None => ((1, 1), report),
+    };
+    let (line, column) = position;
+    let mut message = format!("{}:{line}:{column}: {report}", path.display());
+    if let Some(text) = source.lines().nth(line.saturating_sub(1)) {
+        let gutter = line.to_string().len();
+        message.push_str(&format!(
+            "\n {line} | {text}\n {:gutter$} | {:>column$}",
+            "", "^"
+        ));
+    }
+    message
+}
+
+/// Finds a trailing "at line L, col C": the numbers and where that text starts.
+fn parse_position(message: &str) -> Option<(usize, usize, usize)> {
+    let start = message.rfind(" at line ")?;
+    let rest = &message[start + " at line ".len()..];
+    let (line, col) = rest.split_once(", col ")?;
+    Some((line.trim().parse().ok()?, col.trim().parse().ok()?, start))
+}
+
+/// Line and column just past the last character of `source`.
+fn end_of_input(source: &str) -> (usize, usize) {
+    let line = source.lines().count().max(1);
+    let last = if source.ends_with('\n') {
+        ""
+    } else {
+        source.lines().last().unwrap_or("")
+    };
+    let line = if source.ends_with('\n') {
+        line + 1
+    } else {
+        line
+    };
+    (line, last.chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_parsed_from_boa_messages() {
+        assert_eq!(
+            parse_position("SyntaxError: expected token ';', got 'x' at line 3, col 14"),
+            Some((3, 14, 40))
+        );
+        assert_eq!(parse_position("SyntaxError: abrupt end"), None);
+    }
+
+    #[test]
+    fn end_of_input_is_after_the_last_character() {
+        assert_eq!(end_of_input("a\nbc"), (2, 3));
+        assert_eq!(end_of_input("a\nbc\n"), (3, 1));
+        assert_eq!(end_of_input(""), (1, 1));
+    }
+}

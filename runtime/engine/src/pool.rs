@@ -1,0 +1,271 @@
+//! The JS worker pool: OS threads that each run instances of the app on their own
+//! current-thread tokio runtime. Only plain Rust data (requests, responses) crosses threads.
+//!
+//! Isolation follows Compute by default: every request gets a fresh instance, built ahead
+//! of time so a request does not wait for one. `reuse_instances` serves many requests from
+//! one instance per worker instead: faster, but globals leak between requests, which
+//! Compute never does.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use tokio::sync::{oneshot, Semaphore};
+use tracing::Instrument;
+
+use crate::instance::{App, BootError, HandleError, IncomingRequest, Instance};
+use crate::web::response::ResponseParts;
+
+/// How the pool runs the app.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// Worker threads running JS.
+    pub workers: usize,
+    /// Serve many requests per instance (not Compute-faithful).
+    pub reuse_instances: bool,
+    /// Requests one worker runs at once in fresh-instance mode (each in its own instance).
+    pub max_concurrent_per_worker: usize,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            reuse_instances: false,
+            max_concurrent_per_worker: 32,
+        }
+    }
+}
+
+/// Why the pool did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    #[error(transparent)]
+    Boot(#[from] BootError),
+    #[error("cannot start a JS worker thread: {0}")]
+    Thread(#[from] std::io::Error),
+    #[error("a JS worker stopped while starting")]
+    WorkerLost,
+}
+
+type Reply = oneshot::Sender<Result<ResponseParts, HandleError>>;
+
+struct Job {
+    request: IncomingRequest,
+    reply: Reply,
+    span: tracing::Span,
+}
+
+/// A running pool. Dropping it (or [`Pool::shutdown`]) lets in-flight requests finish.
+pub struct Pool {
+    sender: async_channel::Sender<Job>,
+    workers: Vec<JoinHandle<()>>,
+    app: App,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("workers", &self.workers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+impl Pool {
+    /// Starts the workers; each builds its first instance before this returns, so an app
+    /// that does not parse or throws at top level fails here, before any request.
+    ///
+    /// # Errors
+    /// The app failed to boot, or a thread could not be started.
+    pub fn start(app: App, config: &PoolConfig) -> Result<Self, PoolError> {
+        let (sender, receiver) = async_channel::unbounded::<Job>();
+        let mut workers = Vec::new();
+        let mut ready = Vec::new();
+        for index in 0..config.workers.max(1) {
+            let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+            let receiver = receiver.clone();
+            let app = app.clone();
+            let config = config.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("edgeshim-js-{index}"))
+                // Deeply recursive JS needs more than the default 2 MiB.
+                .stack_size(16 * 1024 * 1024)
+                .spawn(move || worker_main(&app, &config, &receiver, &ready_tx))?;
+            workers.push(handle);
+            ready.push(ready_rx);
+        }
+        for ready_rx in ready {
+            match ready_rx.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    sender.close();
+                    return Err(e.into());
+                }
+                Err(_) => {
+                    sender.close();
+                    return Err(PoolError::WorkerLost);
+                }
+            }
+        }
+        Ok(Self {
+            sender,
+            workers,
+            app,
+        })
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Runs the app for one request.
+    ///
+    /// # Errors
+    /// The app gave no response; the error says why.
+    pub async fn handle(&self, request: IncomingRequest) -> Result<ResponseParts, HandleError> {
+        let id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
+        let span = tracing::info_span!("request", id);
+        let (reply, response) = oneshot::channel();
+        let job = Job {
+            request,
+            reply,
+            span,
+        };
+        if self.sender.send(job).await.is_err() {
+            return Err(HandleError::Boot(BootError::Setup(
+                "the JS workers have stopped".into(),
+            )));
+        }
+        response.await.unwrap_or_else(|_| {
+            Err(HandleError::Boot(BootError::Setup(
+                "a JS worker stopped".into(),
+            )))
+        })
+    }
+
+    /// Stops taking requests and waits for the workers to finish the ones they have.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.sender.close();
+        for worker in self.workers.drain(..) {
+            if worker.join().is_err() {
+                tracing::error!("a JS worker panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn worker_main(
+    app: &App,
+    config: &PoolConfig,
+    jobs: &async_channel::Receiver<Job>,
+    ready: &std::sync::mpsc::Sender<Result<(), BootError>>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let _ = ready.send(Err(BootError::Setup(e.to_string())));
+            return;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async {
+        let first = Instance::boot(app).await;
+        let first = match first {
+            Ok(instance) => {
+                let _ = ready.send(Ok(()));
+                instance
+            }
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        if config.reuse_instances {
+            serve_reused(first, jobs).await;
+        } else {
+            serve_fresh(app, first, jobs, config.max_concurrent_per_worker).await;
+        }
+    });
+    // Let spawned request tasks finish (waitUntil work) before the thread ends.
+    runtime.block_on(local);
+}
+
+async fn serve_reused(mut instance: Instance, jobs: &async_channel::Receiver<Job>) {
+    while let Ok(job) = jobs.recv().await {
+        let Job {
+            request,
+            reply,
+            span,
+        } = job;
+        instance
+            .handle(request, |result| {
+                let _ = reply.send(result);
+            })
+            .instrument(span)
+            .await;
+    }
+}
+
+async fn serve_fresh(
+    app: &App,
+    first: Instance,
+    jobs: &async_channel::Receiver<Job>,
+    max_concurrent: usize,
+) {
+    let limit = Arc::new(Semaphore::new(max_concurrent.max(1)));
+    let mut next: Result<Instance, BootError> = Ok(first);
+    loop {
+        let Ok(permit) = limit.clone().acquire_owned().await else {
+            break;
+        };
+        let Ok(job) = jobs.recv().await else {
+            break;
+        };
+        let Job {
+            request,
+            reply,
+            span,
+        } = job;
+        let instance = std::mem::replace(&mut next, Err(BootError::EvaluationStalled));
+        tokio::task::spawn_local(
+            async move {
+                match instance {
+                    Ok(mut instance) => {
+                        instance
+                            .handle(request, |result| {
+                                let _ = reply.send(result);
+                            })
+                            .await;
+                        drop(instance);
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(HandleError::Boot(e)));
+                    }
+                }
+                drop(permit);
+            }
+            .instrument(span),
+        );
+        // Let the request run to its first wait before building the next instance.
+        tokio::task::yield_now().await;
+        next = Instance::boot(app).await;
+        if let Err(e) = &next {
+            tracing::error!("building the next instance failed: {e}");
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! `addEventListener("fetch", …)` and `FetchEvent`: how a Compute app receives a request.
+//!
+//! The event is a small state machine (see `FetchEventState`): listeners run while it is
+//! *dispatching*; `respondWith` is allowed once and only then; afterwards the host awaits the
+//! response. Mirrors js-compute-runtime's FetchEvent, whose messages it copies:
+//! <https://js-compute-reference-docs.edgecompute.app/docs/globals/FetchEvent/>.
+
+use std::cell::RefCell;
+
+use boa_engine::class::{Class, ClassBuilder};
+use boa_engine::object::builtins::JsPromise;
+use boa_engine::property::Attribute;
+use boa_engine::{
+    js_string, Context, Finalize, JsData, JsNativeError, JsObject, JsResult, JsValue,
+    NativeFunction, Trace,
+};
+
+use crate::class_util::{getter, require_args, this_as, type_error};
+
+const CLASS: &str = "FetchEvent";
+
+pub const RESPOND_WITH_TWICE: &str =
+    "FetchEvent#respondWith can't be called twice on the same event";
+pub const RESPOND_WITH_LATE: &str =
+    "FetchEvent#respondWith must be called synchronously from within a FetchEvent handler";
+
+/// Where the event is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchEventState {
+    /// Listeners are running; `respondWith` may be called.
+    Dispatching,
+    /// Listeners returned without calling `respondWith`.
+    NoResponse,
+    /// `respondWith` was called; the host is waiting for the response.
+    Responded,
+}
+
+#[derive(Debug, Trace, Finalize, JsData)]
+pub struct JsFetchEvent {
+    request: JsObject,
+    /// The promise `respondWith` was given, resolved through `Promise.resolve`.
+    response: Option<JsPromise>,
+    wait_until: Vec<JsPromise>,
+    #[unsafe_ignore_trace]
+    state: FetchEventState,
+}
+
+impl JsFetchEvent {
+    pub fn create(request: JsObject, context: &mut Context) -> JsResult<JsObject<JsFetchEvent>> {
+        let event = Self::from_data(
+            Self {
+                request,
+                response: None,
+                wait_until: Vec::new(),
+                state: FetchEventState::Dispatching,
+            },
+            context,
+        )?;
+        event
+            .downcast::<JsFetchEvent>()
+            .map_err(|_| type_error("FetchEvent was not created as a FetchEvent"))
+    }
+
+    /// Ends dispatch: from now on `respondWith` throws.
+    pub fn finish_dispatch(&mut self) -> FetchEventState {
+        if self.state == FetchEventState::Dispatching {
+            self.state = FetchEventState::NoResponse;
+        }
+        self.state
+    }
+
+    pub fn response(&self) -> Option<JsPromise> {
+        self.response.clone()
+    }
+
+    pub fn wait_until(&self) -> &[JsPromise] {
+        &self.wait_until
+    }
+}
+
+impl Class for JsFetchEvent {
+    const NAME: &'static str = CLASS;
+    const LENGTH: usize = 0;
+    const ATTRIBUTES: Attribute = Attribute::WRITABLE.union(Attribute::CONFIGURABLE);
+
+    fn data_constructor(_: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<Self> {
+        Err(type_error("FetchEvent can't be instantiated directly"))
+    }
+
+    fn init(class: &mut ClassBuilder<'_>) -> JsResult<()> {
+        getter(class, "request", |this, _, _| {
+            let event = this_as::<JsFetchEvent>(this, "request", CLASS)?;
+            let request = event.borrow().data().request.clone();
+            Ok(request.into())
+        });
+        getter(class, "type", |this, _, _| {
+            this_as::<JsFetchEvent>(this, "type", CLASS)?;
+            Ok(js_string!("fetch").into())
+        });
+        class
+            .method(
+                js_string!("respondWith"),
+                1,
+                NativeFunction::from_fn_ptr(|this, args, ctx| {
+                    require_args(args, "respondWith", 1)?;
+                    let event = this_as::<JsFetchEvent>(this, "respondWith", CLASS)?;
+                    match event.borrow().data().state {
+                        FetchEventState::Dispatching => {}
+                        FetchEventState::Responded => {
+                            return Err(JsNativeError::error()
+                                .with_message(RESPOND_WITH_TWICE)
+                                .into())
+                        }
+                        FetchEventState::NoResponse => {
+                            return Err(JsNativeError::error()
+                                .with_message(RESPOND_WITH_LATE)
+                                .into())
+                        }
+                    }
+                    let promise = JsPromise::resolve(args[0].clone(), ctx)?;
+                    let mut event = event.borrow_mut();
+                    let data = event.data_mut();
+                    data.response = Some(promise);
+                    data.state = FetchEventState::Responded;
+                    Ok(JsValue::undefined())
+                }),
+            )
+            .method(
+                js_string!("waitUntil"),
+                1,
+                NativeFunction::from_fn_ptr(|this, args, ctx| {
+                    require_args(args, "waitUntil", 1)?;
+                    let event = this_as::<JsFetchEvent>(this, "waitUntil", CLASS)?;
+                    let promise = JsPromise::resolve(args[0].clone(), ctx)?;
+                    event.borrow_mut().data_mut().wait_until.push(promise);
+                    Ok(JsValue::undefined())
+                }),
+            );
+        Ok(())
+    }
+}
+
+/// The app's `fetch` listeners, in registration order.
+#[derive(Debug, Default)]
+pub struct FetchListeners(pub RefCell<Vec<JsObject>>);
+
+fn add_event_listener(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    require_args(args, "addEventListener", 2)?;
+    let kind = args[0].to_string(context)?.to_std_string_lossy();
+    if kind != "fetch" {
+        return Err(type_error(format!(
+            "addEventListener only supports the event 'fetch' right now, but got event '{kind}'"
+        )));
+    }
+    let Some(listener) = args[1].as_callable() else {
+        return Err(type_error(
+            "addEventListener: the listener must be a function",
+        ));
+    };
+    if let Some(listeners) = context.get_data::<FetchListeners>() {
+        listeners.0.borrow_mut().push(listener.clone());
+    }
+    Ok(JsValue::undefined())
+}
+
+/// Registers `FetchEvent` and the global `addEventListener`.
+pub fn register(context: &mut Context) -> JsResult<()> {
+    context.insert_data(FetchListeners::default());
+    context.register_global_class::<JsFetchEvent>()?;
+    context.register_global_builtin_callable(
+        js_string!("addEventListener"),
+        2,
+        NativeFunction::from_fn_ptr(add_event_listener),
+    )?;
+    Ok(())
+}

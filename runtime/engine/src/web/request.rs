@@ -1,0 +1,227 @@
+//! `Request`: the incoming request an app sees as `event.request`, and requests apps build.
+//!
+//! Follows <https://fetch.spec.whatwg.org/#request-class> for what simple apps use: `method`,
+//! `url`, `headers` and the body mixin. Streams and the rest of the surface come with the web
+//! platform work.
+
+use boa_engine::class::{Class, ClassBuilder};
+use boa_engine::property::Attribute;
+use boa_engine::{
+    js_string, Context, Finalize, JsData, JsObject, JsResult, JsString, JsValue, NativeFunction,
+    Trace,
+};
+use bytes::Bytes;
+
+use super::body::extract_body;
+use super::body_mixin::{add_body_members, BodyState, HasBody};
+use super::headers::JsHeaders;
+use crate::class_util::{getter, require_args, this_as, type_error};
+
+const CLASS: &str = "Request";
+
+#[derive(Debug, Trace, Finalize, JsData)]
+pub struct JsRequest {
+    #[unsafe_ignore_trace]
+    method: String,
+    #[unsafe_ignore_trace]
+    url: String,
+    headers: JsObject,
+    #[unsafe_ignore_trace]
+    body: BodyState,
+}
+
+impl HasBody for JsRequest {
+    const CLASS: &'static str = CLASS;
+    fn body(&mut self) -> &mut BodyState {
+        &mut self.body
+    }
+}
+
+/// Uppercases the methods the Fetch standard normalizes; others keep their case.
+fn normalize_method(method: &str) -> String {
+    const NORMALIZED: [&str; 6] = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
+    NORMALIZED
+        .iter()
+        .find(|m| m.eq_ignore_ascii_case(method))
+        .map_or_else(|| method.to_owned(), |m| (*m).to_owned())
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+impl JsRequest {
+    /// The request an HTTP server received, as a JS object with immutable headers.
+    pub fn incoming(
+        method: &str,
+        url: String,
+        headers: Vec<(String, String)>,
+        body: Bytes,
+        context: &mut Context,
+    ) -> JsResult<JsObject> {
+        let headers = JsHeaders::from_pairs(headers, true).create(context)?;
+        let body = (!body.is_empty() || !matches!(method, "GET" | "HEAD")).then_some(body);
+        Self::from_data(
+            Self {
+                method: method.to_owned(),
+                url,
+                headers,
+                body: BodyState::new(body),
+            },
+            context,
+        )
+    }
+}
+
+impl Class for JsRequest {
+    const NAME: &'static str = CLASS;
+    const LENGTH: usize = 1;
+    const ATTRIBUTES: Attribute = Attribute::WRITABLE.union(Attribute::CONFIGURABLE);
+
+    fn data_constructor(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Self> {
+        require_args(args, "Request constructor", 1)?;
+        let input = &args[0];
+        let init = args.get(1).cloned().unwrap_or_default();
+
+        let (mut method, url, mut headers, mut body) = match input.as_object().and_then(|o| {
+            o.downcast_ref::<JsRequest>().map(|r| {
+                let headers = r
+                    .headers
+                    .downcast_ref::<JsHeaders>()
+                    .map(|h| h.pairs().to_vec());
+                (
+                    r.method.clone(),
+                    r.url.clone(),
+                    headers.unwrap_or_default(),
+                    r.body.clone(),
+                )
+            })
+        }) {
+            Some(copied) => copied,
+            None => {
+                let text = input.to_string(context)?.to_std_string_lossy();
+                let url = url::Url::parse(&text).map_err(|e| {
+                    type_error(format!(
+                        "Request constructor: {text} is not a valid URL ({e})"
+                    ))
+                })?;
+                (
+                    "GET".to_owned(),
+                    url.to_string(),
+                    Vec::new(),
+                    BodyState::default(),
+                )
+            }
+        };
+
+        if let Some(init) = init.as_object() {
+            let m = init.get(js_string!("method"), context)?;
+            if !m.is_undefined() {
+                let m = m.to_string(context)?.to_std_string_lossy();
+                if !is_token(&m) {
+                    return Err(type_error(format!(
+                        "Request constructor: '{m}' is not a valid HTTP method"
+                    )));
+                }
+                if ["CONNECT", "TRACE", "TRACK"]
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case(&m))
+                {
+                    return Err(type_error(format!(
+                        "Request constructor: '{m}' HTTP method is unsupported"
+                    )));
+                }
+                method = normalize_method(&m);
+            }
+            let h = init.get(js_string!("headers"), context)?;
+            if !h.is_undefined() {
+                let built = JsHeaders::data_constructor(&JsValue::undefined(), &[h], context)?;
+                headers = built.pairs().to_vec();
+            }
+            let b = init.get(js_string!("body"), context)?;
+            if !b.is_undefined() {
+                let (bytes, content_type) = extract_body(&b, context)?;
+                if bytes.is_some() && matches!(method.as_str(), "GET" | "HEAD") {
+                    return Err(type_error(
+                        "Request constructor: HEAD or GET Request cannot have a body.",
+                    ));
+                }
+                if let Some(ct) = content_type {
+                    if !headers.iter().any(|(n, _)| n == "content-type") {
+                        headers.push(("content-type".into(), ct.into()));
+                    }
+                }
+                body = BodyState::new(bytes);
+            }
+        }
+        let headers = JsHeaders::from_pairs(headers, false).create(context)?;
+        Ok(Self {
+            method,
+            url,
+            headers,
+            body,
+        })
+    }
+
+    fn init(class: &mut ClassBuilder<'_>) -> JsResult<()> {
+        getter(class, "method", |this, _, _| {
+            let r = this_as::<JsRequest>(this, "method", CLASS)?;
+            let method = JsString::from(r.borrow().data().method.as_str());
+            Ok(method.into())
+        });
+        getter(class, "url", |this, _, _| {
+            let r = this_as::<JsRequest>(this, "url", CLASS)?;
+            let url = JsString::from(r.borrow().data().url.as_str());
+            Ok(url.into())
+        });
+        getter(class, "headers", |this, _, _| {
+            let r = this_as::<JsRequest>(this, "headers", CLASS)?;
+            let headers = r.borrow().data().headers.clone();
+            Ok(headers.into())
+        });
+        add_body_members::<JsRequest>(class);
+        class.method(
+            js_string!("clone"),
+            0,
+            NativeFunction::from_fn_ptr(|this, _, ctx| {
+                let r = this_as::<JsRequest>(this, "clone", CLASS)?;
+                let (method, url, pairs, body) = {
+                    let r = r.borrow();
+                    let r = r.data();
+                    if r.body.used {
+                        return Err(type_error("Request.clone: the body has already been read"));
+                    }
+                    let pairs = r
+                        .headers
+                        .downcast_ref::<JsHeaders>()
+                        .map(|h| h.pairs().to_vec());
+                    (
+                        r.method.clone(),
+                        r.url.clone(),
+                        pairs.unwrap_or_default(),
+                        r.body.clone(),
+                    )
+                };
+                let headers = JsHeaders::from_pairs(pairs, false).create(ctx)?;
+                Ok(JsRequest::from_data(
+                    JsRequest {
+                        method,
+                        url,
+                        headers,
+                        body,
+                    },
+                    ctx,
+                )?
+                .into())
+            }),
+        );
+        Ok(())
+    }
+}
+
+/// Registers `Request` as a global class.
+pub fn register(context: &mut Context) -> JsResult<()> {
+    context.register_global_class::<JsRequest>()
+}

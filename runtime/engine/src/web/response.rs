@@ -1,0 +1,267 @@
+//! `Response`: what apps answer with. String and byte bodies kept byte-exact, `status`,
+//! `statusText`, `headers`, the body mixin, `Response.json` and `Response.redirect`.
+//!
+//! Follows <https://fetch.spec.whatwg.org/#response-class>.
+
+use boa_engine::class::{Class, ClassBuilder};
+use boa_engine::property::Attribute;
+use boa_engine::{
+    js_string, Context, Finalize, JsData, JsObject, JsResult, JsString, JsValue, NativeFunction,
+    Trace,
+};
+use bytes::Bytes;
+
+use super::body::{extract_body, stringify_json};
+use super::body_mixin::{add_body_members, BodyState, HasBody};
+use super::headers::JsHeaders;
+use crate::class_util::{getter, range_error, this_as, type_error};
+
+const CLASS: &str = "Response";
+
+#[derive(Debug, Trace, Finalize, JsData)]
+pub struct JsResponse {
+    #[unsafe_ignore_trace]
+    status: u16,
+    #[unsafe_ignore_trace]
+    status_text: String,
+    headers: JsObject,
+    #[unsafe_ignore_trace]
+    body: BodyState,
+}
+
+impl HasBody for JsResponse {
+    const CLASS: &'static str = CLASS;
+    fn body(&mut self) -> &mut BodyState {
+        &mut self.body
+    }
+}
+
+/// A response in plain Rust data, ready to leave the engine.
+#[derive(Debug, Clone)]
+pub struct ResponseParts {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl JsResponse {
+    /// The parts of a `Response` object, or `None` if `value` is not one.
+    pub fn parts(value: &JsValue) -> Option<ResponseParts> {
+        let object = value.as_object()?;
+        let response = object.downcast_ref::<JsResponse>()?;
+        let headers = response
+            .headers
+            .downcast_ref::<JsHeaders>()
+            .map(|h| h.pairs().to_vec())
+            .unwrap_or_default();
+        Some(ResponseParts {
+            status: response.status,
+            headers,
+            body: response.body.bytes.clone().unwrap_or_default(),
+        })
+    }
+}
+
+fn is_null_body_status(status: u16) -> bool {
+    matches!(status, 101 | 103 | 204 | 205 | 304)
+}
+
+fn is_redirect_status(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// "Initialize a response" with `init` and an extracted body.
+fn build(
+    init: &JsValue,
+    body: Option<Bytes>,
+    content_type: Option<&str>,
+    context: &mut Context,
+) -> JsResult<JsResponse> {
+    let mut status = 200u16;
+    let mut status_text = String::new();
+    let mut pairs = Vec::new();
+    if let Some(init) = init.as_object() {
+        let s = init.get(js_string!("status"), context)?;
+        if !s.is_undefined() {
+            let n = s.to_number(context)?;
+            if !(200.0..=599.0).contains(&n) || n.fract() != 0.0 {
+                return Err(range_error(format!(
+                    "Response constructor: Invalid response status code {}",
+                    s.to_string(context)?.to_std_string_lossy()
+                )));
+            }
+            status = n as u16;
+        }
+        let t = init.get(js_string!("statusText"), context)?;
+        if !t.is_undefined() {
+            status_text = t.to_string(context)?.to_std_string_lossy();
+            if status_text.contains(['\r', '\n']) {
+                return Err(type_error(
+                    "Response constructor: Invalid response status text",
+                ));
+            }
+        }
+        let h = init.get(js_string!("headers"), context)?;
+        if !h.is_undefined() {
+            pairs = JsHeaders::data_constructor(&JsValue::undefined(), &[h], context)?
+                .pairs()
+                .to_vec();
+        }
+    }
+    if body.is_some() && is_null_body_status(status) {
+        return Err(type_error(format!(
+            "Response constructor: Response with null body status {status} cannot have body"
+        )));
+    }
+    if let Some(ct) = content_type {
+        if !pairs.iter().any(|(n, _)| n == "content-type") {
+            pairs.push(("content-type".into(), ct.into()));
+        }
+    }
+    Ok(JsResponse {
+        status,
+        status_text,
+        headers: JsHeaders::from_pairs(pairs, false).create(context)?,
+        body: BodyState::new(body),
+    })
+}
+
+impl Class for JsResponse {
+    const NAME: &'static str = CLASS;
+    const LENGTH: usize = 0;
+    const ATTRIBUTES: Attribute = Attribute::WRITABLE.union(Attribute::CONFIGURABLE);
+
+    fn data_constructor(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Self> {
+        let (body, content_type) =
+            extract_body(&args.first().cloned().unwrap_or_default(), context)?;
+        build(
+            &args.get(1).cloned().unwrap_or_default(),
+            body,
+            content_type,
+            context,
+        )
+    }
+
+    fn init(class: &mut ClassBuilder<'_>) -> JsResult<()> {
+        getter(class, "status", |this, _, _| {
+            let r = this_as::<JsResponse>(this, "status", CLASS)?;
+            let status = r.borrow().data().status;
+            Ok(status.into())
+        });
+        getter(class, "ok", |this, _, _| {
+            let r = this_as::<JsResponse>(this, "ok", CLASS)?;
+            let status = r.borrow().data().status;
+            Ok((200..=299).contains(&status).into())
+        });
+        getter(class, "statusText", |this, _, _| {
+            let r = this_as::<JsResponse>(this, "statusText", CLASS)?;
+            let text = JsString::from(r.borrow().data().status_text.as_str());
+            Ok(text.into())
+        });
+        getter(class, "headers", |this, _, _| {
+            let r = this_as::<JsResponse>(this, "headers", CLASS)?;
+            let headers = r.borrow().data().headers.clone();
+            Ok(headers.into())
+        });
+        getter(class, "redirected", |this, _, _| {
+            this_as::<JsResponse>(this, "redirected", CLASS)?;
+            Ok(false.into())
+        });
+        getter(class, "type", |this, _, _| {
+            this_as::<JsResponse>(this, "type", CLASS)?;
+            Ok(js_string!("default").into())
+        });
+        getter(class, "url", |this, _, _| {
+            this_as::<JsResponse>(this, "url", CLASS)?;
+            Ok(js_string!("").into())
+        });
+        add_body_members::<JsResponse>(class);
+        class
+            .method(
+                js_string!("clone"),
+                0,
+                NativeFunction::from_fn_ptr(|this, _, ctx| {
+                    let r = this_as::<JsResponse>(this, "clone", CLASS)?;
+                    let (status, status_text, pairs, body) = {
+                        let r = r.borrow();
+                        let r = r.data();
+                        if r.body.used {
+                            return Err(type_error(
+                                "Response.clone: the body has already been read",
+                            ));
+                        }
+                        let pairs = r
+                            .headers
+                            .downcast_ref::<JsHeaders>()
+                            .map(|h| h.pairs().to_vec());
+                        (
+                            r.status,
+                            r.status_text.clone(),
+                            pairs.unwrap_or_default(),
+                            r.body.clone(),
+                        )
+                    };
+                    let headers = JsHeaders::from_pairs(pairs, false).create(ctx)?;
+                    let clone = JsResponse {
+                        status,
+                        status_text,
+                        headers,
+                        body,
+                    };
+                    Ok(JsResponse::from_data(clone, ctx)?.into())
+                }),
+            )
+            .static_method(
+                js_string!("json"),
+                1,
+                NativeFunction::from_fn_ptr(|_, args, ctx| {
+                    let data = args.first().cloned().unwrap_or_default();
+                    let text = stringify_json(&data, ctx)?.ok_or_else(|| {
+                        type_error("Response.json: data is not JSON-serializable")
+                    })?;
+                    let body = Bytes::from(text.to_std_string_lossy());
+                    let init = args.get(1).cloned().unwrap_or_default();
+                    let response = build(&init, Some(body), Some("application/json"), ctx)?;
+                    Ok(JsResponse::from_data(response, ctx)?.into())
+                }),
+            )
+            .static_method(
+                js_string!("redirect"),
+                1,
+                NativeFunction::from_fn_ptr(|_, args, ctx| {
+                    let target = args.first().cloned().unwrap_or_default();
+                    let target = target.to_string(ctx)?.to_std_string_lossy();
+                    let url = url::Url::parse(&target).map_err(|e| {
+                        type_error(format!(
+                            "Response.redirect: {target} is not a valid URL ({e})"
+                        ))
+                    })?;
+                    let status = match args.get(1) {
+                        Some(s) if !s.is_undefined() => s.to_number(ctx)?,
+                        _ => 302.0,
+                    };
+                    if status.fract() != 0.0 || !is_redirect_status(status as u16) {
+                        return Err(range_error(format!(
+                            "Response.redirect: Invalid redirect status code {status}"
+                        )));
+                    }
+                    let headers =
+                        JsHeaders::from_pairs([("location".to_owned(), url.to_string())], false)
+                            .create(ctx)?;
+                    let response = JsResponse {
+                        status: status as u16,
+                        status_text: String::new(),
+                        headers,
+                        body: BodyState::default(),
+                    };
+                    Ok(JsResponse::from_data(response, ctx)?.into())
+                }),
+            );
+        Ok(())
+    }
+}
+
+/// Registers `Response` as a global class.
+pub fn register(context: &mut Context) -> JsResult<()> {
+    context.register_global_class::<JsResponse>()
+}

@@ -1,0 +1,187 @@
+//! The HTTP front: hyper (HTTP/1.1) in, plain requests to the JS pool, plain responses out.
+//!
+//! This module knows nothing of JS values; the engine's [`Pool`] does the JS work. It adds
+//! the access log line and graceful shutdown.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use edgeshim_engine::{HandleError, IncomingRequest, Pool, ResponseParts};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+/// What answers requests: the JS pool, or (for the benchmark's ceiling) a fixed answer from
+/// Rust through the same server stack.
+#[derive(Debug, Clone)]
+pub enum Handler {
+    App(Arc<Pool>),
+    /// Answers every request `200` with this body, without running JS.
+    Static(Bytes),
+}
+
+/// How long open connections get to finish after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn plain(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+fn to_hyper(parts: ResponseParts) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(parts.body));
+    *response.status_mut() = StatusCode::from_u16(parts.status).unwrap_or(StatusCode::OK);
+    let headers = response.headers_mut();
+    for (name, value) in parts.headers {
+        match (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            (Ok(name), Ok(value)) => {
+                headers.append(name, value);
+            }
+            _ => tracing::warn!("dropping a response header that is not valid HTTP: {name}"),
+        }
+    }
+    response
+}
+
+async fn incoming(
+    request: Request<Incoming>,
+    local: SocketAddr,
+) -> Result<IncomingRequest, hyper::Error> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let host = parts
+        .headers
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| local.to_string(), str::to_owned);
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    Ok(IncomingRequest {
+        method: parts.method.as_str().to_owned(),
+        url: format!("http://{host}{path}"),
+        headers,
+        body,
+    })
+}
+
+async fn answer(
+    handler: Handler,
+    request: Request<Incoming>,
+    local: SocketAddr,
+) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = match handler {
+        Handler::Static(body) => Response::new(Full::new(body)),
+        Handler::App(pool) => match incoming(request, local).await {
+            Err(e) => plain(
+                StatusCode::BAD_REQUEST,
+                format!("could not read the request body: {e}\n"),
+            ),
+            Ok(request) => match pool.handle(request).await {
+                Ok(parts) => to_hyper(parts),
+                Err(error) => {
+                    match &error {
+                        HandleError::NoResponse
+                        | HandleError::NoListener
+                        | HandleError::NeverSettled => {
+                            tracing::warn!("{method} {path}: {error}");
+                        }
+                        _ => tracing::error!("{method} {path}: {error}"),
+                    }
+                    plain(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("edgeshim: {error}\n"),
+                    )
+                }
+            },
+        },
+    };
+    tracing::info!(
+        target: "edgeshim::access",
+        "{method} {path} {} {:.2}ms",
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    response
+}
+
+/// Serves `listener` until `shutdown` completes, then lets open connections finish.
+///
+/// # Errors
+/// Accepting connections failed for good.
+pub async fn serve(
+    listener: TcpListener,
+    handler: Handler,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let local = listener.local_addr()?;
+    let graceful = GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new());
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, do not spin.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let handler = handler.clone();
+                let service = service_fn(move |request| {
+                    let handler = handler.clone();
+                    async move { Ok::<_, Infallible>(answer(handler, request, local).await) }
+                });
+                let connection = builder.serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!("connection ended with an error: {e}");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: waiting for open requests to finish");
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections were still open after {DRAIN_TIMEOUT:?}; closing them");
+    }
+    Ok(())
+}

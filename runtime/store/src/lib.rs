@@ -1,0 +1,66 @@
+//! Engine-free key-value storage behind edgeshim's `fastly:kv-store` module.
+//!
+//! The JS binding (in the engine crate) turns `KVStore.prototype.get/put/delete/list` calls
+//! into calls on the [`KvStore`] trait defined here. This crate knows nothing of the JS
+//! engine: it is synchronous, `Send + Sync`, and testable with plain `#[test]`s, so backends
+//! (memory now; SQLite, Redis later) can be swapped without touching the binding.
+//!
+//! It implements what the platform's store does once the JS-side checks have passed:
+//! the host-side key checks, insert modes, generations, TTLs and paged listing. See the
+//! Fastly reference for the JS API it backs:
+//! <https://js-compute-reference-docs.edgecompute.app/docs/fastly:kv-store/KVStore/>.
+//!
+//! Where to look:
+//!
+//! | What                                   | Where                       |
+//! |----------------------------------------|-----------------------------|
+//! | The trait and its request/entry types  | [`KvStore`], [`Insert`], [`ListRequest`], [`Entry`] |
+//! | Status errors and their platform texts | [`StoreError`]              |
+//! | Host-side key checks (every backend)   | [`check_host_key`], [`HostChecked`] |
+//! | In-memory backend                      | [`MemoryStore`]             |
+//! | Named stores of an app                 | [`Stores`]                  |
+//! | Time, injectable for tests             | [`Clock`], [`SystemClock`], [`ManualClock`] |
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use edgeshim_store::{Bytes, Insert, KvStore, MemoryStore, Stores, StoreError, SystemClock};
+//!
+//! let mut stores = Stores::new();
+//! stores.insert("files", Arc::new(MemoryStore::new(Arc::new(SystemClock))));
+//! let files = stores.get("files").expect("configured above");
+//!
+//! files.insert("hello", Insert { value: Bytes::from_static(b"world"), ..Insert::default() })?;
+//! let entry = files.lookup("hello")?.expect("just written");
+//! assert_eq!(entry.value, Bytes::from_static(b"world"));
+//!
+//! // Stores from the registry apply the host-side key checks.
+//! assert_eq!(files.lookup("a/../b"), Err(StoreError::InvalidArgument));
+//! # Ok::<(), StoreError>(())
+//! ```
+
+mod clock;
+mod error;
+mod host;
+mod memory;
+mod registry;
+mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use bytes::Bytes;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{
+    StoreError, REASON_BAD_REQUEST, REASON_INTERNAL_ERROR, REASON_INVALID_ARGUMENT,
+    REASON_NOT_FOUND, REASON_PAYLOAD_TOO_LARGE, REASON_PRECONDITION_FAILED,
+    REASON_TOO_MANY_REQUESTS,
+};
+pub use host::{check_host_key, check_host_list, HostChecked};
+pub use memory::MemoryStore;
+pub use registry::Stores;
+pub use types::{
+    Entry, Insert, InsertMode, KvStore, ListPage, ListRequest, DEFAULT_LIST_LIMIT, MAX_GENERATION,
+};

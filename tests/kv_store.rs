@@ -1,0 +1,392 @@
+//! `fastly:kv-store` rules, each checked through a real server: the snippet runs inside
+//! request handling in `fixtures/kv-probe`, which reports whether it threw synchronously,
+//! returned a promise that rejected or resolved, or returned a plain value, with the
+//! error's exact class and message. Expectations come from `shared/reference/kv-store.md`.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{serve, Server};
+
+async fn probe(server: &Server, code: &str) -> Value {
+    let response = server.post("/", code.as_bytes()).await;
+    assert_eq!(
+        response.status,
+        200,
+        "probe failed for {code}: {}",
+        response.text()
+    );
+    serde_json::from_slice(&response.body).unwrap()
+}
+
+fn threw(class: &str, message: &str) -> Value {
+    json!({ "outcome": "threw", "class": class, "message": message })
+}
+
+fn rejected(class: &str, message: &str) -> Value {
+    json!({ "outcome": "rejected", "class": class, "message": message })
+}
+
+fn resolved(value: Value) -> Value {
+    json!({ "outcome": "resolved", "value": value })
+}
+
+fn returned(value: Value) -> Value {
+    json!({ "outcome": "returned", "value": value })
+}
+
+/// Runs every case against one server and reports all mismatches at once.
+async fn check(cases: &[(&str, Value)]) {
+    let server = serve("kv-probe", false, 2).await;
+    let mut failures = Vec::new();
+    for (code, expected) in cases {
+        let actual = probe(&server, code).await;
+        if &actual != expected {
+            failures.push(format!(
+                "{code}\n  expected {expected}\n  actual   {actual}"
+            ));
+        }
+    }
+    server.stop().await;
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+const TE: &str = "TypeError";
+const RE: &str = "RangeError";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn constructor_rules_in_order() {
+    let server = serve("kv-probe", false, 1).await;
+    assert_eq!(
+        serde_json::from_slice::<Value>(&server.get("/init-error").await.body).unwrap(),
+        json!({
+            "outcome": "threw",
+            "class": TE,
+            "message": "The KVStore builtin can only be used during request handling, not during initialization"
+        })
+    );
+    server.stop().await;
+
+    check(&[
+        (
+            "return KVStore('files')",
+            threw(
+                TE,
+                "calling a builtin KVStore constructor without new is forbidden",
+            ),
+        ),
+        (
+            "return new KVStore()",
+            threw(
+                TE,
+                "KVStore constructor: At least 1 argument required, but only 0 passed",
+            ),
+        ),
+        (
+            "return new KVStore({ toString() { throw new RangeError('from toString') } })",
+            threw(RE, "from toString"),
+        ),
+        (
+            "return new KVStore(Symbol('x'))",
+            threw(TE, "can't convert symbol to string"),
+        ),
+        (
+            "return new KVStore('')",
+            threw(TE, "KVStore constructor: name can not be an empty string"),
+        ),
+        (
+            "return new KVStore('a'.repeat(256))",
+            threw(
+                TE,
+                "KVStore constructor: name can not be more than 255 characters",
+            ),
+        ),
+        (
+            "return new KVStore('é'.repeat(128))",
+            threw(
+                TE,
+                "KVStore constructor: name can not be more than 255 characters",
+            ),
+        ),
+        (
+            "return new KVStore('a'.repeat(255))",
+            threw(
+                TE,
+                &format!(
+                    "KVStore constructor: No KVStore named '{}' exists",
+                    "a".repeat(255)
+                ),
+            ),
+        ),
+        (
+            "return new KVStore('a\\u0001')",
+            threw(
+                TE,
+                "KVStore constructor: name can not contain control characters (\\u0000-\\u001F)",
+            ),
+        ),
+        (
+            "return new KVStore('a\\u007f')",
+            threw(
+                TE,
+                "KVStore constructor: name can not contain control characters (\\u0000-\\u001F)",
+            ),
+        ),
+        (
+            "return new KVStore('missing')",
+            threw(TE, "KVStore constructor: No KVStore named 'missing' exists"),
+        ),
+        (
+            "return typeof new KVStore('other')",
+            returned(json!("object")),
+        ),
+        (
+            "return new KVStore('files') instanceof KVStore",
+            returned(json!(true)),
+        ),
+        // The module export and the global are one constructor.
+        (
+            "return KVStore === globalThis.KVStore",
+            returned(json!(true)),
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receiver_and_argument_checks_are_synchronous() {
+    check(&[
+        (
+            "return KVStore.prototype.put.call({}, 'k', 'v')",
+            threw(
+                TE,
+                "Method 'put' called on receiver that's not an instance of KVStore",
+            ),
+        ),
+        (
+            "return KVStore.prototype.get.call(Object.create(KVStore.prototype), 'k')",
+            threw(
+                TE,
+                "Method 'get' called on receiver that's not an instance of KVStore",
+            ),
+        ),
+        (
+            "return KVStore.prototype.delete.call(undefined, 'k')",
+            threw(
+                TE,
+                "Method 'delete' called on receiver that's not an instance of KVStore",
+            ),
+        ),
+        // The receiver is checked before the argument count.
+        (
+            "return KVStore.prototype.put.call({})",
+            threw(
+                TE,
+                "Method 'put' called on receiver that's not an instance of KVStore",
+            ),
+        ),
+        (
+            "return store.put()",
+            threw(TE, "put: At least 2 arguments required, but only 0 passed"),
+        ),
+        (
+            "return store.put('k')",
+            threw(TE, "put: At least 2 arguments required, but only 1 passed"),
+        ),
+        (
+            "return store.get()",
+            threw(TE, "get: At least 1 argument required, but only 0 passed"),
+        ),
+        (
+            "return new KVStoreEntry()",
+            threw("Error", "KVStoreEntry can't be instantiated directly"),
+        ),
+        (
+            "return KVStoreEntry()",
+            threw("Error", "KVStoreEntry can't be instantiated directly"),
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rules_throw_for_put_and_reject_for_get() {
+    let key_cases: &[(&str, &str)] = &[
+        ("''", "KVStore key can not be an empty string"),
+        (
+            "'a'.repeat(1025)",
+            "KVStore key can not be more than 1024 characters",
+        ),
+        (
+            "'é'.repeat(513)",
+            "KVStore key can not be more than 1024 characters",
+        ),
+        ("'a#b'", "KVStore key can not contain # character"),
+        ("'a;b'", "KVStore key can not contain ; character"),
+        ("'a?b'", "KVStore key can not contain ? character"),
+        ("'a^b'", "KVStore key can not contain ^ character"),
+        ("'a|b'", "KVStore key can not contain | character"),
+        ("'a\\nb'", "KVStore key can not contain newline character"),
+        (
+            "'a\\rb'",
+            "KVStore key can not contain carriage return character",
+        ),
+        ("'a\\u0000b|c#'", "KVStore key can not contain | character"),
+        (
+            "'.well-known/acme-challenge/x'",
+            "KVStore key can not start with .well-known/acme-challenge/",
+        ),
+        ("'.'", "KVStore key can not be '.' or '..'"),
+        ("'..'", "KVStore key can not be '.' or '..'"),
+    ];
+    let mut cases = Vec::new();
+    for (key, message) in key_cases {
+        cases.push((format!("return store.put({key}, 'v')"), threw(TE, message)));
+        cases.push((format!("return store.get({key})"), rejected(TE, message)));
+    }
+    cases.push((
+        "return store.put(Symbol('k'), 'v')".into(),
+        threw(TE, "can't convert symbol to string"),
+    ));
+    cases.push((
+        "return store.get(Symbol('k'))".into(),
+        rejected(TE, "can't convert symbol to string"),
+    ));
+    cases.push((
+        "return store.put({ toString() { throw new SyntaxError('key toString') } }, 'v')".into(),
+        threw("SyntaxError", "key toString"),
+    ));
+    cases.push((
+        "return store.get({ toString() { throw new SyntaxError('key toString') } })".into(),
+        rejected("SyntaxError", "key toString"),
+    ));
+    // Boundaries that pass.
+    cases.push((
+        "return store.put('😀'.repeat(256), 'v')".into(),
+        resolved(json!("undefined")),
+    ));
+    cases.push((
+        "return store.put('a'.repeat(1024), 'v')".into(),
+        resolved(json!("undefined")),
+    ));
+    cases.push((
+        "return store.put(42, 'v').then(() => store.get('42')).then((e) => e.text())".into(),
+        resolved(json!("v")),
+    ));
+    // Host-side checks: a plain Error with a trailing newline, as a rejection.
+    cases.push((
+        "return store.put('a/../b', 'v')".into(),
+        rejected("Error", "put: Invalid argument.\n"),
+    ));
+    cases.push((
+        "return store.get('.well-known/acme-challenge')".into(),
+        rejected("Error", "get: Invalid argument.\n"),
+    ));
+    cases.push((
+        "return store.put(' ', 'v')".into(),
+        rejected("Error", "put: Invalid argument.\n"),
+    ));
+    let cases: Vec<(&str, Value)> = cases.iter().map(|(c, v)| (c.as_str(), v.clone())).collect();
+    check(&cases).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_values_and_get_round_trip() {
+    check(&[
+        ("return store.put('k', 'v')", resolved(json!("undefined"))),
+        ("return store.put('k', 'hello').then(() => store.get('k')).then((e) => e.text())", resolved(json!("hello"))),
+        ("return store.put('k', undefined).then(() => store.get('k')).then((e) => e.text())", resolved(json!("undefined"))),
+        ("return store.put('k', {}).then(() => store.get('k')).then((e) => e.text())", resolved(json!("[object Object]"))),
+        ("return store.put('k', 12.5).then(() => store.get('k')).then((e) => e.text())", resolved(json!("12.5"))),
+        ("return store.put('k', new Uint8Array([0, 255, 7]).buffer).then(() => store.get('k')).then((e) => e.arrayBuffer())", json!({"outcome": "resolved", "arraybuffer": [0, 255, 7]})),
+        ("return store.put('k', new Uint8Array([1, 2, 3, 4]).subarray(1, 3)).then(() => store.get('k')).then((e) => e.arrayBuffer())", json!({"outcome": "resolved", "arraybuffer": [2, 3]})),
+        ("return store.put('k', new DataView(new Uint8Array([9, 8, 7]).buffer, 1)).then(() => store.get('k')).then((e) => e.arrayBuffer())", json!({"outcome": "resolved", "arraybuffer": [8, 7]})),
+        ("return store.put('k', new Float64Array([1])).then(() => store.get('k')).then((e) => e.arrayBuffer())", json!({"outcome": "resolved", "arraybuffer": [0, 0, 0, 0, 0, 0, 240, 63]})),
+        ("return store.put('k', '\\ud800').then(() => store.get('k')).then((e) => e.arrayBuffer())", json!({"outcome": "resolved", "arraybuffer": [239, 191, 189]})),
+        ("return store.put('k', Symbol('v'))", threw(TE, "can't convert symbol to string")),
+        ("return store.put('k', { toString() { throw new URIError('value toString') } })", threw("URIError", "value toString")),
+        ("return store.put('k', 'x'.repeat(31457281))", rejected(TE, "KVStore value can not be more than 30 Megabytes in size")),
+        ("return store.put('k', new Uint8Array(31457280)).then(() => store.get('k')).then(async (e) => (await e.arrayBuffer()).byteLength)", resolved(json!(31457280))),
+        ("return store.get('absent')", resolved(Value::Null)),
+        ("return store.get('seeded').then((e) => e.text())", resolved(json!("from fastly.toml"))),
+        ("return store.get('seeded').then((e) => e.metadataText())", resolved(json!("seed-meta"))),
+        ("return store.get('plain').then((e) => e.metadata())", resolved(Value::Null)),
+        ("return store.get('plain').then((e) => e instanceof KVStoreEntry)", resolved(json!(true))),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_options() {
+    check(&[
+        // ttl: synchronous RangeErrors, 0 expires at once, null becomes 0.
+        ("return store.put('t', 'v', { ttl: NaN })", threw(RE, "KVStore.put: ttl is not a valid number")),
+        ("return store.put('t', 'v', { ttl: 'x' })", threw(RE, "KVStore.put: ttl is not a valid number")),
+        ("return store.put('t', 'v', { ttl: -1 })", threw(RE, "KVStore.put: ttl can not be a negative number")),
+        ("return store.put('t', 'v', { ttl: 4294967296 })", threw(RE, "KVStore.put: ttl is above the maximum of 4294967296")),
+        ("return store.put('t', 'v', { ttl: Infinity })", threw(RE, "KVStore.put: ttl is above the maximum of 4294967296")),
+        ("return store.put('t', 'v', { ttl: 4294967295 }).then(() => store.get('t')).then((e) => e.text())", resolved(json!("v"))),
+        ("return store.put('t', 'v', { ttl: 0 }).then(() => store.get('t'))", resolved(Value::Null)),
+        ("return store.put('t', 'v', { ttl: null }).then(() => store.get('t'))", resolved(Value::Null)),
+        ("return store.put('t', 'v', { ttl: 60 }).then(() => store.get('t')).then((e) => e.text())", resolved(json!("v"))),
+        // Options are read in the order ttl, gen, metadata, mode; a throwing getter is synchronous.
+        (
+            "const seen = []; const o = {}; for (const k of ['mode', 'metadata', 'gen', 'ttl']) Object.defineProperty(o, k, { get() { seen.push(k); return undefined } }); \
+             return store.put('o', 'v', o).then(() => seen.join())",
+            resolved(json!("ttl,gen,metadata,mode")),
+        ),
+        ("return store.put('o', 'v', { get gen() { throw new EvalError('gen getter') } })", threw("EvalError", "gen getter")),
+        // Non-object options are ignored.
+        ("return store.put('o', 'v', 'ttl').then(() => store.get('o')).then((e) => e.text())", resolved(json!("v"))),
+        ("return store.put('o', 'v', null).then(() => store.get('o')).then((e) => e.text())", resolved(json!("v"))),
+        // gen: checked as a rejection.
+        ("return store.put('g', 'v', { gen: 0 })", rejected(TE, "KVStore.insert: gen must be an integer")),
+        ("return store.put('g', 'v', { gen: '2' })", rejected(TE, "KVStore.insert: gen must be an integer")),
+        ("return store.put('g', 'v', { gen: true })", rejected(TE, "KVStore.insert: gen must be an integer")),
+        ("return store.put('fresh-gen', 'v', { gen: 5 }).then(() => store.get('fresh-gen')).then((e) => e.text())", resolved(json!("v"))),
+        ("return store.put('g', 'v').then(() => store.put('g', 'w', { gen: 1.5 }))", rejected(TE, "KVStore insert: Precondition failed.")),
+        ("return store.put('g', 'v').then(() => store.put('g', 'w', { gen: NaN }))", rejected(TE, "KVStore insert: Precondition failed.")),
+        // metadata: strings and bytes; anything else rejects; empty is the host's refusal.
+        ("return store.put('m', 'v', { metadata: 'meta' }).then(() => store.get('m')).then((e) => e.metadataText())", resolved(json!("meta"))),
+        ("return store.put('m', 'v', { metadata: new Uint8Array([1, 2]) }).then(() => store.get('m')).then((e) => e.metadata())", json!({"outcome": "resolved", "uint8array": [1, 2]})),
+        ("return store.put('m', 'v', { metadata: null })", rejected(TE, "KVStore.put metadata: bytes must be an ArrayBuffer or ArrayBufferView object")),
+        ("return store.put('m', 'v', { metadata: 5 })", rejected(TE, "KVStore.put metadata: bytes must be an ArrayBuffer or ArrayBufferView object")),
+        ("return store.put('m', 'v', { metadata: new String('x') })", rejected(TE, "KVStore.put metadata: bytes must be an ArrayBuffer or ArrayBufferView object")),
+        ("return store.put('m', 'v', { metadata: {} })", rejected(TE, "KVStore.put metadata: bytes must be an ArrayBuffer or ArrayBufferView object")),
+        ("return store.put('m', 'v', { metadata: '' })", rejected("Error", "put: Invalid argument.\n")),
+        // Every write rebuilds the record: no metadata clears it.
+        ("return store.put('m', 'v', { metadata: 'x' }).then(() => store.put('m', 'w')).then(() => store.get('m')).then((e) => e.metadataText())", resolved(Value::Null)),
+        // mode
+        ("return store.put('a', 'v').then(() => store.put('a', 'w', { mode: 'add' }))", rejected(TE, "KVStore insert: Precondition failed.")),
+        ("return store.put('new-add', 'v', { mode: 'add' }).then(() => store.get('new-add')).then((e) => e.text())", resolved(json!("v"))),
+        ("return store.put('p', 'b').then(() => store.put('p', 'c', { mode: 'append' })).then(() => store.put('p', 'a', { mode: 'prepend' })).then(() => store.get('p')).then((e) => e.text())", resolved(json!("abc"))),
+        ("return store.put('new-append', 'x', { mode: 'append' }).then(() => store.get('new-append')).then((e) => e.text())", resolved(json!("x"))),
+        ("return store.put('u', 'v').then(() => store.put('u', 'w', { mode: 'ADD' })).then(() => store.get('u')).then((e) => e.text())", resolved(json!("w"))),
+        ("return store.put('u', 'v', { mode: { toString() { throw new TypeError('mode toString') } } })", threw(TE, "mode toString")),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries() {
+    check(&[
+        ("return store.get('seeded').then((e) => { const before = e.bodyUsed; return e.text().then(() => [before, e.bodyUsed]) })", resolved(json!([false, true]))),
+        ("return store.get('seeded').then((e) => e.text().then(() => e.text()))", rejected("Error", "Body has already been consumed")),
+        // Boa's own JSON.parse message.
+        ("return store.get('seeded').then((e) => e.json())", rejected("SyntaxError", "expected ident at line 1 column 2")),
+        ("return store.put('j', '{\"a\":[1]}').then(() => store.get('j')).then((e) => e.json())", resolved(json!({"a": [1]}))),
+        ("return store.put('bad', new Uint8Array([104, 105, 255])).then(() => store.get('bad')).then((e) => e.text())", rejected(TE, "malformed UTF-8 character sequence at offset 2")),
+        ("return store.put('bad', 'v', { metadata: new Uint8Array([0xc3]) }).then(() => store.get('bad')).then((e) => e.metadataText())", rejected(TE, "malformed UTF-8 character sequence at offset 0")),
+        ("return store.get('seeded').then((e) => e.metadata() === e.metadata())", resolved(json!(true))),
+        ("return store.get('seeded').then((e) => KVStoreEntry.prototype.text.call({}))", rejected(TE, "Method 'text' called on receiver that's not an instance of KVStoreEntry")),
+        ("return store.get('seeded').then((e) => typeof e.metadata().then)", resolved(json!("undefined"))),
+    ])
+    .await;
+}
