@@ -120,7 +120,7 @@ pub fn error_report(error: &JsError, context: &mut Context) -> String {
         .map(|s| s.to_std_string_lossy())
         .filter(|s| !s.is_empty());
     match stack {
-        Some(stack) => format!("{text}\n{stack}"),
+        Some(stack) => format!("{text}\n{}", stack.trim_end()),
         None => text,
     }
 }

@@ -6,7 +6,6 @@
 //! one instance per worker instead: faster, but globals leak between requests, which
 //! Compute never does.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -71,8 +70,6 @@ impl std::fmt::Debug for Pool {
     }
 }
 
-static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
-
 impl Pool {
     /// Starts the workers; each builds its first instance before this returns, so an app
     /// that does not parse or throws at top level fails here, before any request.
@@ -120,13 +117,13 @@ impl Pool {
         &self.app
     }
 
-    /// Runs the app for one request.
+    /// Runs the app for one request. JS logs go to the caller's current tracing span, so
+    /// `console.*` lines carry the request they belong to.
     ///
     /// # Errors
     /// The app gave no response; the error says why.
     pub async fn handle(&self, request: IncomingRequest) -> Result<ResponseParts, HandleError> {
-        let id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
-        let span = tracing::info_span!("request", id);
+        let span = tracing::Span::current();
         let (reply, response) = oneshot::channel();
         let job = Job {
             request,

@@ -6,6 +6,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
 /// What answers requests: the JS pool, or (for the benchmark's ceiling) a fixed answer from
 /// Rust through the same server stack.
@@ -89,7 +91,27 @@ async fn incoming(
     })
 }
 
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// Serves one request inside a `request{id method path}` span that every log line of the
+/// request, the app's `console.*` included, carries.
 async fn answer(
+    handler: Handler,
+    request: Request<Incoming>,
+    local: SocketAddr,
+) -> Response<Full<Bytes>> {
+    let span = tracing::info_span!(
+        "request",
+        id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed),
+        method = %request.method(),
+        path = request.uri().path(),
+    );
+    answer_in_span(handler, request, local)
+        .instrument(span)
+        .await
+}
+
+async fn answer_in_span(
     handler: Handler,
     request: Request<Incoming>,
     local: SocketAddr,
@@ -111,9 +133,9 @@ async fn answer(
                         HandleError::NoResponse
                         | HandleError::NoListener
                         | HandleError::NeverSettled => {
-                            tracing::warn!("{method} {path}: {error}");
+                            tracing::warn!("{error}");
                         }
-                        _ => tracing::error!("{method} {path}: {error}"),
+                        _ => tracing::error!("{error}"),
                     }
                     plain(
                         StatusCode::INTERNAL_SERVER_ERROR,
