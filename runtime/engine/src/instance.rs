@@ -25,6 +25,10 @@ use crate::web::{
     self, fetch_event::FetchEventState, fetch_event::FetchListeners, fetch_event::JsFetchEvent,
 };
 
+/// How long work given to `waitUntil` may run after the response (a `setInterval` would
+/// otherwise keep an instance, and shutdown, waiting forever).
+const WAIT_UNTIL_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What every instance of one app shares: the app's path, its source texts and its stores.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -210,16 +214,19 @@ impl Instance {
         if wait_until.is_empty() {
             return;
         }
-        let outcome = self
-            .event_loop
-            .run_until(&mut self.context, |_| {
-                wait_until
-                    .iter()
-                    .all(|p| !matches!(p.state(), PromiseState::Pending))
-            })
-            .await;
-        if outcome == RunOutcome::Idle {
-            tracing::warn!("a promise given to event.waitUntil() never settled");
+        let settled = self.event_loop.run_until(&mut self.context, |_| {
+            wait_until
+                .iter()
+                .all(|p| !matches!(p.state(), PromiseState::Pending))
+        });
+        match tokio::time::timeout(WAIT_UNTIL_LIMIT, settled).await {
+            Ok(RunOutcome::Done) => {}
+            Ok(RunOutcome::Idle) => {
+                tracing::warn!("a promise given to event.waitUntil() never settled");
+            }
+            Err(_) => tracing::warn!(
+                "event.waitUntil() work was still running after {WAIT_UNTIL_LIMIT:?}; stopped it"
+            ),
         }
         for promise in &wait_until {
             if let PromiseState::Rejected(reason) = promise.state() {

@@ -59,6 +59,18 @@ impl JsHeaders {
         &self.list
     }
 
+    pub fn into_pairs(mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.list)
+    }
+
+    /// A copy of the header list of a `Headers` object (empty for any other object).
+    pub fn pairs_of(object: &JsObject) -> Vec<(String, String)> {
+        object
+            .downcast_ref::<JsHeaders>()
+            .map(|h| h.list.clone())
+            .unwrap_or_default()
+    }
+
     pub fn get(&self, name: &str) -> Option<String> {
         let name = name.to_ascii_lowercase();
         let values: Vec<&str> = self

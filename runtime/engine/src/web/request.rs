@@ -87,14 +87,10 @@ impl Class for JsRequest {
 
         let (mut method, url, mut headers, mut body) = match input.as_object().and_then(|o| {
             o.downcast_ref::<JsRequest>().map(|r| {
-                let headers = r
-                    .headers
-                    .downcast_ref::<JsHeaders>()
-                    .map(|h| h.pairs().to_vec());
                 (
                     r.method.clone(),
                     r.url.clone(),
-                    headers.unwrap_or_default(),
+                    JsHeaders::pairs_of(&r.headers),
                     r.body.clone(),
                 )
             })
@@ -138,7 +134,7 @@ impl Class for JsRequest {
             let h = init.get(js_string!("headers"), context)?;
             if !h.is_undefined() {
                 let built = JsHeaders::data_constructor(&JsValue::undefined(), &[h], context)?;
-                headers = built.pairs().to_vec();
+                headers = built.into_pairs();
             }
             let b = init.get(js_string!("body"), context)?;
             if !b.is_undefined() {
@@ -193,16 +189,8 @@ impl Class for JsRequest {
                     if r.body.used {
                         return Err(type_error("Request.clone: the body has already been read"));
                     }
-                    let pairs = r
-                        .headers
-                        .downcast_ref::<JsHeaders>()
-                        .map(|h| h.pairs().to_vec());
-                    (
-                        r.method.clone(),
-                        r.url.clone(),
-                        pairs.unwrap_or_default(),
-                        r.body.clone(),
-                    )
+                    let pairs = JsHeaders::pairs_of(&r.headers);
+                    (r.method.clone(), r.url.clone(), pairs, r.body.clone())
                 };
                 let headers = JsHeaders::from_pairs(pairs, false).create(ctx)?;
                 Ok(JsRequest::from_data(

@@ -49,11 +49,7 @@ impl JsResponse {
     pub fn parts(value: &JsValue) -> Option<ResponseParts> {
         let object = value.as_object()?;
         let response = object.downcast_ref::<JsResponse>()?;
-        let headers = response
-            .headers
-            .downcast_ref::<JsHeaders>()
-            .map(|h| h.pairs().to_vec())
-            .unwrap_or_default();
+        let headers = JsHeaders::pairs_of(&response.headers);
         Some(ResponseParts {
             status: response.status,
             headers,
@@ -103,9 +99,7 @@ fn build(
         }
         let h = init.get(js_string!("headers"), context)?;
         if !h.is_undefined() {
-            pairs = JsHeaders::data_constructor(&JsValue::undefined(), &[h], context)?
-                .pairs()
-                .to_vec();
+            pairs = JsHeaders::data_constructor(&JsValue::undefined(), &[h], context)?.into_pairs();
         }
     }
     if body.is_some() && is_null_body_status(status) {
@@ -190,16 +184,8 @@ impl Class for JsResponse {
                                 "Response.clone: the body has already been read",
                             ));
                         }
-                        let pairs = r
-                            .headers
-                            .downcast_ref::<JsHeaders>()
-                            .map(|h| h.pairs().to_vec());
-                        (
-                            r.status,
-                            r.status_text.clone(),
-                            pairs.unwrap_or_default(),
-                            r.body.clone(),
-                        )
+                        let pairs = JsHeaders::pairs_of(&r.headers);
+                        (r.status, r.status_text.clone(), pairs, r.body.clone())
                     };
                     let headers = JsHeaders::from_pairs(pairs, false).create(ctx)?;
                     let clone = JsResponse {

@@ -7,6 +7,7 @@ use boa_engine::{JsError, JsNativeError};
 use edgeshim_store::StoreError;
 
 use super::messages as msg;
+use crate::class_util::{too_few_arguments, wrong_receiver};
 
 /// The store operation a failure came from, as the platform names it in messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,13 +73,13 @@ pub enum KvError {
     OutsideRequest,
     #[error("{}", msg::CONSTRUCTOR_WITHOUT_NEW)]
     ConstructorWithoutNew,
-    #[error("{}", msg::too_few_arguments(.what, *.required, *.passed))]
+    #[error("{}", too_few_arguments(.what, *.required, *.passed))]
     TooFewArguments {
         what: &'static str,
         required: usize,
         passed: usize,
     },
-    #[error("{}", msg::wrong_receiver(.method, .class))]
+    #[error("{}", wrong_receiver(.method, .class))]
     WrongReceiver {
         method: &'static str,
         class: &'static str,

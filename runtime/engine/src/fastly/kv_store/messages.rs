@@ -35,20 +35,8 @@ pub fn no_such_store(name: &str) -> String {
     format!("KVStore constructor: No KVStore named '{name}' exists")
 }
 
-/// `put: At least 2 arguments required, but only N passed`, and the like.
-pub fn too_few_arguments(what: &str, required: usize, passed: usize) -> String {
-    let plural = if required == 1 {
-        "argument"
-    } else {
-        "arguments"
-    };
-    format!("{what}: At least {required} {plural} required, but only {passed} passed")
-}
-
-/// `Method 'put' called on receiver that's not an instance of KVStore`
-pub fn wrong_receiver(method: &str, class: &str) -> String {
-    format!("Method '{method}' called on receiver that's not an instance of {class}")
-}
+// The argument-count and wrong-receiver texts are SpiderMonkey's, shared with the web
+// classes: see `crate::class_util::{too_few_arguments, wrong_receiver}`.
 
 /// `KVStore key can not contain X character`
 pub fn key_forbidden_char(what: &str) -> String {
