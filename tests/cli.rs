@@ -50,6 +50,23 @@ fn syntax_error_names_file_line_and_column() {
 }
 
 #[test]
+fn syntax_error_in_an_imported_file_names_that_file() {
+    let app = fixture("import-syntax-error/index.js");
+    let stderr = failing_start(&[app.to_str().unwrap()]);
+    let imported = fixture("import-syntax-error/lib/greet.js")
+        .canonicalize()
+        .unwrap();
+    assert!(
+        stderr.contains(&format!("{}:2:19: SyntaxError: ", imported.display())),
+        "stderr was:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("2 |   return \"hello\" +;"),
+        "stderr was:\n{stderr}"
+    );
+}
+
+#[test]
 fn unknown_fastly_module_is_named() {
     let app = fixture("unknown-module/index.js");
     let stderr = failing_start(&[app.to_str().unwrap()]);
@@ -147,6 +164,8 @@ fn serves_logs_and_stops_on_sigterm() {
     assert!(access.contains("GET /hello 200 "), "{access}");
     assert!(access.ends_with("ms"), "{access}");
 
+    // Keep reading the log so that what the server says while stopping is seen.
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -155,7 +174,9 @@ fn serves_logs_and_stops_on_sigterm() {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "graceful shutdown exits 0, got {status}");
+            let rest = rest.join().unwrap();
+            assert!(status.success(), "graceful shutdown exits 0, got {status}; log:\n{rest}");
+            assert!(rest.contains("INFO edgeshim: stopped"), "log:\n{rest}");
             break;
         }
         assert!(
@@ -163,5 +184,70 @@ fn serves_logs_and_stops_on_sigterm() {
             "did not stop on SIGTERM"
         );
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts `app` on a free port with one worker; returns the child, its address and its
+/// stderr lines.
+fn spawn_server(
+    app: &std::path::Path,
+) -> (
+    std::process::Child,
+    std::net::SocketAddr,
+    std::io::Lines<BufReader<std::process::ChildStderr>>,
+) {
+    let mut child = edgeshim()
+        .args([
+            "serve",
+            app.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let start_line = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|l| l.contains("serving"))
+        .unwrap();
+    let addr = start_line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    (child, addr, lines)
+}
+
+#[test]
+fn errors_and_console_output_reach_the_log() {
+    let (mut child, addr, mut lines) = spawn_server(&fixture("errors/index.js"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let thrown = runtime.block_on(support::request(addr, "GET", "/throw", &[], b""));
+    assert_eq!(thrown.status, 500);
+    let logged = runtime.block_on(support::request(addr, "GET", "/log", &[], b""));
+    assert_eq!(logged.text(), "logged");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log: Vec<String> = lines.by_ref().map(Result::unwrap).collect();
+    let log = log.join("\n");
+    let app = fixture("errors/index.js").canonicalize().unwrap();
+    for expected in [
+        "ERROR request{id=1 method=GET path=\"/throw\"}: edgeshim::http: uncaught exception in the fetch event handler: TypeError: handler exploded".to_owned(),
+        format!("    at <main> ({}:7:13)", app.display()),
+        "INFO request{id=2 method=GET path=\"/log\"}: edgeshim::console: plain log {\n    answer: 42\n}".to_owned(),
+        "WARN request{id=2 method=GET path=\"/log\"}: edgeshim::console: a warning".to_owned(),
+        "ERROR request{id=2 method=GET path=\"/log\"}: edgeshim::console: an error".to_owned(),
+    ] {
+        assert!(log.contains(&expected), "missing {expected:?} in:\n{log}");
     }
 }

@@ -33,6 +33,10 @@ fn resolved(value: Value) -> Value {
     json!({ "outcome": "resolved", "value": value })
 }
 
+fn resolved_undefined() -> Value {
+    json!({ "outcome": "resolved", "undefined": true })
+}
+
 fn returned(value: Value) -> Value {
     json!({ "outcome": "returned", "value": value })
 }
@@ -69,7 +73,7 @@ async fn constructor_rules_in_order() {
         json!({
             "outcome": "threw",
             "class": TE,
-            "message": "The KVStore builtin can only be used during request handling, not during initialization"
+            "message": "The KVStore builtin can only be used during request handling, not during initialization",
         })
     );
     server.stop().await;
@@ -270,11 +274,11 @@ async fn key_rules_throw_for_put_and_reject_for_get() {
     // Boundaries that pass.
     cases.push((
         "return store.put('😀'.repeat(256), 'v')".into(),
-        resolved(json!("undefined")),
+        resolved_undefined(),
     ));
     cases.push((
         "return store.put('a'.repeat(1024), 'v')".into(),
-        resolved(json!("undefined")),
+        resolved_undefined(),
     ));
     cases.push((
         "return store.put(42, 'v').then(() => store.get('42')).then((e) => e.text())".into(),
@@ -300,7 +304,7 @@ async fn key_rules_throw_for_put_and_reject_for_get() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_values_and_get_round_trip() {
     check(&[
-        ("return store.put('k', 'v')", resolved(json!("undefined"))),
+        ("return store.put('k', 'v')", resolved_undefined()),
         ("return store.put('k', 'hello').then(() => store.get('k')).then((e) => e.text())", resolved(json!("hello"))),
         ("return store.put('k', undefined).then(() => store.get('k')).then((e) => e.text())", resolved(json!("undefined"))),
         ("return store.put('k', {}).then(() => store.get('k')).then((e) => e.text())", resolved(json!("[object Object]"))),
@@ -348,6 +352,11 @@ async fn put_options() {
         ("return store.put('o', 'v', null).then(() => store.get('o')).then((e) => e.text())", resolved(json!("v"))),
         // gen: checked as a rejection.
         ("return store.put('g', 'v', { gen: 0 })", rejected(TE, "KVStore.insert: gen must be an integer")),
+        // A bad gen rejects at once: later getters and the value's ToString never run.
+        (
+            "return store.put('g', { toString() { throw new Error('value read') } }, { gen: 'x', get metadata() { throw new Error('metadata read') } })",
+            rejected(TE, "KVStore.insert: gen must be an integer"),
+        ),
         ("return store.put('g', 'v', { gen: '2' })", rejected(TE, "KVStore.insert: gen must be an integer")),
         ("return store.put('g', 'v', { gen: true })", rejected(TE, "KVStore.insert: gen must be an integer")),
         ("return store.put('fresh-gen', 'v', { gen: 5 }).then(() => store.get('fresh-gen')).then((e) => e.text())", resolved(json!("v"))),
@@ -383,10 +392,41 @@ async fn entries() {
         ("return store.get('seeded').then((e) => e.json())", rejected("SyntaxError", "expected ident at line 1 column 2")),
         ("return store.put('j', '{\"a\":[1]}').then(() => store.get('j')).then((e) => e.json())", resolved(json!({"a": [1]}))),
         ("return store.put('bad', new Uint8Array([104, 105, 255])).then(() => store.get('bad')).then((e) => e.text())", rejected(TE, "malformed UTF-8 character sequence at offset 2")),
-        ("return store.put('bad', 'v', { metadata: new Uint8Array([0xc3]) }).then(() => store.get('bad')).then((e) => e.metadataText())", rejected(TE, "malformed UTF-8 character sequence at offset 0")),
+        // metadataText() and metadata() are synchronous: they throw, they do not reject.
+        ("return store.put('bad', 'v', { metadata: new Uint8Array([0xc3]) }).then(() => store.get('bad')).then((e) => { try { e.metadataText(); return 'no throw' } catch (err) { return `threw ${err.constructor.name}: ${err.message}` } })", resolved(json!("threw TypeError: malformed UTF-8 character sequence at offset 0"))),
+        // Strict UTF-8 keeps a BOM and counts offsets from the first byte.
+        ("return store.put('bom', new Uint8Array([0xef, 0xbb, 0xbf, 0x61, 0xff])).then(() => store.get('bom')).then((e) => e.text())", rejected(TE, "malformed UTF-8 character sequence at offset 4")),
+        ("return store.put('bom', new Uint8Array([0xef, 0xbb, 0xbf, 0x61])).then(() => store.get('bom')).then((e) => e.text()).then((t) => [...t].map((c) => c.charCodeAt(0)))", resolved(json!([0xfeff, 0x61]))),
         ("return store.get('seeded').then((e) => e.metadata() === e.metadata())", resolved(json!(true))),
-        ("return store.get('seeded').then((e) => KVStoreEntry.prototype.text.call({}))", rejected(TE, "Method 'text' called on receiver that's not an instance of KVStoreEntry")),
+        ("return KVStoreEntry.prototype.text.call({})", threw(TE, "Method 'text' called on receiver that's not an instance of KVStoreEntry")),
+        ("return KVStoreEntry.prototype.metadata.call(store)", threw(TE, "Method 'metadata' called on receiver that's not an instance of KVStoreEntry")),
+        ("return Object.getOwnPropertyDescriptor(KVStoreEntry.prototype, 'bodyUsed').get.call({})", threw(TE, "Method 'bodyUsed' called on receiver that's not an instance of KVStoreEntry")),
         ("return store.get('seeded').then((e) => typeof e.metadata().then)", resolved(json!("undefined"))),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prototype_shapes() {
+    let keys = "(o) => Reflect.ownKeys(o).map((k) => { const d = Object.getOwnPropertyDescriptor(o, k); \
+                return `${String(k)}:${'value' in d ? typeof d.value : 'accessor'}:${d.writable ? 'w' : '-'}${d.enumerable ? 'e' : '-'}${d.configurable ? 'c' : '-'}`; }).join(' ')";
+    check(&[
+        (
+            &format!("return ({keys})(KVStore.prototype)"),
+            returned(json!("constructor:function:w-c delete:function:wec get:function:wec put:function:wec")),
+        ),
+        (
+            &format!("return ({keys})(KVStoreEntry.prototype)"),
+            returned(json!("constructor:function:w-c bodyUsed:accessor:-ec arrayBuffer:function:wec json:function:wec text:function:wec metadata:function:wec metadataText:function:wec")),
+        ),
+        (
+            "return ['delete', 'get', 'put'].map((m) => `${KVStore.prototype[m].name}/${KVStore.prototype[m].length}`).join()",
+            returned(json!("delete/1,get/1,put/1")),
+        ),
+        // The class is the platform's; the text is Boa's ("KVStore.prototype.put is not a
+        // constructor" in SpiderMonkey).
+        ("return new KVStore.prototype.put()", threw(TE, "not a constructor")),
+        ("return `${KVStore.name}/${KVStore.length} ${KVStoreEntry.name}/${KVStoreEntry.length}`", returned(json!("KVStore/1 KVStoreEntry/0"))),
     ])
     .await;
 }

@@ -38,7 +38,7 @@ async fn put_doc_example_answers_world() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_instance_per_request_by_default() {
-    let server = serve("counter", false, 2).await;
+    let server = support::serve_defaults("counter").await;
     for _ in 0..5 {
         let response = server.get("/").await;
         assert_eq!((response.status, response.text()), (200, "1".to_owned()));
@@ -97,12 +97,29 @@ async fn respond_with_twice_throws_the_platform_error() {
     server.stop().await;
 }
 
+/// Polls `/read?key=KEY` until the value is `done` (the waitUntil work ran), bounded.
+async fn wait_for_done(server: &support::Server, key: &str) {
+    for _ in 0..200 {
+        if server.get(&format!("/read?key={key}")).await.text() == "done" {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the waitUntil work for {key} never ran");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wait_until_lets_the_response_go_first() {
-    let server = serve("errors", true, 1).await;
+async fn wait_until_work_runs_after_the_response() {
+    let server = serve("errors", false, 2).await;
     let response = server.get("/wait-until").await;
-    assert_eq!(response.text(), "responded before waitUntil settled");
-    // The same worker finishes the waitUntil work, then serves the next request.
-    assert_eq!(server.get("/").await.text(), "ok");
+    assert_eq!(
+        (response.status, response.text()),
+        (200, "responded first".to_owned())
+    );
+    wait_for_done(&server, "wait-until").await;
+
+    let response = server.get("/wait-until-late").await;
+    assert_eq!(response.text(), "responded");
+    wait_for_done(&server, "wait-until-late").await;
     server.stop().await;
 }

@@ -61,6 +61,14 @@ pub async fn serve(dir: &str, reuse_instances: bool, workers: usize) -> Server {
     Server { running }
 }
 
+/// Starts `fixtures/<dir>/index.js` with every option at its default but the address.
+pub async fn serve_defaults(dir: &str) -> Server {
+    let mut options = ServeOptions::new(fixture(&format!("{dir}/index.js")));
+    options.addr = "127.0.0.1:0".parse().unwrap();
+    let running = edgeshim::start(options).await.expect("the fixture starts");
+    Server { running }
+}
+
 #[derive(Debug)]
 pub struct HttpResponse {
     pub status: u16,

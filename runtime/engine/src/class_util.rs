@@ -5,8 +5,9 @@
 //! uses.
 
 use boa_engine::class::ClassBuilder;
+use boa_engine::object::FunctionObjectBuilder;
 use boa_engine::object::{JsObject, NativeObject};
-use boa_engine::property::Attribute;
+use boa_engine::property::{Attribute, PropertyDescriptor};
 use boa_engine::{js_string, JsError, JsNativeError, JsResult, JsValue, NativeFunction};
 
 /// SpiderMonkey's text for a method called on the wrong kind of object.
@@ -69,4 +70,54 @@ pub fn getter(
         None,
         Attribute::CONFIGURABLE | Attribute::ENUMERABLE,
     );
+}
+
+/// Defines a method as the platform's built-ins have it: writable, enumerable, configurable,
+/// not a constructor.
+pub fn define_enumerable_method(
+    target: &JsObject,
+    name: &'static str,
+    length: usize,
+    function: boa_engine::native_function::NativeFunctionPointer,
+    context: &mut boa_engine::Context,
+) -> JsResult<()> {
+    let realm = context.realm().clone();
+    let function = FunctionObjectBuilder::new(&realm, NativeFunction::from_fn_ptr(function))
+        .name(js_string!(name))
+        .length(length)
+        .constructor(false)
+        .build();
+    target.define_property_or_throw(
+        js_string!(name),
+        PropertyDescriptor::builder()
+            .value(function)
+            .writable(true)
+            .enumerable(true)
+            .configurable(true),
+        context,
+    )?;
+    Ok(())
+}
+
+/// Defines an enumerable, configurable accessor with a getter and no setter.
+pub fn define_enumerable_getter(
+    target: &JsObject,
+    name: &'static str,
+    get: boa_engine::native_function::NativeFunctionPointer,
+    context: &mut boa_engine::Context,
+) -> JsResult<()> {
+    let realm = context.realm().clone();
+    let getter = FunctionObjectBuilder::new(&realm, NativeFunction::from_fn_ptr(get))
+        .name(js_string!(format!("get {name}")))
+        .length(0)
+        .build();
+    target.define_property_or_throw(
+        js_string!(name),
+        PropertyDescriptor::builder()
+            .get(getter)
+            .enumerable(true)
+            .configurable(true),
+        context,
+    )?;
+    Ok(())
 }

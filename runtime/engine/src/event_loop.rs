@@ -24,6 +24,9 @@ use boa_engine::{Context, JsResult};
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::time::Instant;
 
+/// The shortest period of a repeating timer.
+const MIN_INTERVAL: std::time::Duration = std::time::Duration::from_millis(4);
+
 /// What a finished host operation does to the JS side (resolve or reject a promise).
 pub type HostCompletion = Box<dyn FnOnce(&mut Context) -> JsResult<()>>;
 
@@ -136,7 +139,9 @@ impl EventLoop {
                 ClockJob::Timeout(t) => report_job_error(t.call(&mut context.borrow_mut())),
                 ClockJob::Interval(i) => {
                     report_job_error(i.call(&mut context.borrow_mut()));
-                    let next = Instant::now() + std::time::Duration::from(i.interval());
+                    // Repeating timers are clamped to 4 ms, as HTML clamps nested timers.
+                    let every = std::time::Duration::from(i.interval()).max(MIN_INTERVAL);
+                    let next = Instant::now() + every;
                     self.add_timer(next, ClockJob::Interval(i));
                 }
             }
@@ -174,6 +179,9 @@ impl EventLoop {
             }
             host_ops.extend(self.new_host_ops.borrow_mut().drain(..));
             if self.run_due_timers(&context) {
+                // Give other instances on this thread a turn: a zero-delay timer chain must
+                // not starve them.
+                tokio::task::yield_now().await;
                 continue;
             }
             let next_timer = self.next_timer();
@@ -231,7 +239,8 @@ impl JobExecutor for EventLoop {
                 self.add_timer(due, ClockJob::Timeout(t));
             }
             Job::IntervalJob(i) => {
-                let due = Instant::now() + std::time::Duration::from(i.interval());
+                let due =
+                    Instant::now() + std::time::Duration::from(i.interval()).max(MIN_INTERVAL);
                 self.add_timer(due, ClockJob::Interval(i));
             }
             Job::GenericJob(g) => self.generic_jobs.borrow_mut().push_back(g),

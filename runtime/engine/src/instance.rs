@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use boa_engine::builtins::promise::PromiseState;
 use boa_engine::context::ContextBuilder;
-use boa_engine::object::builtins::JsPromise;
+use boa_engine::object::JsObject;
 use boa_engine::{js_string, Context, JsError, JsValue};
 use bytes::Bytes;
 use edgeshim_store::Stores;
@@ -28,6 +28,12 @@ use crate::web::{
 /// How long work given to `waitUntil` may run after the response (a `setInterval` would
 /// otherwise keep an instance, and shutdown, waiting forever).
 const WAIT_UNTIL_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long the app may take to settle the promise given to `respondWith`.
+const RESPONSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long the app's top-level code may take to evaluate.
+const BOOT_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What every instance of one app shares: the app's path, its source texts and its stores.
 #[derive(Debug, Clone)]
@@ -50,6 +56,8 @@ pub enum BootError {
     Evaluation { report: String },
     #[error("the app's top-level code never finished (it awaits something that never settles)")]
     EvaluationStalled,
+    #[error("the app's top-level code was still running after {0:?}")]
+    EvaluationTimedOut(std::time::Duration),
     #[error("the engine could not set up a context: {0}")]
     Setup(String),
 }
@@ -69,6 +77,8 @@ pub enum HandleError {
     NotAResponse { what: String },
     #[error("the promise given to respondWith() never settled: nothing left that could settle it")]
     NeverSettled,
+    #[error("the app did not respond within {0:?}")]
+    TimedOut(std::time::Duration),
     #[error("the instance could not be built: {0}")]
     Boot(#[from] BootError),
 }
@@ -171,31 +181,32 @@ impl Instance {
         kv_store::register(KvStores(app.stores.clone()), &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
 
-        let module = loader.load_file(&app.path, &mut context).map_err(|e| {
-            let source = app.sources.get(&app.path).unwrap_or_default();
-            BootError::Syntax {
-                message: syntax_message(&app.path, &source, &e, &mut context),
-            }
-        })?;
+        let module = loader
+            .load_file(&app.path, &mut context)
+            .map_err(|e| BootError::Syntax {
+                message: loader
+                    .take_syntax_error()
+                    .unwrap_or_else(|| error_report(&e, &mut context)),
+            })?;
         let promise = module.load_link_evaluate(&mut context);
         let watched = promise.clone();
-        event_loop
-            .run_until(&mut context, move |_| {
-                !matches!(watched.state(), PromiseState::Pending)
-            })
-            .await;
+        let evaluated = event_loop.run_until(&mut context, move |_| {
+            !matches!(watched.state(), PromiseState::Pending)
+        });
+        if tokio::time::timeout(BOOT_LIMIT, evaluated).await.is_err() {
+            return Err(BootError::EvaluationTimedOut(BOOT_LIMIT));
+        }
         match promise.state() {
             PromiseState::Fulfilled(_) => Ok(Self {
                 context,
                 event_loop,
             }),
             PromiseState::Rejected(reason) => {
-                let error = JsError::from_opaque(reason);
-                let report = error_report(&error, &mut context);
                 // Syntax errors in imported files surface here, not at parse of the entry.
-                if report.starts_with("SyntaxError") {
-                    return Err(BootError::Syntax { message: report });
+                if let Some(message) = loader.take_syntax_error() {
+                    return Err(BootError::Syntax { message });
                 }
+                let report = error_report(&JsError::from_opaque(reason), &mut context);
                 Err(BootError::Evaluation { report })
             }
             PromiseState::Pending => Err(BootError::EvaluationStalled),
@@ -209,16 +220,26 @@ impl Instance {
         request: IncomingRequest,
         respond: impl FnOnce(Result<ResponseParts, HandleError>),
     ) {
-        let (result, wait_until) = self.respond(request).await;
+        let (result, event) = self.respond(request).await;
         respond(result);
-        if wait_until.is_empty() {
-            return;
-        }
-        let settled = self.event_loop.run_until(&mut self.context, |_| {
-            wait_until
+        let Some(event) = event else { return };
+        // Re-read on every check: `waitUntil` may be called after dispatch, from async code.
+        let all_settled = |event: &JsObject<JsFetchEvent>| {
+            event
+                .borrow()
+                .data()
+                .wait_until()
                 .iter()
                 .all(|p| !matches!(p.state(), PromiseState::Pending))
-        });
+        };
+        if all_settled(&event) {
+            self.report_wait_until_rejections(&event);
+            return;
+        }
+        let watched = event.clone();
+        let settled = self
+            .event_loop
+            .run_until(&mut self.context, move |_| all_settled(&watched));
         match tokio::time::timeout(WAIT_UNTIL_LIMIT, settled).await {
             Ok(RunOutcome::Done) => {}
             Ok(RunOutcome::Idle) => {
@@ -228,7 +249,12 @@ impl Instance {
                 "event.waitUntil() work was still running after {WAIT_UNTIL_LIMIT:?}; stopped it"
             ),
         }
-        for promise in &wait_until {
+        self.report_wait_until_rejections(&event);
+    }
+
+    fn report_wait_until_rejections(&mut self, event: &JsObject<JsFetchEvent>) {
+        let promises = event.borrow().data().wait_until().to_vec();
+        for promise in promises {
             if let PromiseState::Rejected(reason) = promise.state() {
                 let report = error_report(&JsError::from_opaque(reason), &mut self.context);
                 tracing::error!("a promise given to event.waitUntil() was rejected: {report}");
@@ -236,10 +262,15 @@ impl Instance {
         }
     }
 
+    /// Runs the fetch event up to the response. Returns the event (when one was dispatched)
+    /// so that its `waitUntil` work can be awaited after the response is sent.
     async fn respond(
         &mut self,
         request: IncomingRequest,
-    ) -> (Result<ResponseParts, HandleError>, Vec<JsPromise>) {
+    ) -> (
+        Result<ResponseParts, HandleError>,
+        Option<JsObject<JsFetchEvent>>,
+    ) {
         let context = &mut self.context;
         Phase::enter_request(context);
         let listeners = context
@@ -247,7 +278,7 @@ impl Instance {
             .map(|l| l.0.borrow().clone())
             .unwrap_or_default();
         if listeners.is_empty() {
-            return (Err(HandleError::NoListener), Vec::new());
+            return (Err(HandleError::NoListener), None);
         }
         let IncomingRequest {
             method,
@@ -261,7 +292,7 @@ impl Instance {
             Ok(event) => event,
             Err(e) => {
                 let report = error_report(&e, context);
-                return (Err(HandleError::Exception { report }), Vec::new());
+                return (Err(HandleError::Exception { report }), None);
             }
         };
         let this = JsValue::from(context.global_object());
@@ -274,23 +305,21 @@ impl Instance {
             }
         }
         let state = event.borrow_mut().data_mut().finish_dispatch();
-        let (response, wait_until) = {
-            let event = event.borrow();
-            (event.data().response(), event.data().wait_until().to_vec())
-        };
+        let response = event.borrow().data().response();
         if let Some(e) = thrown {
             let report = error_report(&e, context);
-            return (Err(HandleError::Exception { report }), wait_until);
+            return (Err(HandleError::Exception { report }), Some(event));
         }
         let Some(response) = response.filter(|_| state == FetchEventState::Responded) else {
-            return (Err(HandleError::NoResponse), wait_until);
+            return (Err(HandleError::NoResponse), Some(event));
         };
         let watched = response.clone();
-        self.event_loop
-            .run_until(context, move |_| {
-                !matches!(watched.state(), PromiseState::Pending)
-            })
-            .await;
+        let settled = self.event_loop.run_until(context, move |_| {
+            !matches!(watched.state(), PromiseState::Pending)
+        });
+        if tokio::time::timeout(RESPONSE_LIMIT, settled).await.is_err() {
+            return (Err(HandleError::TimedOut(RESPONSE_LIMIT)), Some(event));
+        }
         let result = match response.state() {
             PromiseState::Fulfilled(value) => {
                 JsResponse::parts(&value).ok_or_else(|| HandleError::NotAResponse {
@@ -302,79 +331,6 @@ impl Instance {
             }),
             PromiseState::Pending => Err(HandleError::NeverSettled),
         };
-        (result, wait_until)
-    }
-}
-
-/// `FILE:LINE:COLUMN: SyntaxError: …` from a parse failure, with the offending source line.
-fn syntax_message(path: &Path, source: &str, error: &JsError, context: &mut Context) -> String {
-    let report = error_report(error, context);
-    let report = report.lines().next().unwrap_or_default().to_owned();
-    // Boa ends positioned messages with "at line L, col C"; an early end of input has none.
-    let (position, report) = match parse_position(&report) {
-        Some((line, column, start)) => ((line, column), report[..start].trim_end().to_owned()),
-        None if report.ends_with("abrupt end") => (
-            end_of_input(source),
-            format!(
-                "{report}: the file ended inside a block, call or string; a closing '}}', ')' \
-                 or quote is probably missing"
-            ),
-        ),
-        None => ((1, 1), report),
-    };
-    let (line, column) = position;
-    let mut message = format!("{}:{line}:{column}: {report}", path.display());
-    if let Some(text) = source.lines().nth(line.saturating_sub(1)) {
-        let gutter = line.to_string().len();
-        message.push_str(&format!(
-            "\n {line} | {text}\n {:gutter$} | {:>column$}",
-            "", "^"
-        ));
-    }
-    message
-}
-
-/// Finds a trailing "at line L, col C": the numbers and where that text starts.
-fn parse_position(message: &str) -> Option<(usize, usize, usize)> {
-    let start = message.rfind(" at line ")?;
-    let rest = &message[start + " at line ".len()..];
-    let (line, col) = rest.split_once(", col ")?;
-    Some((line.trim().parse().ok()?, col.trim().parse().ok()?, start))
-}
-
-/// Line and column just past the last character of `source`.
-fn end_of_input(source: &str) -> (usize, usize) {
-    let line = source.lines().count().max(1);
-    let last = if source.ends_with('\n') {
-        ""
-    } else {
-        source.lines().last().unwrap_or("")
-    };
-    let line = if source.ends_with('\n') {
-        line + 1
-    } else {
-        line
-    };
-    (line, last.chars().count() + 1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_are_parsed_from_boa_messages() {
-        assert_eq!(
-            parse_position("SyntaxError: expected token ';', got 'x' at line 3, col 14"),
-            Some((3, 14, 40))
-        );
-        assert_eq!(parse_position("SyntaxError: abrupt end"), None);
-    }
-
-    #[test]
-    fn end_of_input_is_after_the_last_character() {
-        assert_eq!(end_of_input("a\nbc"), (2, 3));
-        assert_eq!(end_of_input("a\nbc\n"), (3, 1));
-        assert_eq!(end_of_input(""), (1, 1));
+        (result, Some(event))
     }
 }

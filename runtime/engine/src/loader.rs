@@ -42,6 +42,9 @@ pub struct AppLoader {
     sources: Arc<SourceCache>,
     modules: RefCell<HashMap<PathBuf, Module>>,
     builtins: RefCell<HashMap<String, Module>>,
+    /// The formatted message of the last file that failed to parse, with its path: Boa's own
+    /// error for an imported file does not name the file.
+    syntax_error: RefCell<Option<String>>,
 }
 
 fn load_error(message: String) -> JsError {
@@ -54,7 +57,13 @@ impl AppLoader {
             sources,
             modules: RefCell::default(),
             builtins: RefCell::default(),
+            syntax_error: RefCell::default(),
         }
+    }
+
+    /// `FILE:LINE:COLUMN: SyntaxError: …` with the source line, for the last parse failure.
+    pub fn take_syntax_error(&self) -> Option<String> {
+        self.syntax_error.borrow_mut().take()
     }
 
     /// Parses the module at `path` (canonical) in the current realm, or returns the cached one.
@@ -67,7 +76,9 @@ impl AppLoader {
             .get(path)
             .map_err(|e| load_error(format!("cannot read module {}: {e}", path.display())))?;
         let source = Source::from_bytes(text.as_bytes()).with_path(path);
-        let module = Module::parse(source, None, context)?;
+        let module = Module::parse(source, None, context).inspect_err(|e| {
+            *self.syntax_error.borrow_mut() = Some(syntax_message(path, &text, e));
+        })?;
         self.modules
             .borrow_mut()
             .insert(path.to_owned(), module.clone());
@@ -135,5 +146,80 @@ impl ModuleLoader for AppLoader {
         context: &RefCell<&mut Context>,
     ) -> JsResult<Module> {
         self.resolve(&referrer, request.specifier(), &mut context.borrow_mut())
+    }
+}
+
+/// `FILE:LINE:COLUMN: SyntaxError: …` from a parse failure, with the offending source line.
+fn syntax_message(path: &Path, source: &str, error: &JsError) -> String {
+    let report = match error.as_native() {
+        Some(native) => format!("SyntaxError: {}", native.message()),
+        None => error.to_string(),
+    };
+    // Boa ends positioned messages with "at line L, col C"; an early end of input has none.
+    let (position, report) = match parse_position(&report) {
+        Some((line, column, start)) => ((line, column), report[..start].trim_end().to_owned()),
+        None if report.ends_with("abrupt end") => (
+            end_of_input(source),
+            format!(
+                "{report}: the file ended inside a block, call or string; a closing '}}', ')' \
+                 or quote is probably missing"
+            ),
+        ),
+        None => ((1, 1), report),
+    };
+    let (line, column) = position;
+    let mut message = format!("{}:{line}:{column}: {report}", path.display());
+    if let Some(text) = source.lines().nth(line.saturating_sub(1)) {
+        let gutter = line.to_string().len();
+        message.push_str(&format!(
+            "\n {line} | {text}\n {:gutter$} | {:>column$}",
+            "", "^"
+        ));
+    }
+    message
+}
+
+/// Finds a trailing "at line L, col C": the numbers and where that text starts.
+fn parse_position(message: &str) -> Option<(usize, usize, usize)> {
+    let start = message.rfind(" at line ")?;
+    let rest = &message[start + " at line ".len()..];
+    let (line, col) = rest.split_once(", col ")?;
+    Some((line.trim().parse().ok()?, col.trim().parse().ok()?, start))
+}
+
+/// Line and column just past the last character of `source`.
+fn end_of_input(source: &str) -> (usize, usize) {
+    let line = source.lines().count().max(1);
+    let last = if source.ends_with('\n') {
+        ""
+    } else {
+        source.lines().last().unwrap_or("")
+    };
+    let line = if source.ends_with('\n') {
+        line + 1
+    } else {
+        line
+    };
+    (line, last.chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_parsed_from_boa_messages() {
+        assert_eq!(
+            parse_position("SyntaxError: expected token ';', got 'x' at line 3, col 14"),
+            Some((3, 14, 40))
+        );
+        assert_eq!(parse_position("SyntaxError: abrupt end"), None);
+    }
+
+    #[test]
+    fn end_of_input_is_after_the_last_character() {
+        assert_eq!(end_of_input("a\nbc"), (2, 3));
+        assert_eq!(end_of_input("a\nbc\n"), (3, 1));
+        assert_eq!(end_of_input(""), (1, 1));
     }
 }

@@ -59,8 +59,13 @@ struct Job {
 pub struct Pool {
     sender: async_channel::Sender<Job>,
     workers: Vec<JoinHandle<()>>,
+    /// Disconnects when every worker thread has ended.
+    finished: parking_lot::Mutex<std::sync::mpsc::Receiver<()>>,
     app: App,
 }
+
+/// How long shutting down waits for the workers' in-flight requests and `waitUntil` work.
+const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -80,7 +85,9 @@ impl Pool {
         let (sender, receiver) = async_channel::unbounded::<Job>();
         let mut workers = Vec::new();
         let mut ready = Vec::new();
+        let (finished_tx, finished) = std::sync::mpsc::channel::<()>();
         for index in 0..config.workers.max(1) {
+            let finished_tx = finished_tx.clone();
             let (ready_tx, ready_rx) = std::sync::mpsc::channel();
             let receiver = receiver.clone();
             let app = app.clone();
@@ -89,7 +96,10 @@ impl Pool {
                 .name(format!("edgeshim-js-{index}"))
                 // Deeply recursive JS needs more than the default 2 MiB.
                 .stack_size(16 * 1024 * 1024)
-                .spawn(move || worker_main(&app, &config, &receiver, &ready_tx))?;
+                .spawn(move || {
+                    worker_main(&app, &config, &receiver, &ready_tx);
+                    drop(finished_tx);
+                })?;
             workers.push(handle);
             ready.push(ready_rx);
         }
@@ -106,9 +116,11 @@ impl Pool {
                 }
             }
         }
+        drop(finished_tx);
         Ok(Self {
             sender,
             workers,
+            finished: parking_lot::Mutex::new(finished),
             app,
         })
     }
@@ -149,9 +161,22 @@ impl Pool {
 
     fn stop(&mut self) {
         self.sender.close();
-        for worker in self.workers.drain(..) {
-            if worker.join().is_err() {
-                tracing::error!("a JS worker panicked");
+        if self.workers.is_empty() {
+            return;
+        }
+        // Every worker drops its end when it exits; a timeout means some are still busy.
+        let outcome = self.finished.lock().recv_timeout(SHUTDOWN_LIMIT);
+        match outcome {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                tracing::warn!("JS work still running after {SHUTDOWN_LIMIT:?}; leaving it behind");
+                self.workers.clear();
+            }
+            Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                for worker in self.workers.drain(..) {
+                    if worker.join().is_err() {
+                        tracing::error!("a JS worker panicked");
+                    }
+                }
             }
         }
     }

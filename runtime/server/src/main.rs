@@ -16,6 +16,9 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // With stderr closed (a log pipe that went away) the subscriber would report its
+        // write error with eprintln!, which panics: keep serving instead.
+        .log_internal_errors(false)
         .init();
 }
 
@@ -70,6 +73,10 @@ fn main() -> ExitCode {
                     if let Some(stop) = stopper {
                         let _ = stop.send(());
                     }
+                    // A second Ctrl-C or SIGTERM does not wait for open requests.
+                    shutdown_signal().await;
+                    tracing::warn!("second signal: exiting without waiting");
+                    std::process::exit(130);
                 });
                 server.wait().await;
                 tracing::info!("stopped");

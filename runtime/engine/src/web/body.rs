@@ -76,14 +76,16 @@ pub enum Utf8Mode {
     Strict,
 }
 
-/// Decodes `bytes` as UTF-8, with a leading BOM removed as the Encoding standard does.
+/// Decodes `bytes` as UTF-8. The replacing mode removes a leading BOM, as the Encoding
+/// standard's "UTF-8 decode" does; the strict mode keeps every byte (the KV store's entries).
 ///
 /// # Errors
 /// In [`Utf8Mode::Strict`], the offset of the first invalid byte.
 pub fn decode_utf8(bytes: &[u8], mode: Utf8Mode) -> Result<JsString, usize> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = match mode {
-        Utf8Mode::Replace => String::from_utf8_lossy(bytes),
+        Utf8Mode::Replace => {
+            String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        }
         Utf8Mode::Strict => std::str::from_utf8(bytes)
             .map(std::borrow::Cow::Borrowed)
             .map_err(|e| e.valid_up_to())?,

@@ -117,11 +117,11 @@ impl Class for JsFetchEvent {
                                 .into())
                         }
                     }
+                    // Responded before resolving: resolving a thenable runs app code, which
+                    // must not be able to call respondWith a second time.
+                    event.borrow_mut().data_mut().state = FetchEventState::Responded;
                     let promise = JsPromise::resolve(args[0].clone(), ctx)?;
-                    let mut event = event.borrow_mut();
-                    let data = event.data_mut();
-                    data.response = Some(promise);
-                    data.state = FetchEventState::Responded;
+                    event.borrow_mut().data_mut().response = Some(promise);
                     Ok(JsValue::undefined())
                 }),
             )

@@ -11,7 +11,7 @@ use boa_engine::object::builtins::JsPromise;
 use boa_engine::property::Attribute;
 use boa_engine::{
     js_string, Context, Finalize, JsData, JsError, JsNativeError, JsObject, JsResult, JsValue,
-    NativeFunction, Trace,
+    Trace,
 };
 use bytes::Bytes;
 use edgeshim_store::{Insert, KvStore, Stores};
@@ -20,9 +20,10 @@ use super::error::{KvError, StoreOp};
 use super::validation::{
     check_value_size, generation_from_number, insert_mode, ttl_from_number, Key, StoreName,
 };
-use crate::class_util::getter;
+use crate::class_util::{define_enumerable_getter, define_enumerable_method};
 use crate::host::Phase;
 use crate::web::body::{buffer_source_bytes, decode_utf8, read_as, uint8_array, ReadAs, Utf8Mode};
+use boa_engine::native_function::NativeFunctionPointer;
 
 const STORE_CLASS: &str = "KVStore";
 const ENTRY_CLASS: &str = "KVStoreEntry";
@@ -99,7 +100,6 @@ fn prepare_put(args: &[JsValue], context: &mut Context) -> JsResult<Result<PutRe
     require(args, "put", 2)?;
     let key = key_from(&args[0], context)?;
     let mut insert = Insert::default();
-    let mut deferred: Option<KvError> = None;
     let mut metadata = JsValue::undefined();
 
     if let Some(options) = args.get(2).and_then(JsValue::as_object) {
@@ -113,7 +113,9 @@ fn prepare_put(args: &[JsValue], context: &mut Context) -> JsResult<Result<PutRe
                 Some(n) if n != 0.0 => {
                     insert.if_generation_match = Some(generation_from_number(n));
                 }
-                _ => deferred = deferred.or(Some(KvError::GenNotInteger)),
+                // The platform returns the rejected promise at once: nothing after `gen`
+                // (metadata and mode getters, the value's ToString) runs.
+                _ => return Ok(Err(KvError::GenNotInteger)),
             }
         }
         metadata = options.get(js_string!("metadata"), context)?;
@@ -127,9 +129,6 @@ fn prepare_put(args: &[JsValue], context: &mut Context) -> JsResult<Result<PutRe
         Some(bytes) => bytes,
         None => to_rust_string(&args[1], context)?.into_bytes(),
     };
-    if let Some(err) = deferred {
-        return Ok(Err(err));
-    }
     if let Err(err) = check_value_size(value.len()) {
         return Ok(Err(err));
     }
@@ -189,12 +188,9 @@ impl Class for JsKvStore {
     const LENGTH: usize = 1;
     const ATTRIBUTES: Attribute = Attribute::WRITABLE.union(Attribute::CONFIGURABLE);
 
-    fn init(class: &mut ClassBuilder<'_>) -> JsResult<()> {
-        // The platform's order of own keys: constructor, delete, get, put, list.
-        class
-            .method(js_string!("delete"), 1, NativeFunction::from_fn_ptr(delete))
-            .method(js_string!("get"), 1, NativeFunction::from_fn_ptr(get))
-            .method(js_string!("put"), 1, NativeFunction::from_fn_ptr(put));
+    fn init(_: &mut ClassBuilder<'_>) -> JsResult<()> {
+        // Members are defined by `register`: Boa's builder makes methods non-enumerable and
+        // puts `constructor` last, unlike the platform.
         Ok(())
     }
 
@@ -210,6 +206,8 @@ impl Class for JsKvStore {
         if new_target.is_undefined() {
             return Err(KvError::ConstructorWithoutNew.into());
         }
+        // The object is made last, after every argument check, as the platform does.
+        let data = Self::data_constructor(new_target, args, context)?;
         let prototype = match new_target
             .as_object()
             .map(|t| t.get(js_string!("prototype"), context))
@@ -217,12 +215,8 @@ impl Class for JsKvStore {
             .and_then(|p| p.as_object())
         {
             Some(proto) => proto,
-            None => context
-                .get_global_class::<Self>()
-                .ok_or_else(|| JsNativeError::typ().with_message("KVStore is not registered"))?
-                .prototype(),
+            None => class_prototype::<Self>(context)?,
         };
-        let data = Self::data_constructor(new_target, args, context)?;
         Ok(JsObject::from_proto_and_data(prototype, data).upcast())
     }
 
@@ -267,10 +261,7 @@ impl JsKvStoreEntry {
             metadata_array: None,
             used: false,
         };
-        let prototype = context
-            .get_global_class::<Self>()
-            .ok_or_else(|| JsNativeError::typ().with_message("KVStoreEntry is not registered"))?
-            .prototype();
+        let prototype = class_prototype::<Self>(context)?;
         Ok(JsObject::from_proto_and_data(prototype, data).upcast())
     }
 }
@@ -312,73 +303,61 @@ fn read_entry(
     settled(result, context)
 }
 
+fn entry_body_used(this: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
+    let entry = this_entry(this, "bodyUsed")?;
+    let used = entry.borrow().data().used;
+    Ok(used.into())
+}
+
+fn entry_array_buffer(this: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    read_entry(this, "arrayBuffer", ReadAs::ArrayBuffer, context)
+}
+
+fn entry_json(this: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    read_entry(this, "json", ReadAs::Json, context)
+}
+
+fn entry_text(this: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    read_entry(this, "text", ReadAs::Text, context)
+}
+
+/// Synchronous (the docs say Promise; production returns the value): the same `Uint8Array`
+/// on every call, or `null`.
+fn entry_metadata(this: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let entry = this_entry(this, "metadata")?;
+    let (existing, bytes) = {
+        let e = entry.borrow();
+        (e.data().metadata_array.clone(), e.data().metadata.clone())
+    };
+    if let Some(array) = existing {
+        return Ok(array.into());
+    }
+    let Some(bytes) = bytes else {
+        return Ok(JsValue::null());
+    };
+    let array = uint8_array(&bytes, context)?;
+    entry.borrow_mut().data_mut().metadata_array = Some(array.clone());
+    Ok(array.into())
+}
+
+fn entry_metadata_text(this: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
+    let entry = this_entry(this, "metadataText")?;
+    let bytes = entry.borrow().data().metadata.clone();
+    match bytes {
+        None => Ok(JsValue::null()),
+        Some(bytes) => Ok(decode_utf8(&bytes, Utf8Mode::Strict)
+            .map_err(malformed)?
+            .into()),
+    }
+}
+
 impl Class for JsKvStoreEntry {
     const NAME: &'static str = ENTRY_CLASS;
     const LENGTH: usize = 0;
     const ATTRIBUTES: Attribute = Attribute::WRITABLE.union(Attribute::CONFIGURABLE);
 
-    fn init(class: &mut ClassBuilder<'_>) -> JsResult<()> {
-        getter(class, "bodyUsed", |this, _, _| {
-            let entry = this_entry(this, "bodyUsed")?;
-            let used = entry.borrow().data().used;
-            Ok(used.into())
-        });
-        class
-            .method(
-                js_string!("arrayBuffer"),
-                0,
-                NativeFunction::from_fn_ptr(|this, _, ctx| {
-                    read_entry(this, "arrayBuffer", ReadAs::ArrayBuffer, ctx)
-                }),
-            )
-            .method(
-                js_string!("json"),
-                0,
-                NativeFunction::from_fn_ptr(|this, _, ctx| {
-                    read_entry(this, "json", ReadAs::Json, ctx)
-                }),
-            )
-            .method(
-                js_string!("text"),
-                0,
-                NativeFunction::from_fn_ptr(|this, _, ctx| {
-                    read_entry(this, "text", ReadAs::Text, ctx)
-                }),
-            )
-            .method(
-                js_string!("metadata"),
-                0,
-                NativeFunction::from_fn_ptr(|this, _, ctx| {
-                    let entry = this_entry(this, "metadata")?;
-                    let (existing, bytes) = {
-                        let e = entry.borrow();
-                        (e.data().metadata_array.clone(), e.data().metadata.clone())
-                    };
-                    if let Some(array) = existing {
-                        return Ok(array.into());
-                    }
-                    let Some(bytes) = bytes else {
-                        return Ok(JsValue::null());
-                    };
-                    let array = uint8_array(&bytes, ctx)?;
-                    entry.borrow_mut().data_mut().metadata_array = Some(array.clone());
-                    Ok(array.into())
-                }),
-            )
-            .method(
-                js_string!("metadataText"),
-                0,
-                NativeFunction::from_fn_ptr(|this, _, _| {
-                    let entry = this_entry(this, "metadataText")?;
-                    let bytes = entry.borrow().data().metadata.clone();
-                    match bytes {
-                        None => Ok(JsValue::null()),
-                        Some(bytes) => Ok(decode_utf8(&bytes, Utf8Mode::Strict)
-                            .map_err(malformed)?
-                            .into()),
-                    }
-                }),
-            );
+    fn init(_: &mut ClassBuilder<'_>) -> JsResult<()> {
+        // Members are defined by `register`, as for KVStore.
         Ok(())
     }
 
@@ -389,4 +368,41 @@ impl Class for JsKvStoreEntry {
     fn data_constructor(_: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<Self> {
         Err(KvError::EntryNotConstructible.into())
     }
+}
+
+fn class_prototype<C: Class>(context: &Context) -> JsResult<JsObject> {
+    Ok(context
+        .get_global_class::<C>()
+        .ok_or_else(|| JsNativeError::typ().with_message(format!("{} is not registered", C::NAME)))?
+        .prototype())
+}
+
+/// Registers both classes and defines their prototype members as the platform has them:
+/// after `constructor`, in the platform's order, enumerable.
+pub fn register_classes(context: &mut Context) -> JsResult<()> {
+    context.register_global_class::<JsKvStore>()?;
+    context.register_global_class::<JsKvStoreEntry>()?;
+
+    let store = class_prototype::<JsKvStore>(context)?;
+    // `list` joins after `put` when it is implemented.
+    let store_methods: [(&str, NativeFunctionPointer); 3] =
+        [("delete", delete), ("get", get), ("put", put)];
+    for (name, function) in store_methods {
+        // Every method has length 1 on the platform, `put` included.
+        define_enumerable_method(&store, name, 1, function, context)?;
+    }
+
+    let entry = class_prototype::<JsKvStoreEntry>(context)?;
+    define_enumerable_getter(&entry, "bodyUsed", entry_body_used, context)?;
+    let entry_methods: [(&str, NativeFunctionPointer); 5] = [
+        ("arrayBuffer", entry_array_buffer),
+        ("json", entry_json),
+        ("text", entry_text),
+        ("metadata", entry_metadata),
+        ("metadataText", entry_metadata_text),
+    ];
+    for (name, function) in entry_methods {
+        define_enumerable_method(&entry, name, 0, function, context)?;
+    }
+    Ok(())
 }

@@ -26,9 +26,7 @@ pub const SPECIFIER: &str = "fastly:kv-store";
 /// Registers the globals `KVStore` and `KVStoreEntry` and gives the context its stores.
 pub fn register(stores: KvStores, context: &mut Context) -> JsResult<()> {
     context.insert_data(stores);
-    context.register_global_class::<JsKvStore>()?;
-    context.register_global_class::<JsKvStoreEntry>()?;
-    Ok(())
+    binding::register_classes(context)
 }
 
 /// The module namespace: exactly one export, `KVStore`, the same object as the global.
