@@ -165,7 +165,8 @@ fn serves_logs_and_stops_on_sigterm() {
     assert!(access.ends_with("ms"), "{access}");
 
     // Keep reading the log so that what the server says while stopping is seen.
-    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
+    let rest =
+        std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -175,7 +176,10 @@ fn serves_logs_and_stops_on_sigterm() {
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             let rest = rest.join().unwrap();
-            assert!(status.success(), "graceful shutdown exits 0, got {status}; log:\n{rest}");
+            assert!(
+                status.success(),
+                "graceful shutdown exits 0, got {status}; log:\n{rest}"
+            );
             assert!(rest.contains("INFO edgeshim: stopped"), "log:\n{rest}");
             break;
         }
