@@ -1,20 +1,42 @@
-//! The web platform surface apps use: `Request`, `Response`, `Headers`, `FetchEvent`,
-//! `console`, plus what boa_runtime provides well (timers, `URL`, `TextEncoder`/`TextDecoder`,
-//! `atob`/`btoa`, `structuredClone`, `queueMicrotask`).
+//! The web platform surface apps use. Each API is one module with the same inner shape:
+//! the JS-facing class and its registration, the validation with its messages, and its
+//! tests (Rust unit tests beside it, JS suites in `tests/js/`).
+//!
+//! From boa_runtime only what it does faithfully is taken: `console` formatting, timers,
+//! `queueMicrotask`, `atob`/`btoa` and `structuredClone`.
 
 pub mod body;
 pub mod body_mixin;
 pub mod console;
+pub mod crypto;
+pub mod encoding;
 pub mod fetch_event;
 pub mod headers;
 pub mod request;
 pub mod response;
+pub mod url;
 
 use boa_engine::{Context, JsResult};
+use boa_runtime::extensions::{
+    Base64Extension, MicrotaskExtension, StructuredCloneExtension, TimeoutExtension,
+};
 
 /// Registers every web global in the context's realm.
 pub fn register(context: &mut Context) -> JsResult<()> {
-    boa_runtime::register(console::extension(), None, context)?;
+    boa_runtime::register_extensions(
+        (
+            console::extension(),
+            Base64Extension,
+            TimeoutExtension,
+            MicrotaskExtension,
+            StructuredCloneExtension,
+        ),
+        None,
+        context,
+    )?;
+    encoding::register(context)?;
+    url::register(context)?;
+    crypto::register(context)?;
     headers::register(context)?;
     request::register(context)?;
     response::register(context)?;
