@@ -40,6 +40,7 @@ pub mod event_loop;
 pub mod fastly;
 pub mod host;
 pub mod instance;
+pub mod js_lib;
 pub mod loader;
 pub mod pool;
 pub mod web;

@@ -41,5 +41,6 @@ pub fn register(context: &mut Context) -> JsResult<()> {
     request::register(context)?;
     response::register(context)?;
     fetch_event::register(context)?;
+    crate::js_lib::register(context)?;
     Ok(())
 }
