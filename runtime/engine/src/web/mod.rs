@@ -9,6 +9,7 @@ pub mod body;
 pub mod body_mixin;
 pub mod console;
 pub mod crypto;
+pub mod dom_exception;
 pub mod encoding;
 pub mod fetch_event;
 pub mod headers;
@@ -34,6 +35,7 @@ pub fn register(context: &mut Context) -> JsResult<()> {
         None,
         context,
     )?;
+    dom_exception::register(context)?;
     encoding::register(context)?;
     url::register(context)?;
     crypto::register(context)?;
