@@ -13,6 +13,7 @@ pub mod dom_exception;
 pub mod encoding;
 pub mod fetch_event;
 pub mod headers;
+pub mod performance;
 pub mod request;
 pub mod response;
 pub mod url;
@@ -40,6 +41,7 @@ pub fn register(context: &mut Context) -> JsResult<()> {
     url::register(context)?;
     crypto::register(context)?;
     headers::register(context)?;
+    performance::register(context)?;
     request::register(context)?;
     response::register(context)?;
     fetch_event::register(context)?;
