@@ -110,26 +110,7 @@ fn bad_seed_stops_the_start_naming_store_and_entry() {
 
 #[test]
 fn serves_logs_and_stops_on_sigterm() {
-    let app = fixture("kv-put-doc/index.js");
-    let mut child = edgeshim()
-        .args([
-            "serve",
-            app.to_str().unwrap(),
-            "--addr",
-            "127.0.0.1:0",
-            "--workers",
-            "1",
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let start_line = lines
-        .by_ref()
-        .map(Result::unwrap)
-        .find(|l| l.contains("serving"))
-        .expect("a start-up line");
+    let (mut child, addr, start_line, mut lines) = spawn_server(&fixture("kv-put-doc/index.js"));
     assert!(
         start_line.contains("stores: files (0 entries)"),
         "{start_line}"
@@ -138,13 +119,6 @@ fn serves_logs_and_stops_on_sigterm() {
         start_line.contains("a fresh instance per request, 1 worker"),
         "{start_line}"
     );
-    let addr: std::net::SocketAddr = start_line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap()
-        .parse()
-        .unwrap();
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -191,15 +165,13 @@ fn serves_logs_and_stops_on_sigterm() {
     }
 }
 
-/// Starts `app` on a free port with one worker; returns the child, its address and its
-/// stderr lines.
+type LogLines = std::io::Lines<BufReader<std::process::ChildStderr>>;
+
+/// Starts `app` on a free port with one worker; returns the child, its address, the
+/// start-up log line and the rest of its stderr.
 fn spawn_server(
     app: &std::path::Path,
-) -> (
-    std::process::Child,
-    std::net::SocketAddr,
-    std::io::Lines<BufReader<std::process::ChildStderr>>,
-) {
+) -> (std::process::Child, std::net::SocketAddr, String, LogLines) {
     let mut child = edgeshim()
         .args([
             "serve",
@@ -218,7 +190,7 @@ fn spawn_server(
         .by_ref()
         .map(Result::unwrap)
         .find(|l| l.contains("serving"))
-        .unwrap();
+        .expect("a start-up line");
     let addr = start_line
         .split("http://")
         .nth(1)
@@ -226,12 +198,12 @@ fn spawn_server(
         .unwrap()
         .parse()
         .unwrap();
-    (child, addr, lines)
+    (child, addr, start_line, lines)
 }
 
 #[test]
 fn errors_and_console_output_reach_the_log() {
-    let (mut child, addr, mut lines) = spawn_server(&fixture("errors/index.js"));
+    let (mut child, addr, _, mut lines) = spawn_server(&fixture("errors/index.js"));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
