@@ -81,7 +81,7 @@ impl JsDomException {
             .as_object()
             .and_then(|o| {
                 o.downcast_ref::<Self>()
-                    .map(|d| d.name == JsString::from(name))
+                    .map(|d| d.name.to_std_string_lossy() == name)
             })
             .unwrap_or(false)
     }
