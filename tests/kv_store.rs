@@ -314,6 +314,8 @@ async fn put_values_and_get_round_trip() {
         ("return store.put('k', new DataView(new Uint8Array([9, 8, 7]).buffer, 1)).then(() => store.get('k')).then((e) => e.arrayBuffer())", json!({"outcome": "resolved", "arraybuffer": [8, 7]})),
         ("return store.put('k', new Float64Array([1])).then(() => store.get('k')).then((e) => e.arrayBuffer())", json!({"outcome": "resolved", "arraybuffer": [0, 0, 0, 0, 0, 0, 240, 63]})),
         ("return store.put('k', '\\ud800').then(() => store.get('k')).then((e) => e.arrayBuffer())", json!({"outcome": "resolved", "arraybuffer": [239, 191, 189]})),
+        ("return store.put('k', new URLSearchParams('a=b&c=d e')).then(() => store.get('k')).then((e) => e.text())", resolved(json!("a=b&c=d+e"))),
+        ("return store.put('k', new URLSearchParams()).then(() => store.get('k')).then((e) => e.text())", resolved(json!(""))),
         ("return store.put('k', Symbol('v'))", threw(TE, "can't convert symbol to string")),
         ("return store.put('k', { toString() { throw new URIError('value toString') } })", threw("URIError", "value toString")),
         ("return store.put('k', 'x'.repeat(31457281))", rejected(TE, "KVStore value can not be more than 30 Megabytes in size")),

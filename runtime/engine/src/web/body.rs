@@ -156,6 +156,15 @@ pub fn extract_body(
     if let Some(bytes) = buffer_source_bytes(value, context)? {
         return Ok((Some(Bytes::from(bytes)), None));
     }
+    if let Some(params) = value
+        .as_object()
+        .and_then(|o| super::url::serialize_params(&o))
+    {
+        return Ok((
+            Some(Bytes::from(params)),
+            Some("application/x-www-form-urlencoded;charset=UTF-8"),
+        ));
+    }
     let text = to_utf8_string(value, context)?;
     Ok((Some(Bytes::from(text)), Some("text/plain;charset=UTF-8")))
 }

@@ -23,6 +23,7 @@ use super::validation::{
 use crate::class_util::{define_enumerable_getter, define_enumerable_method};
 use crate::host::Phase;
 use crate::web::body::{buffer_source_bytes, decode_utf8, read_as, uint8_array, ReadAs, Utf8Mode};
+use crate::web::url::serialize_params;
 use boa_engine::native_function::NativeFunctionPointer;
 
 const STORE_CLASS: &str = "KVStore";
@@ -127,7 +128,11 @@ fn prepare_put(args: &[JsValue], context: &mut Context) -> JsResult<Result<PutRe
 
     let value = match buffer_source_bytes(&args[1], context)? {
         Some(bytes) => bytes,
-        None => to_rust_string(&args[1], context)?.into_bytes(),
+        None => match args[1].as_object().and_then(|o| serialize_params(&o)) {
+            // URLSearchParams: its serialization (empty params store an empty value).
+            Some(params) => params.into_bytes(),
+            None => to_rust_string(&args[1], context)?.into_bytes(),
+        },
     };
     if let Err(err) = check_value_size(value.len()) {
         return Ok(Err(err));

@@ -1,0 +1,41 @@
+// Request and Response bodies: every BodyInit kind, the Content-Type it implies, and reads.
+import { promise_test, test, assert_equals, assert_array_equals, assert_true, promise_rejects_js } from "./harness.js";
+
+promise_test(async () => {
+  const r = new Response(new URLSearchParams({ a: "1 2", b: "é" }));
+  assert_equals(r.headers.get("content-type"), "application/x-www-form-urlencoded;charset=UTF-8");
+  assert_equals(await r.text(), "a=1+2&b=%C3%A9");
+}, "URLSearchParams body");
+
+promise_test(async () => {
+  const r = new Response("héllo");
+  assert_equals(r.headers.get("content-type"), "text/plain;charset=UTF-8");
+  assert_array_equals(new Uint8Array(await r.arrayBuffer()), [104, 195, 169, 108, 108, 111]);
+}, "string body is UTF-8");
+
+promise_test(async () => {
+  const bytes = new Uint8Array([1, 2, 3, 4, 5]);
+  const r = new Response(new DataView(bytes.buffer, 1, 3));
+  assert_equals(r.headers.get("content-type"), null);
+  assert_array_equals(new Uint8Array(await r.arrayBuffer()), [2, 3, 4]);
+}, "DataView body is exactly the viewed bytes");
+
+promise_test(async () => {
+  const r = new Response("x");
+  assert_equals(r.bodyUsed, false);
+  await r.text();
+  assert_equals(r.bodyUsed, true);
+  await promise_rejects_js(TypeError, r.text(), "second read");
+}, "a body is read once");
+
+promise_test(async () => {
+  const r = new Request("https://example.com/a", { method: "post", body: '{"k":[1]}' });
+  assert_equals(r.method, "POST");
+  assert_equals((await r.json()).k[0], 1);
+}, "Request body and method normalization");
+
+test(() => {
+  const r = new Response(null, { status: 204 });
+  assert_equals(r.status, 204);
+  assert_true(r.ok);
+}, "null body with a null-body status");
