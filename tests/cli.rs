@@ -22,7 +22,7 @@ fn failing_start(args: &[&str]) -> String {
     let output = edgeshim()
         .arg("serve")
         .args(args)
-        .args(["--addr", "127.0.0.1:0"])
+        .args(["--addr", "127.0.0.1:0", "--ephemeral"])
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -169,10 +169,32 @@ type LogLines = std::io::Lines<BufReader<std::process::ChildStderr>>;
 
 /// Starts `app` on a free port with one worker; returns the child, its address, the
 /// start-up log line and the rest of its stderr.
-fn spawn_server(
-    app: &std::path::Path,
-) -> (std::process::Child, std::net::SocketAddr, String, LogLines) {
-    let mut child = edgeshim()
+/// A server process that is killed when the test ends, passing or failing, so that a
+/// failed test never leaves a server holding the test runner's output open.
+struct KillOnDrop(std::process::Child);
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_server(app: &std::path::Path) -> (KillOnDrop, std::net::SocketAddr, String, LogLines) {
+    let child = edgeshim()
         .args([
             "serve",
             app.to_str().unwrap(),
@@ -180,11 +202,13 @@ fn spawn_server(
             "127.0.0.1:0",
             "--workers",
             "1",
+            "--ephemeral",
         ])
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut child = KillOnDrop(child);
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let start_line = lines
         .by_ref()

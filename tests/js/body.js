@@ -39,3 +39,57 @@ test(() => {
   assert_equals(r.status, 204);
   assert_true(r.ok);
 }, "null body with a null-body status");
+
+promise_test(async () => {
+  const r = new Request("https://example.com/", { method: "POST", body: new URLSearchParams("a=1&b=x+y&a=2") });
+  const form = await r.formData();
+  assert_true(form instanceof FormData);
+  assert_array_equals(form.getAll("a"), ["1", "2"]);
+  assert_equals(form.get("b"), "x y");
+}, "formData() of an urlencoded body");
+
+promise_test(async () => {
+  const r = new Response("streamed");
+  const body = r.body;
+  assert_true(body instanceof ReadableStream);
+  assert_equals(r.body, body, "the same stream every time");
+  assert_equals(r.bodyUsed, false);
+  const reader = body.getReader();
+  const { value } = await reader.read();
+  assert_equals(new TextDecoder().decode(value), "streamed");
+  assert_equals(r.bodyUsed, true);
+  await promise_rejects_js(TypeError, r.text(), "read after the stream was used");
+}, "body is a ReadableStream of the bytes");
+
+promise_test(async () => {
+  const stream = new ReadableStream({
+    start(c) {
+      c.enqueue(new TextEncoder().encode("a"));
+      c.enqueue(new TextEncoder().encode("b"));
+      c.close();
+    },
+  });
+  const r = new Response(stream);
+  assert_equals(r.headers.get("content-type"), null);
+  const copy = r.clone();
+  assert_equals(await r.text(), "ab");
+  assert_equals(await copy.text(), "ab");
+}, "a stream body: read, and cloned by tee");
+
+test(() => {
+  const stream = new ReadableStream();
+  stream.getReader();
+  let error;
+  try {
+    new Response(stream);
+  } catch (e) {
+    error = e;
+  }
+  assert_true(error instanceof TypeError);
+  assert_equals(error.message, "Response constructor: Can't use a ReadableStream that's locked or has ever been read from or canceled");
+}, "a locked stream cannot be a body");
+
+test(() => {
+  assert_equals(new Response().body, null);
+  assert_equals(new Request("https://example.com/").body, null);
+}, "a null body has a null stream");

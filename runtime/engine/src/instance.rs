@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::web::body_stream::HostBody;
 use boa_engine::builtins::promise::PromiseState;
 use boa_engine::context::ContextBuilder;
+use boa_engine::object::builtins::JsPromise;
 use boa_engine::object::JsObject;
 use boa_engine::{js_string, Context, JsError, JsValue};
-use bytes::Bytes;
 use edgeshim_store::Stores;
 
 use crate::event_loop::{EventLoop, RunOutcome};
@@ -84,13 +85,13 @@ pub enum HandleError {
 }
 
 /// A request in plain data, as the server hands it to the engine.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct IncomingRequest {
     pub method: String,
     /// Absolute URL (`http://host/path?query`).
     pub url: String,
     pub headers: Vec<(String, String)>,
-    pub body: Bytes,
+    pub body: HostBody,
 }
 
 impl App {
@@ -155,6 +156,8 @@ fn describe(value: &JsValue, context: &mut Context) -> String {
 pub struct Instance {
     context: Context,
     event_loop: Rc<EventLoop>,
+    /// Settles when a streamed response body has been handed to the server.
+    body_sent: Option<JsPromise>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -177,6 +180,7 @@ impl Instance {
             .build()
             .map_err(|e| BootError::Setup(e.to_string()))?;
         Phase::install(&mut context);
+        context.insert_data(crate::web::body_stream::EventLoopHandle(event_loop.clone()));
         web::register(&mut context).map_err(|e| BootError::Setup(e.to_string()))?;
         kv_store::register(KvStores(app.stores.clone()), &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
@@ -200,6 +204,7 @@ impl Instance {
             PromiseState::Fulfilled(_) => Ok(Self {
                 context,
                 event_loop,
+                body_sent: None,
             }),
             PromiseState::Rejected(reason) => {
                 // Syntax errors in imported files surface here, not at parse of the entry.
@@ -223,14 +228,13 @@ impl Instance {
         let (result, event) = self.respond(request).await;
         respond(result);
         let Some(event) = event else { return };
+        let body_sent = self.body_sent.take();
         // Re-read on every check: `waitUntil` may be called after dispatch, from async code.
-        let all_settled = |event: &JsObject<JsFetchEvent>| {
-            event
-                .borrow()
-                .data()
-                .wait_until()
-                .iter()
-                .all(|p| !matches!(p.state(), PromiseState::Pending))
+        // A streamed body keeps the instance running until it has been sent.
+        let all_settled = move |event: &JsObject<JsFetchEvent>| {
+            let pending = |p: &JsPromise| matches!(p.state(), PromiseState::Pending);
+            !body_sent.as_ref().is_some_and(pending)
+                && !event.borrow().data().wait_until().iter().any(pending)
         };
         if all_settled(&event) {
             self.report_wait_until_rejections(&event);
@@ -321,11 +325,18 @@ impl Instance {
             return (Err(HandleError::TimedOut(RESPONSE_LIMIT)), Some(event));
         }
         let result = match response.state() {
-            PromiseState::Fulfilled(value) => {
-                JsResponse::parts(&value).ok_or_else(|| HandleError::NotAResponse {
+            PromiseState::Fulfilled(value) => match JsResponse::outgoing(&value, context) {
+                Ok(Some(outgoing)) => {
+                    self.body_sent = outgoing.body_sent;
+                    Ok(outgoing.parts)
+                }
+                Ok(None) => Err(HandleError::NotAResponse {
                     what: describe(&value, context),
-                })
-            }
+                }),
+                Err(e) => Err(HandleError::Exception {
+                    report: error_report(&e, context),
+                }),
+            },
             PromiseState::Rejected(reason) => Err(HandleError::Rejected {
                 report: error_report(&JsError::from_opaque(reason), context),
             }),

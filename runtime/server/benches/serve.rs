@@ -284,7 +284,10 @@ fn edgeshim_command(binary: &Path, root: &Path, app: &Path, extra: &[&str]) -> C
     command
         .arg("serve")
         .arg(app)
-        .args(["--addr", "127.0.0.1:0"])
+        // In-memory stores: this measures the engine and the server, like the official
+        // toolchain's figures (Viceroy keeps KV in memory). The SQLite backend is measured
+        // by `cargo run --release -p edgeshim-store --example store_throughput`.
+        .args(["--addr", "127.0.0.1:0", "--ephemeral"])
         .args(extra)
         .current_dir(root)
         .env("NO_COLOR", "1")

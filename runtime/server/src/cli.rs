@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use edgeshim_engine::PoolConfig;
 
-use crate::ServeOptions;
+use crate::{KvBackend, ServeOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +47,15 @@ pub struct ServeArgs {
     /// Faster, but module-level state survives between requests, which Compute never does.
     #[arg(long)]
     pub reuse_instances: bool,
+    /// Keep KV data in memory only: every start begins from the fastly.toml seeds alone,
+    /// as Viceroy does. Default: durable stores in the state folder.
+    #[arg(long, conflicts_with = "state_dir")]
+    pub ephemeral: bool,
+    /// The folder for durable KV data (a SQLite database, kv.sqlite3), created if missing;
+    /// several servers may share one. Seeded keys are reset to their seed at every start,
+    /// other keys are kept.
+    #[arg(long, value_name = "DIR", default_value = crate::DEFAULT_STATE_DIR)]
+    pub state_dir: PathBuf,
 }
 
 impl ServeArgs {
@@ -63,6 +72,13 @@ impl ServeArgs {
             config: self.config,
             addr: self.addr,
             pool,
+            kv: if self.ephemeral {
+                KvBackend::Memory
+            } else {
+                KvBackend::Sqlite {
+                    state_dir: self.state_dir,
+                }
+            },
         }
     }
 }

@@ -11,9 +11,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use edgeshim_engine::web::body_stream::{BodyChunks, HostBody, CHANNEL_CHUNKS};
 use edgeshim_engine::{HandleError, IncomingRequest, Pool, ResponseParts};
-use http_body_util::{BodyExt, Full};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Incoming;
+use hyper::body::{Body as _, Frame};
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -33,8 +36,27 @@ pub enum Handler {
 /// How long open connections get to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn plain(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+/// The body type the server sends: complete, or streamed from the engine.
+type Body = BoxBody<Bytes, std::io::Error>;
+
+fn full(bytes: Bytes) -> Body {
+    Full::new(bytes).map_err(|never| match never {}).boxed()
+}
+
+/// Chunks from the engine, ending early (the connection is cut) if the app's stream failed.
+fn streamed(chunks: BodyChunks) -> Body {
+    let frames = futures_util::stream::unfold(chunks, |mut chunks| async move {
+        let next = chunks.recv().await?;
+        let frame = next.map(Frame::data).map_err(|message| {
+            std::io::Error::other(format!("the response body failed: {message}"))
+        });
+        Some((frame, chunks))
+    });
+    StreamBody::new(frames).boxed()
+}
+
+fn plain(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = Response::new(full(Bytes::from(body)));
     *response.status_mut() = status;
     response.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
@@ -43,8 +65,12 @@ fn plain(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     response
 }
 
-fn to_hyper(parts: ResponseParts) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(parts.body));
+fn to_hyper(parts: ResponseParts) -> Response<Body> {
+    let body = match parts.body {
+        HostBody::Full(bytes) => full(bytes),
+        HostBody::Stream(chunks) => streamed(chunks),
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = StatusCode::from_u16(parts.status).unwrap_or(StatusCode::OK);
     let headers = response.headers_mut();
     for (name, value) in parts.headers {
@@ -61,12 +87,43 @@ fn to_hyper(parts: ResponseParts) -> Response<Full<Bytes>> {
     response
 }
 
+/// Bodies up to this size (by `Content-Length`) are read whole before the app runs; larger
+/// or unsized ones reach the app as a stream while they arrive.
+const BUFFERED_BODY_LIMIT: u64 = 64 * 1024;
+
+async fn request_body(headers: &http::HeaderMap, body: Incoming) -> Result<HostBody, hyper::Error> {
+    let length = headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if matches!(length, Some(n) if n <= BUFFERED_BODY_LIMIT) || body.is_end_stream() {
+        return Ok(HostBody::Full(body.collect().await?.to_bytes()));
+    }
+    let (sender, chunks) = tokio::sync::mpsc::channel(CHANNEL_CHUNKS);
+    tokio::spawn(async move {
+        let mut body = body;
+        while let Some(frame) = body.frame().await {
+            let sent = match frame {
+                Ok(frame) => match frame.into_data() {
+                    Ok(data) => sender.send(Ok(data)).await,
+                    Err(_) => continue, // trailers
+                },
+                Err(e) => sender.send(Err(e.to_string())).await,
+            };
+            if sent.is_err() {
+                break; // the app dropped the body
+            }
+        }
+    });
+    Ok(HostBody::Stream(chunks))
+}
+
 async fn incoming(
     request: Request<Incoming>,
     local: SocketAddr,
 ) -> Result<IncomingRequest, hyper::Error> {
     let (parts, body) = request.into_parts();
-    let body = body.collect().await?.to_bytes();
+    let body = request_body(&parts.headers, body).await?;
     let host = parts
         .headers
         .get(hyper::header::HOST)
@@ -95,11 +152,7 @@ static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
 /// Serves one request inside a `request{id method path}` span that every log line of the
 /// request, the app's `console.*` included, carries.
-async fn answer(
-    handler: Handler,
-    request: Request<Incoming>,
-    local: SocketAddr,
-) -> Response<Full<Bytes>> {
+async fn answer(handler: Handler, request: Request<Incoming>, local: SocketAddr) -> Response<Body> {
     let span = tracing::info_span!(
         "request",
         id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed),
@@ -115,12 +168,12 @@ async fn answer_in_span(
     handler: Handler,
     request: Request<Incoming>,
     local: SocketAddr,
-) -> Response<Full<Bytes>> {
+) -> Response<Body> {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let response = match handler {
-        Handler::Static(body) => Response::new(Full::new(body)),
+        Handler::Static(body) => Response::new(full(body)),
         Handler::App(pool) => match incoming(request, local).await {
             Err(e) => plain(
                 StatusCode::BAD_REQUEST,

@@ -1,8 +1,9 @@
 //! edgeshim: run Fastly Compute JavaScript apps locally, with a faithful `fastly:kv-store`.
 //!
 //! This crate is the outside of the program: the command line ([`cli`]), `fastly.toml`
-//! ([`config`]), the stores it seeds, and the HTTP server ([`http`]). The JavaScript work is
-//! done by `edgeshim-engine`; the data lives behind `edgeshim-store`'s trait.
+//! ([`config`]), the stores it opens and seeds ([`KvBackend`]), and the HTTP server
+//! ([`http`]). The JavaScript work is done by `edgeshim-engine`; the data lives behind
+//! `edgeshim-store`'s trait.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), edgeshim::StartError> {
@@ -23,7 +24,10 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use edgeshim_engine::{App, BootError, Pool, PoolConfig, PoolError};
-use edgeshim_store::{Bytes, Insert, KvStore, MemoryStore, Stores, SystemClock};
+use edgeshim_store::{
+    Bytes, Clock, Insert, KvStore, MemoryStore, OpenError, SqliteStore, StoreError, Stores,
+    SystemClock, DATABASE_FILE,
+};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -37,18 +41,56 @@ pub struct ServeOptions {
     pub config: Option<PathBuf>,
     pub addr: SocketAddr,
     pub pool: PoolConfig,
+    /// Where the KV stores keep their data.
+    pub kv: KvBackend,
 }
 
 /// Viceroy's default address.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:7676";
 
+/// The command line's default state folder, relative to the working directory.
+pub const DEFAULT_STATE_DIR: &str = ".edgeshim";
+
 impl ServeOptions {
+    /// Options for serving `app` on Viceroy's address, with in-memory stores.
+    ///
+    /// In-memory is the default here, for embedding and tests: starting a server this way
+    /// leaves no files behind. The command line defaults to [`KvBackend::Sqlite`] in
+    /// [`DEFAULT_STATE_DIR`] instead (see [`cli::ServeArgs`]).
     pub fn new(app: impl Into<PathBuf>) -> Self {
         Self {
             app: app.into(),
             config: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 7676)),
             pool: PoolConfig::default(),
+            kv: KvBackend::Memory,
+        }
+    }
+}
+
+/// Where the KV stores declared in fastly.toml keep their data.
+///
+/// Whatever the backend, every start resets each seeded key to its seed; with
+/// [`KvBackend::Sqlite`] every other key is kept from earlier runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KvBackend {
+    /// In process memory, lost at exit: every start begins from the seeds alone, as
+    /// Viceroy's stores do (`--ephemeral`).
+    Memory,
+    /// A SQLite database, [`DATABASE_FILE`], in `state_dir` (created if missing; relative
+    /// to the working directory): durable across restarts and kills, and shareable by
+    /// several servers at once.
+    Sqlite { state_dir: PathBuf },
+}
+
+impl std::fmt::Display for KvBackend {
+    /// How the start-up log names it: `in memory (--ephemeral)` or `sqlite DIR/kv.sqlite3`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Memory => f.write_str("in memory (--ephemeral)"),
+            Self::Sqlite { state_dir } => {
+                write!(f, "sqlite {}", state_dir.join(DATABASE_FILE).display())
+            }
         }
     }
 }
@@ -69,6 +111,26 @@ pub enum StartError {
     },
     #[error("cannot determine the working directory: {0}")]
     Cwd(std::io::Error),
+    #[error(
+        "cannot create the state folder {}: {source} (choose another with --state-dir DIR, \
+         or keep KV data in memory with --ephemeral)",
+        path.display()
+    )]
+    StateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{0} (choose another folder with --state-dir DIR, or keep KV data in memory with \
+         --ephemeral)"
+    )]
+    KvOpen(#[from] OpenError),
+    #[error("store '{store}': cannot seed key '{key}': {detail}")]
+    Seed {
+        store: String,
+        key: String,
+        detail: String,
+    },
 }
 
 fn boot_message(error: &PoolError) -> String {
@@ -78,11 +140,27 @@ fn boot_message(error: &PoolError) -> String {
     }
 }
 
-/// Builds the in-memory stores declared in the config, seeded with their entries.
-fn seed_stores(config: &FastlyToml) -> Stores {
+/// What a state folder holds a `.gitignore` for, so that it never shows in `git status`.
+const STATE_DIR_GITIGNORE: &str = "# Local KV data of edgeshim; see --state-dir.\n*\n";
+
+/// Opens the stores declared in the config on `backend`, each seeded with its entries.
+///
+/// A seeded key is reset to its seed at every start (value and metadata, no TTL, a new
+/// generation); keys not in the seeds are left as they are. The state folder is created
+/// only when there is a store to keep in it.
+fn open_stores(backend: &KvBackend, config: &FastlyToml) -> Result<Stores, StartError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut stores = Stores::new();
+    if let (KvBackend::Sqlite { state_dir }, false) = (backend, config.kv_stores.is_empty()) {
+        create_state_dir(state_dir)?;
+    }
     for seed in &config.kv_stores {
-        let store = Arc::new(MemoryStore::new(Arc::new(SystemClock)));
+        let store: Arc<dyn KvStore> = match backend {
+            KvBackend::Memory => Arc::new(MemoryStore::new(clock.clone())),
+            KvBackend::Sqlite { state_dir } => {
+                Arc::new(SqliteStore::open_in(state_dir, &seed.name, clock.clone())?)
+            }
+        };
         for entry in &seed.entries {
             let insert = Insert {
                 value: Bytes::from(entry.value.clone()),
@@ -94,17 +172,35 @@ fn seed_stores(config: &FastlyToml) -> Stores {
                     .map(Bytes::from),
                 ..Insert::default()
             };
-            if let Err(e) = store.insert(&entry.key, insert) {
-                tracing::warn!(
-                    "store '{}': seeding key '{}' failed: {e}",
-                    seed.name,
-                    entry.key
-                );
-            }
+            store
+                .insert(&entry.key, insert)
+                .map_err(|e| StartError::Seed {
+                    store: seed.name.clone(),
+                    key: entry.key.clone(),
+                    detail: match e {
+                        StoreError::InternalError(detail) => detail,
+                        other => other.to_string(),
+                    },
+                })?;
         }
         stores.insert(seed.name.clone(), store);
     }
-    stores
+    Ok(stores)
+}
+
+/// Creates the state folder if missing, with a `.gitignore` that ignores all of it.
+fn create_state_dir(path: &Path) -> Result<(), StartError> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(path).map_err(|source| StartError::StateDir {
+        path: path.to_owned(),
+        source,
+    })?;
+    if let Err(e) = std::fs::write(path.join(".gitignore"), STATE_DIR_GITIGNORE) {
+        tracing::warn!("cannot write {}: {e}", path.join(".gitignore").display());
+    }
+    Ok(())
 }
 
 /// Reads the config that applies to `options` (explicit, beside the app, or in `cwd`).
@@ -169,7 +265,15 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, StartError> {
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
-    let stores = seed_stores(&config);
+    // Opening and seeding may wait for another server's write lock; keep it off the reactor.
+    let kv = options.kv.clone();
+    let opened =
+        tokio::task::spawn_blocking(move || open_stores(&kv, &config).map(|s| (s, config))).await;
+    let (stores, config) = match opened {
+        Ok(opened) => opened?,
+        // A panic while opening is a bug: let it surface as one.
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
     let store_summary: Vec<String> = stores
         .names()
         .map(|name| {
@@ -201,7 +305,7 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, StartError> {
     })?;
     let workers = options.pool.workers;
     tracing::info!(
-        "serving {} on http://{addr} in {:.1} ms: {}, {workers} worker{}, {}, stores: {}",
+        "serving {} on http://{addr} in {:.1} ms: {}, {workers} worker{}, {}, kv: {}, stores: {}",
         app_path.display(),
         started.elapsed().unwrap_or_default().as_secs_f64() * 1000.0,
         if options.pool.reuse_instances {
@@ -215,6 +319,7 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, StartError> {
         } else {
             format!("config {}", config.path.display())
         },
+        options.kv,
         if store_summary.is_empty() {
             "none".to_owned()
         } else {

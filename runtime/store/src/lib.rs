@@ -3,7 +3,7 @@
 //! The JS binding (in the engine crate) turns `KVStore.prototype.get/put/delete/list` calls
 //! into calls on the [`KvStore`] trait defined here. This crate knows nothing of the JS
 //! engine: it is synchronous, `Send + Sync`, and testable with plain `#[test]`s, so backends
-//! (memory now; SQLite, Redis later) can be swapped without touching the binding.
+//! (memory, SQLite; Redis later) can be swapped without touching the binding.
 //!
 //! It implements what the platform's store does once the JS-side checks have passed:
 //! the host-side key checks, insert modes, generations, TTLs and paged listing. See the
@@ -17,7 +17,10 @@
 //! | The trait and its request/entry types  | [`KvStore`], [`Insert`], [`ListRequest`], [`Entry`] |
 //! | Status errors and their platform texts | [`StoreError`]              |
 //! | Host-side key checks (every backend)   | [`check_host_key`], [`HostChecked`] |
-//! | In-memory backend                      | [`MemoryStore`]             |
+//! | In-memory backend (`--ephemeral`)      | [`MemoryStore`]             |
+//! | Durable backend, shareable by processes | [`SqliteStore`]            |
+//! | Rules every backend shares (modes, generations, TTL, cursors) | `rules.rs` |
+//! | The suite every backend passes          | `tests.rs` (`backend_suite!`) |
 //! | Named stores of an app                 | [`Stores`]                  |
 //! | Time, injectable for tests             | [`Clock`], [`SystemClock`], [`ManualClock`] |
 //!
@@ -45,8 +48,12 @@ mod error;
 mod host;
 mod memory;
 mod registry;
+mod rules;
+mod sqlite;
 mod types;
 
+#[cfg(test)]
+mod sqlite_tests;
 #[cfg(test)]
 mod tests;
 
@@ -61,6 +68,7 @@ pub use error::{
 pub use host::{check_host_key, check_host_list, HostChecked};
 pub use memory::MemoryStore;
 pub use registry::Stores;
+pub use sqlite::{OpenError, SqliteStore, DATABASE_FILE};
 pub use types::{
     Entry, Insert, InsertMode, KvStore, ListPage, ListRequest, DEFAULT_LIST_LIMIT, MAX_GENERATION,
 };

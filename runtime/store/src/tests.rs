@@ -19,18 +19,21 @@ fn micros(t: SystemTime) -> u64 {
     u64::try_from(t.duration_since(UNIX_EPOCH).unwrap().as_micros()).unwrap()
 }
 
+/// Opens a fresh, empty store of the backend under test, following the given clock.
+type Open<'a> = &'a dyn Fn(Arc<dyn Clock>) -> Arc<dyn KvStore>;
+
 /// A store as the engine gets it: from the registry, so with the host-side checks.
-fn checked_store() -> (Arc<ManualClock>, Arc<dyn KvStore>) {
+fn checked_store(open: Open<'_>) -> (Arc<ManualClock>, Arc<dyn KvStore>) {
     let clock = Arc::new(ManualClock::new(t0()));
     let mut stores = Stores::new();
-    stores.insert("s", Arc::new(MemoryStore::new(clock.clone())));
+    stores.insert("s", open(clock.clone()));
     (clock, stores.get("s").unwrap())
 }
 
 /// A bare backend, without the host-side checks.
-fn raw_store() -> (Arc<ManualClock>, MemoryStore) {
+fn raw_store(open: Open<'_>) -> (Arc<ManualClock>, Arc<dyn KvStore>) {
     let clock = Arc::new(ManualClock::new(t0()));
-    (clock.clone(), MemoryStore::new(clock))
+    (clock.clone(), open(clock))
 }
 
 fn ins(value: &str) -> Insert {
@@ -140,6 +143,7 @@ fn internal_error_detail_stays_out_of_display_but_in_debug() {
 fn public_types_are_send_and_sync() {
     fn assert_send_sync<T: Send + Sync + 'static>() {}
     assert_send_sync::<MemoryStore>();
+    assert_send_sync::<SqliteStore>();
     assert_send_sync::<HostChecked>();
     assert_send_sync::<Stores>();
     assert_send_sync::<StoreError>();
@@ -218,9 +222,8 @@ fn check_host_key_allows_near_misses() {
     }
 }
 
-#[test]
-fn checked_store_refuses_bad_keys_on_lookup_insert_delete() {
-    let (_, store) = checked_store();
+fn checked_store_refuses_bad_keys_on_lookup_insert_delete(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     for key in REFUSED_KEYS {
         assert_eq!(
             store.lookup(key),
@@ -242,9 +245,8 @@ fn checked_store_refuses_bad_keys_on_lookup_insert_delete() {
     assert_eq!(store.len(), 0);
 }
 
-#[test]
-fn checked_store_accepts_allowed_keys() {
-    let (_, store) = checked_store();
+fn checked_store_accepts_allowed_keys(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     for key in ALLOWED_KEYS {
         store.insert(key, ins(key)).unwrap();
         assert_eq!(value(&*store, key).as_deref(), Some(*key));
@@ -256,9 +258,8 @@ fn checked_store_accepts_allowed_keys() {
     assert!(store.is_empty());
 }
 
-#[test]
-fn checked_store_refuses_empty_metadata() {
-    let (_, store) = checked_store();
+fn checked_store_refuses_empty_metadata(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     let empty = Insert {
         metadata: Some(Bytes::new()),
         ..ins("v")
@@ -269,9 +270,8 @@ fn checked_store_refuses_empty_metadata() {
     store.insert("k", ins("v")).unwrap();
 }
 
-#[test]
-fn checked_store_refuses_empty_prefix_and_cursor() {
-    let (_, store) = checked_store();
+fn checked_store_refuses_empty_prefix_and_cursor(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     let empty_prefix = ListRequest {
         prefix: Some(String::new()),
         ..ListRequest::default()
@@ -285,12 +285,11 @@ fn checked_store_refuses_empty_prefix_and_cursor() {
     assert_eq!(check_host_list(&ListRequest::default()), Ok(()));
 }
 
-#[test]
-fn bare_backend_leaves_host_checks_to_the_wrapper() {
-    let (_, store) = raw_store();
+fn bare_backend_leaves_host_checks_to_the_wrapper(open: Open<'_>) {
+    let (_, store) = raw_store(open);
     store.insert("a/../b", ins("v")).unwrap();
-    assert_eq!(value(&store, "a/../b").as_deref(), Some("v"));
-    let wrapped = HostChecked::new(Arc::new(store));
+    assert_eq!(value(&*store, "a/../b").as_deref(), Some("v"));
+    let wrapped = HostChecked::new(store.clone());
     assert_eq!(wrapped.lookup("a/../b"), Err(StoreError::InvalidArgument));
     assert_eq!(wrapped.len(), 1);
 }
@@ -298,15 +297,13 @@ fn bare_backend_leaves_host_checks_to_the_wrapper() {
 // ---------------------------------------------------------------------------------------
 // Lookup, delete
 
-#[test]
-fn lookup_missing_is_none() {
-    let (_, store) = checked_store();
+fn lookup_missing_is_none(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     assert_eq!(store.lookup("nope"), Ok(None));
 }
 
-#[test]
-fn lookup_returns_value_metadata_generation() {
-    let (_, store) = checked_store();
+fn lookup_returns_value_metadata_generation(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", with_meta("hello", "meta")).unwrap();
     let entry = store.lookup("k").unwrap().unwrap();
     assert_eq!(entry.value, Bytes::from_static(b"hello"));
@@ -314,9 +311,8 @@ fn lookup_returns_value_metadata_generation() {
     assert!(entry.generation >= micros(t0()));
 }
 
-#[test]
-fn binary_values_round_trip() {
-    let (_, store) = checked_store();
+fn binary_values_round_trip(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     let bytes = Bytes::from_static(&[0, 255, 128, 10, 13, 0]);
     let insert = Insert {
         value: bytes.clone(),
@@ -329,16 +325,14 @@ fn binary_values_round_trip() {
     assert_eq!(entry.metadata, Some(Bytes::from_static(&[0xff, 0])));
 }
 
-#[test]
-fn empty_value_is_stored() {
-    let (_, store) = checked_store();
+fn empty_value_is_stored(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", ins("")).unwrap();
     assert_eq!(value(&*store, "k").as_deref(), Some(""));
 }
 
-#[test]
-fn delete_removes_and_missing_is_not_found() {
-    let (_, store) = checked_store();
+fn delete_removes_and_missing_is_not_found(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     assert_eq!(store.delete("k"), Err(StoreError::NotFound));
     store.insert("k", ins("v")).unwrap();
     assert_eq!(store.delete("k"), Ok(()));
@@ -349,9 +343,8 @@ fn delete_removes_and_missing_is_not_found() {
 // ---------------------------------------------------------------------------------------
 // Modes and record rebuilding
 
-#[test]
-fn overwrite_replaces_value_and_metadata() {
-    let (_, store) = checked_store();
+fn overwrite_replaces_value_and_metadata(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", with_meta("one", "m1")).unwrap();
     store.insert("k", with_meta("two", "m2")).unwrap();
     let entry = store.lookup("k").unwrap().unwrap();
@@ -359,10 +352,9 @@ fn overwrite_replaces_value_and_metadata() {
     assert_eq!(entry.metadata, Some(Bytes::from_static(b"m2")));
 }
 
-#[test]
-fn overwrite_is_the_default_mode() {
+fn overwrite_is_the_default_mode(open: Open<'_>) {
     assert_eq!(InsertMode::default(), InsertMode::Overwrite);
-    let (_, store) = checked_store();
+    let (_, store) = checked_store(open);
     store
         .insert("k", with_mode("one", InsertMode::Overwrite))
         .unwrap();
@@ -370,16 +362,14 @@ fn overwrite_is_the_default_mode() {
     assert_eq!(value(&*store, "k").as_deref(), Some("two"));
 }
 
-#[test]
-fn add_creates_absent_key() {
-    let (_, store) = checked_store();
+fn add_creates_absent_key(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", with_mode("v", InsertMode::Add)).unwrap();
     assert_eq!(value(&*store, "k").as_deref(), Some("v"));
 }
 
-#[test]
-fn add_on_existing_key_fails_and_changes_nothing() {
-    let (_, store) = checked_store();
+fn add_on_existing_key_fails_and_changes_nothing(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", with_meta("first", "m")).unwrap();
     let before = store.lookup("k").unwrap().unwrap();
     assert_eq!(
@@ -389,9 +379,8 @@ fn add_on_existing_key_fails_and_changes_nothing() {
     assert_eq!(store.lookup("k").unwrap().unwrap(), before);
 }
 
-#[test]
-fn add_after_expiry_succeeds() {
-    let (clock, store) = checked_store();
+fn add_after_expiry_succeeds(open: Open<'_>) {
+    let (clock, store) = checked_store(open);
     store
         .insert("k", with_ttl("old", Duration::from_secs(5)))
         .unwrap();
@@ -402,9 +391,8 @@ fn add_after_expiry_succeeds() {
     assert_eq!(value(&*store, "k").as_deref(), Some("new"));
 }
 
-#[test]
-fn add_after_delete_succeeds() {
-    let (_, store) = checked_store();
+fn add_after_delete_succeeds(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", ins("old")).unwrap();
     store.delete("k").unwrap();
     store
@@ -413,9 +401,8 @@ fn add_after_delete_succeeds() {
     assert_eq!(value(&*store, "k").as_deref(), Some("new"));
 }
 
-#[test]
-fn append_joins_after_and_creates_absent_key() {
-    let (_, store) = checked_store();
+fn append_joins_after_and_creates_absent_key(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store
         .insert("k", with_mode("a", InsertMode::Append))
         .unwrap();
@@ -429,9 +416,8 @@ fn append_joins_after_and_creates_absent_key() {
     assert_eq!(value(&*store, "k").as_deref(), Some("abcd"));
 }
 
-#[test]
-fn prepend_joins_before_and_creates_absent_key() {
-    let (_, store) = checked_store();
+fn prepend_joins_before_and_creates_absent_key(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store
         .insert("k", with_mode("a", InsertMode::Prepend))
         .unwrap();
@@ -445,9 +431,8 @@ fn prepend_joins_before_and_creates_absent_key() {
     assert_eq!(value(&*store, "k").as_deref(), Some("cdba"));
 }
 
-#[test]
-fn append_and_prepend_mix() {
-    let (_, store) = checked_store();
+fn append_and_prepend_mix(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", ins("mid")).unwrap();
     store
         .insert("k", with_mode("<", InsertMode::Prepend))
@@ -458,9 +443,8 @@ fn append_and_prepend_mix() {
     assert_eq!(value(&*store, "k").as_deref(), Some("<mid>"));
 }
 
-#[test]
-fn append_and_prepend_of_empty_bytes_keep_value_but_rebuild_record() {
-    let (_, store) = checked_store();
+fn append_and_prepend_of_empty_bytes_keep_value_but_rebuild_record(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", with_meta("v", "m")).unwrap();
     let g0 = generation(&*store, "k");
     store
@@ -477,9 +461,8 @@ fn append_and_prepend_of_empty_bytes_keep_value_but_rebuild_record() {
     assert_eq!(value(&*store, "k").as_deref(), Some("v"));
 }
 
-#[test]
-fn append_onto_expired_key_starts_afresh() {
-    let (clock, store) = checked_store();
+fn append_onto_expired_key_starts_afresh(open: Open<'_>) {
+    let (clock, store) = checked_store(open);
     store
         .insert("k", with_ttl("old", Duration::from_secs(1)))
         .unwrap();
@@ -498,9 +481,8 @@ fn append_onto_expired_key_starts_afresh() {
     assert_eq!(value(&*store, "p").as_deref(), Some("new"));
 }
 
-#[test]
-fn every_write_sets_metadata_exactly() {
-    let (_, store) = checked_store();
+fn every_write_sets_metadata_exactly(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     let meta = |store: &dyn KvStore| store.lookup("k").unwrap().unwrap().metadata;
     store.insert("k", with_meta("v", "m1")).unwrap();
     assert_eq!(meta(&*store), Some(Bytes::from_static(b"m1")));
@@ -540,9 +522,8 @@ fn every_write_sets_metadata_exactly() {
     assert_eq!(value(&*store, "k").as_deref(), Some("tuvwx"));
 }
 
-#[test]
-fn every_write_sets_ttl_exactly() {
-    let (clock, store) = checked_store();
+fn every_write_sets_ttl_exactly(open: Open<'_>) {
+    let (clock, store) = checked_store(open);
     // A TTL'd entry appended to without a TTL no longer expires.
     store
         .insert("k", with_ttl("a", Duration::from_secs(10)))
@@ -571,9 +552,8 @@ fn every_write_sets_ttl_exactly() {
 // ---------------------------------------------------------------------------------------
 // Generations
 
-#[test]
-fn generations_are_time_based_safe_integers() {
-    let (_, store) = checked_store();
+fn generations_are_time_based_safe_integers(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", ins("v")).unwrap();
     let g = generation(&*store, "k");
     assert!(g >= micros(t0()), "{g}");
@@ -581,9 +561,8 @@ fn generations_are_time_based_safe_integers() {
     assert_eq!(MAX_GENERATION, 9_007_199_254_740_991);
 }
 
-#[test]
-fn generation_changes_on_every_write_kind() {
-    let (_, store) = checked_store();
+fn generation_changes_on_every_write_kind(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     let mut seen = vec![];
     store.insert("k", ins("a")).unwrap();
     seen.push(generation(&*store, "k"));
@@ -603,18 +582,16 @@ fn generation_changes_on_every_write_kind() {
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
 }
 
-#[test]
-fn reads_do_not_change_generation() {
-    let (_, store) = checked_store();
+fn reads_do_not_change_generation(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", ins("v")).unwrap();
     let g = generation(&*store, "k");
     list(&*store, None, None, None);
     assert_eq!(generation(&*store, "k"), g);
 }
 
-#[test]
-fn generations_follow_the_clock_and_never_go_back() {
-    let (clock, store) = checked_store();
+fn generations_follow_the_clock_and_never_go_back(open: Open<'_>) {
+    let (clock, store) = checked_store(open);
     store.insert("a", ins("v")).unwrap();
     let first = generation(&*store, "a");
     let later = t0() + Duration::from_secs(3600);
@@ -630,9 +607,8 @@ fn generations_follow_the_clock_and_never_go_back() {
     assert_eq!(third, second + 1);
 }
 
-#[test]
-fn generation_past_safe_integer_range_is_an_internal_error() {
-    let (clock, store) = checked_store();
+fn generation_past_safe_integer_range_is_an_internal_error(open: Open<'_>) {
+    let (clock, store) = checked_store(open);
     // Year 2300: microseconds since 1970 exceed 2^53.
     clock.set(UNIX_EPOCH + Duration::from_secs(10_413_792_000));
     let result = store.insert("k", ins("v"));
@@ -643,9 +619,8 @@ fn generation_past_safe_integer_range_is_an_internal_error() {
     assert_eq!(store.lookup("k"), Ok(None));
 }
 
-#[test]
-fn generation_match_allows_write_and_changes_generation() {
-    let (_, store) = checked_store();
+fn generation_match_allows_write_and_changes_generation(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", ins("one")).unwrap();
     let g = generation(&*store, "k");
     store.insert("k", with_gen("two", g)).unwrap();
@@ -661,9 +636,8 @@ fn generation_match_allows_write_and_changes_generation() {
     assert_eq!(generation(&*store, "k"), g2);
 }
 
-#[test]
-fn generation_mismatch_fails_for_every_mode() {
-    let (_, store) = checked_store();
+fn generation_mismatch_fails_for_every_mode(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", ins("v")).unwrap();
     let g = generation(&*store, "k");
     for mode in [
@@ -690,9 +664,8 @@ fn generation_mismatch_fails_for_every_mode() {
     assert_eq!(value(&*store, "k").as_deref(), Some("vx"));
 }
 
-#[test]
-fn generation_match_is_ignored_for_missing_or_expired_key() {
-    let (clock, store) = checked_store();
+fn generation_match_is_ignored_for_missing_or_expired_key(open: Open<'_>) {
+    let (clock, store) = checked_store(open);
     store.insert("missing", with_gen("v", 12345)).unwrap();
     assert_eq!(value(&*store, "missing").as_deref(), Some("v"));
     store
@@ -703,9 +676,8 @@ fn generation_match_is_ignored_for_missing_or_expired_key() {
     assert_eq!(value(&*store, "k").as_deref(), Some("new"));
 }
 
-#[test]
-fn add_with_matching_generation_still_fails_on_existing_key() {
-    let (_, store) = checked_store();
+fn add_with_matching_generation_still_fails_on_existing_key(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", ins("v")).unwrap();
     let g = generation(&*store, "k");
     let add = Insert {
@@ -718,9 +690,8 @@ fn add_with_matching_generation_still_fails_on_existing_key() {
 // ---------------------------------------------------------------------------------------
 // TTL
 
-#[test]
-fn zero_ttl_expires_at_once() {
-    let (_, store) = checked_store();
+fn zero_ttl_expires_at_once(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", with_ttl("v", Duration::ZERO)).unwrap();
     assert_eq!(store.lookup("k"), Ok(None));
     assert_eq!(list(&*store, None, None, None).keys, Vec::<String>::new());
@@ -731,17 +702,15 @@ fn zero_ttl_expires_at_once() {
     assert_eq!(value(&*store, "k").as_deref(), Some("w"));
 }
 
-#[test]
-fn zero_ttl_overwrite_removes_existing_value() {
-    let (_, store) = checked_store();
+fn zero_ttl_overwrite_removes_existing_value(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("k", ins("v")).unwrap();
     store.insert("k", with_ttl("w", Duration::ZERO)).unwrap();
     assert_eq!(store.lookup("k"), Ok(None));
 }
 
-#[test]
-fn ttl_expires_exactly_at_deadline() {
-    let (clock, store) = checked_store();
+fn ttl_expires_exactly_at_deadline(open: Open<'_>) {
+    let (clock, store) = checked_store(open);
     store
         .insert("k", with_ttl("v", Duration::from_secs(10)))
         .unwrap();
@@ -753,9 +722,8 @@ fn ttl_expires_exactly_at_deadline() {
     assert_eq!(store.len(), 0);
 }
 
-#[test]
-fn expired_key_is_absent_for_list_len_and_delete() {
-    let (clock, store) = checked_store();
+fn expired_key_is_absent_for_list_len_and_delete(open: Open<'_>) {
+    let (clock, store) = checked_store(open);
     store.insert("a", ins("v")).unwrap();
     store
         .insert("b", with_ttl("v", Duration::from_secs(1)))
@@ -768,9 +736,8 @@ fn expired_key_is_absent_for_list_len_and_delete() {
     assert_eq!(store.delete("b"), Err(StoreError::NotFound));
 }
 
-#[test]
-fn huge_ttl_never_expires_and_does_not_panic() {
-    let (clock, store) = checked_store();
+fn huge_ttl_never_expires_and_does_not_panic(open: Open<'_>) {
+    let (clock, store) = checked_store(open);
     store.insert("k", with_ttl("v", Duration::MAX)).unwrap();
     clock.advance(Duration::from_secs(100 * 365 * 24 * 3600));
     assert_eq!(value(&*store, "k").as_deref(), Some("v"));
@@ -791,9 +758,8 @@ fn manual_clock_moves_only_when_told() {
 // ---------------------------------------------------------------------------------------
 // List
 
-#[test]
-fn list_empty_store() {
-    let (_, store) = checked_store();
+fn list_empty_store(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     let page = list(&*store, None, None, None);
     assert_eq!(
         page,
@@ -804,9 +770,8 @@ fn list_empty_store() {
     );
 }
 
-#[test]
-fn list_orders_keys_by_utf8_bytes() {
-    let (_, store) = checked_store();
+fn list_orders_keys_by_utf8_bytes(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     // In UTF-16 order U+1F600 (a surrogate pair, 0xD83D...) would sort before U+FF5E;
     // in byte order (F0.. vs EF..) it sorts after.
     let shuffled = [
@@ -821,9 +786,8 @@ fn list_orders_keys_by_utf8_bytes() {
     );
 }
 
-#[test]
-fn list_filters_by_prefix() {
-    let (_, store) = checked_store();
+fn list_filters_by_prefix(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     for key in ["a", "a.", "a/", "a/b", "a/c/d", "a0", "b/a", "A/b"] {
         store.insert(key, ins("v")).unwrap();
     }
@@ -845,9 +809,8 @@ fn list_filters_by_prefix() {
     );
 }
 
-#[test]
-fn list_prefix_with_multibyte_characters() {
-    let (_, store) = checked_store();
+fn list_prefix_with_multibyte_characters(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     for key in ["é1", "é2", "ê", "e", "éé"] {
         store.insert(key, ins("v")).unwrap();
     }
@@ -857,9 +820,8 @@ fn list_prefix_with_multibyte_characters() {
     );
 }
 
-#[test]
-fn list_limit_and_cursor_value() {
-    let (_, store) = checked_store();
+fn list_limit_and_cursor_value(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     for key in ["a", "b", "c", "d", "e"] {
         store.insert(key, ins("v")).unwrap();
     }
@@ -875,9 +837,8 @@ fn list_limit_and_cursor_value() {
     assert_eq!(page.cursor, None);
 }
 
-#[test]
-fn list_cursor_is_padded_standard_base64_of_last_key() {
-    let (_, store) = checked_store();
+fn list_cursor_is_padded_standard_base64_of_last_key(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     for key in ["ab?/é", "ab?/éz", "zz"] {
         store.insert(key, ins("v")).unwrap();
     }
@@ -889,9 +850,8 @@ fn list_cursor_is_padded_standard_base64_of_last_key() {
     assert_eq!(page.cursor.as_deref(), Some("YWI/L8Opeg=="));
 }
 
-#[test]
-fn list_default_limit_is_1000_and_zero_means_default() {
-    let (_, store) = checked_store();
+fn list_default_limit_is_1000_and_zero_means_default(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     for i in 0..1001 {
         store.insert(&format!("k{i:04}"), ins("v")).unwrap();
     }
@@ -906,9 +866,8 @@ fn list_default_limit_is_1000_and_zero_means_default() {
     assert_eq!(DEFAULT_LIST_LIMIT, 1000);
 }
 
-#[test]
-fn list_paging_round_trip() {
-    let (_, store) = checked_store();
+fn list_paging_round_trip(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     let all = ["a", "b", "c", "d", "é", "中", "😀"];
     for key in all.iter().rev() {
         store.insert(key, ins("v")).unwrap();
@@ -929,9 +888,8 @@ fn list_paging_round_trip() {
     assert_eq!(collected, all);
 }
 
-#[test]
-fn list_paging_with_prefix() {
-    let (_, store) = checked_store();
+fn list_paging_with_prefix(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     for key in ["p/1", "p/2", "p/3", "q/1", "o/1"] {
         store.insert(key, ins("v")).unwrap();
     }
@@ -942,9 +900,8 @@ fn list_paging_with_prefix() {
     assert_eq!(second.cursor, None);
 }
 
-#[test]
-fn list_cursor_is_strictly_after_any_key() {
-    let (_, store) = checked_store();
+fn list_cursor_is_strictly_after_any_key(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     for key in ["a", "b", "c"] {
         store.insert(key, ins("v")).unwrap();
     }
@@ -964,9 +921,8 @@ fn list_cursor_is_strictly_after_any_key() {
     );
 }
 
-#[test]
-fn list_cursor_outside_prefix_range() {
-    let (_, store) = checked_store();
+fn list_cursor_outside_prefix_range(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     for key in ["a", "p/1", "p/2", "z"] {
         store.insert(key, ins("v")).unwrap();
     }
@@ -982,9 +938,8 @@ fn list_cursor_outside_prefix_range() {
     );
 }
 
-#[test]
-fn list_bad_cursor_is_bad_request() {
-    let (_, store) = checked_store();
+fn list_bad_cursor_is_bad_request(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     store.insert("a", ins("v")).unwrap();
     for cursor in ["!!!", "YQ", "Y", "a b", "YWI_L8Op", "YQ==YQ==", "\u{e9}"] {
         let req = ListRequest {
@@ -1001,9 +956,8 @@ fn list_bad_cursor_is_bad_request() {
     assert_eq!(store.list(&req), Err(StoreError::BadRequest));
 }
 
-#[test]
-fn list_expired_keys_neither_fill_the_page_nor_make_a_cursor() {
-    let (clock, store) = checked_store();
+fn list_expired_keys_neither_fill_the_page_nor_make_a_cursor(open: Open<'_>) {
+    let (clock, store) = checked_store(open);
     store.insert("a", ins("v")).unwrap();
     store
         .insert("b", with_ttl("v", Duration::from_secs(1)))
@@ -1016,6 +970,72 @@ fn list_expired_keys_neither_fill_the_page_nor_make_a_cursor() {
     let page = list(&*store, None, Some(2), None);
     assert_eq!(keys(&page), ["a", "c"]);
     assert_eq!(page.cursor, None);
+}
+
+fn list_prefix_ending_in_a_high_byte_and_keys_with_nul(open: Open<'_>) {
+    let (_, store) = checked_store(open);
+    // "😀" is F0 9F 98 80 and "😁" is F0 9F 98 81: the first key past the "😀" block.
+    for key in [
+        "😁",
+        "😀x",
+        "😀",
+        "a\u{0}",
+        "a",
+        "a\u{0}\u{0}",
+        "\u{0}\u{0}",
+        "a\u{1}",
+    ] {
+        store.insert(key, ins("v")).unwrap();
+    }
+    assert_eq!(keys(&list(&*store, Some("😀"), None, None)), ["😀", "😀x"]);
+    assert_eq!(
+        keys(&list(&*store, Some("a"), None, None)),
+        ["a", "a\u{0}", "a\u{0}\u{0}", "a\u{1}"]
+    );
+    assert_eq!(
+        keys(&list(&*store, Some("a\u{0}"), None, None)),
+        ["a\u{0}", "a\u{0}\u{0}"]
+    );
+    assert_eq!(
+        keys(&list(&*store, None, Some(2), None)),
+        ["\u{0}\u{0}", "a"]
+    );
+    assert_eq!(value(&*store, "a\u{0}").as_deref(), Some("v"));
+    assert_eq!(store.lookup("a\u{0}\u{2}"), Ok(None));
+}
+
+// ---------------------------------------------------------------------------------------
+// Limits
+
+/// The platform's largest key (1024 bytes), a value at the JS limit (30 MiB) and metadata
+/// at the platform limit (2000 bytes) are stored and listed like any other.
+fn limits_largest_key_value_and_metadata_round_trip(open: Open<'_>) {
+    let (_, store) = checked_store(open);
+    let key = "😀".repeat(256);
+    assert_eq!(key.len(), 1024);
+    let value = Bytes::from(vec![0xa5; 30 * 1024 * 1024]);
+    let metadata = Bytes::from(vec![b'm'; 2000]);
+    let insert = Insert {
+        value: value.clone(),
+        metadata: Some(metadata.clone()),
+        ..Insert::default()
+    };
+    store.insert(&key, insert).unwrap();
+    let entry = store.lookup(&key).unwrap().unwrap();
+    assert_eq!(entry.value.len(), value.len());
+    assert!(entry.value == value);
+    assert_eq!(entry.metadata, Some(metadata));
+    let page = list(&*store, Some("😀"), Some(1), None);
+    assert_eq!(page.keys, std::slice::from_ref(&key));
+    assert_eq!(page.cursor, None);
+    store
+        .insert(&key, with_mode("!", InsertMode::Append))
+        .unwrap();
+    let entry = store.lookup(&key).unwrap().unwrap();
+    assert_eq!(entry.value.len(), value.len() + 1);
+    assert_eq!(entry.value.last(), Some(&b'!'));
+    store.delete(&key).unwrap();
+    assert!(store.is_empty());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1063,10 +1083,9 @@ fn stores_registry() {
 
 const THREADS: usize = 8;
 
-#[test]
-fn concurrent_appends_are_never_lost() {
+fn concurrent_appends_are_never_lost(open: Open<'_>) {
     const APPENDS: usize = 250;
-    let (_, store) = checked_store();
+    let (_, store) = checked_store(open);
     let barrier = Arc::new(Barrier::new(THREADS));
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
@@ -1094,9 +1113,8 @@ fn concurrent_appends_are_never_lost() {
     }
 }
 
-#[test]
-fn concurrent_adds_have_exactly_one_winner() {
-    let (_, store) = checked_store();
+fn concurrent_adds_have_exactly_one_winner(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     for round in 0..50 {
         let key = format!("race{round}");
         let barrier = Arc::new(Barrier::new(THREADS));
@@ -1126,9 +1144,8 @@ fn concurrent_adds_have_exactly_one_winner() {
     }
 }
 
-#[test]
-fn concurrent_writes_get_distinct_generations() {
-    let (_, store) = checked_store();
+fn concurrent_writes_get_distinct_generations(open: Open<'_>) {
+    let (_, store) = checked_store(open);
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
             let store = store.clone();
@@ -1152,3 +1169,97 @@ fn concurrent_writes_get_distinct_generations() {
     all.dedup();
     assert_eq!(all.len(), count);
 }
+
+// ---------------------------------------------------------------------------------------
+// The suite, once per backend
+
+fn memory(clock: Arc<dyn Clock>) -> Arc<dyn KvStore> {
+    Arc::new(MemoryStore::new(clock))
+}
+
+/// Opens store "s" in a database file in `dir`; every call opens another handle on it.
+fn sqlite(dir: &std::path::Path) -> impl Fn(Arc<dyn Clock>) -> Arc<dyn KvStore> + '_ {
+    move |clock| Arc::new(SqliteStore::open_in(dir, "s", clock).unwrap())
+}
+
+/// Runs each named test, unchanged, against every backend.
+macro_rules! backend_suite {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(&super::memory);
+                }
+            )*
+        }
+
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    super::$name(&super::sqlite(dir.path()));
+                }
+            )*
+        }
+    };
+}
+
+backend_suite!(
+    checked_store_refuses_bad_keys_on_lookup_insert_delete,
+    checked_store_accepts_allowed_keys,
+    checked_store_refuses_empty_metadata,
+    checked_store_refuses_empty_prefix_and_cursor,
+    bare_backend_leaves_host_checks_to_the_wrapper,
+    lookup_missing_is_none,
+    lookup_returns_value_metadata_generation,
+    binary_values_round_trip,
+    empty_value_is_stored,
+    delete_removes_and_missing_is_not_found,
+    overwrite_replaces_value_and_metadata,
+    overwrite_is_the_default_mode,
+    add_creates_absent_key,
+    add_on_existing_key_fails_and_changes_nothing,
+    add_after_expiry_succeeds,
+    add_after_delete_succeeds,
+    append_joins_after_and_creates_absent_key,
+    prepend_joins_before_and_creates_absent_key,
+    append_and_prepend_mix,
+    append_and_prepend_of_empty_bytes_keep_value_but_rebuild_record,
+    append_onto_expired_key_starts_afresh,
+    every_write_sets_metadata_exactly,
+    every_write_sets_ttl_exactly,
+    generations_are_time_based_safe_integers,
+    generation_changes_on_every_write_kind,
+    reads_do_not_change_generation,
+    generations_follow_the_clock_and_never_go_back,
+    generation_past_safe_integer_range_is_an_internal_error,
+    generation_match_allows_write_and_changes_generation,
+    generation_mismatch_fails_for_every_mode,
+    generation_match_is_ignored_for_missing_or_expired_key,
+    add_with_matching_generation_still_fails_on_existing_key,
+    zero_ttl_expires_at_once,
+    zero_ttl_overwrite_removes_existing_value,
+    ttl_expires_exactly_at_deadline,
+    expired_key_is_absent_for_list_len_and_delete,
+    huge_ttl_never_expires_and_does_not_panic,
+    list_empty_store,
+    list_orders_keys_by_utf8_bytes,
+    list_filters_by_prefix,
+    list_prefix_with_multibyte_characters,
+    list_limit_and_cursor_value,
+    list_cursor_is_padded_standard_base64_of_last_key,
+    list_default_limit_is_1000_and_zero_means_default,
+    list_paging_round_trip,
+    list_paging_with_prefix,
+    list_cursor_is_strictly_after_any_key,
+    list_cursor_outside_prefix_range,
+    list_bad_cursor_is_bad_request,
+    list_expired_keys_neither_fill_the_page_nor_make_a_cursor,
+    list_prefix_ending_in_a_high_byte_and_keys_with_nul,
+    limits_largest_key_value_and_metadata_round_trip,
+    concurrent_appends_are_never_lost,
+    concurrent_adds_have_exactly_one_winner,
+    concurrent_writes_get_distinct_generations,
+);

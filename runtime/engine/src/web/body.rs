@@ -120,6 +120,8 @@ pub enum ReadAs {
     Text,
     Json,
     ArrayBuffer,
+    /// `formData()`: handled by the body mixin, which can build a `FormData`.
+    FormData,
 }
 
 /// Converts a complete body as `text()`, `json()` or `arrayBuffer()` would.
@@ -141,6 +143,9 @@ pub fn read_as(
             let text = decode_utf8(bytes, mode).map_err(malformed)?;
             parse_json(text, context)
         }
+        ReadAs::FormData => Err(boa_engine::JsNativeError::typ()
+            .with_message("formData() is not available here")
+            .into()),
     }
 }
 

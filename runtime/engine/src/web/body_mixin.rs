@@ -1,43 +1,167 @@
-//! The Fetch "Body" mixin shared by `Request` and `Response`: `bodyUsed`, `text()`, `json()`,
-//! `arrayBuffer()`. See <https://fetch.spec.whatwg.org/#body-mixin>.
+//! The Fetch "Body" mixin shared by `Request` and `Response`: `body`, `bodyUsed`, `text()`,
+//! `json()`, `arrayBuffer()`, `formData()`. See <https://fetch.spec.whatwg.org/#body-mixin>.
+//!
+//! A body is held in the cheapest form that is still faithful: complete bytes (most bodies),
+//! a host channel (an incoming request body still arriving), or a JS `ReadableStream` (once
+//! the app touched `.body`, or when it gave one). The JS stream is only made when needed.
 
 use boa_engine::class::ClassBuilder;
 use boa_engine::object::builtins::JsPromise;
-use boa_engine::object::NativeObject;
-use boa_engine::{js_string, Context, JsResult, JsValue, NativeFunction};
+use boa_engine::object::{JsObject, NativeObject};
+use boa_engine::{js_string, Context, Finalize, JsResult, JsValue, NativeFunction, Trace};
 use bytes::Bytes;
 
 use super::body::{read_as, ReadAs, Utf8Mode};
+use super::body_stream::{self, BodyChunks};
 use crate::class_util::{getter, this_as, type_error};
 
-/// A complete body and whether it was read.
-#[derive(Debug, Default, Clone)]
+pub const BODY_USED: &str = "Body has already been consumed";
+
+/// A body in one of its forms; empty when all three are `None` (a null body).
+#[derive(Debug, Default, Trace, Finalize)]
 pub struct BodyState {
-    pub bytes: Option<Bytes>,
-    pub used: bool,
+    #[unsafe_ignore_trace]
+    bytes: Option<Bytes>,
+    #[unsafe_ignore_trace]
+    host: Option<BodyChunks>,
+    stream: Option<JsObject>,
+    #[unsafe_ignore_trace]
+    used: bool,
 }
 
 impl BodyState {
-    pub fn new(bytes: Option<Bytes>) -> Self {
-        Self { bytes, used: false }
+    fn new(bytes: Option<Bytes>, host: Option<BodyChunks>, stream: Option<JsObject>) -> Self {
+        Self {
+            bytes,
+            host,
+            stream,
+            used: false,
+        }
     }
 
-    /// Marks the body read and hands out its bytes (empty for a null body).
-    fn take(&mut self) -> Result<Bytes, &'static str> {
-        if self.used {
-            return Err("Body has already been consumed");
-        }
-        if self.bytes.is_some() {
-            self.used = true;
-        }
-        Ok(self.bytes.clone().unwrap_or_default())
+    pub fn from_bytes(bytes: Option<Bytes>) -> Self {
+        Self::new(bytes, None, None)
     }
+
+    pub fn from_host(chunks: BodyChunks) -> Self {
+        Self::new(None, Some(chunks), None)
+    }
+
+    pub fn from_stream(stream: JsObject) -> Self {
+        Self::new(None, None, Some(stream))
+    }
+
+    pub fn is_used(&self) -> bool {
+        self.used
+    }
+
+    /// The complete bytes, if the body is held as bytes.
+    pub fn bytes(&self) -> Option<&Bytes> {
+        self.bytes.as_ref()
+    }
+
+    /// The JS stream, if the body is one.
+    pub fn stream_object(&self) -> Option<&JsObject> {
+        self.stream.as_ref()
+    }
+}
+
+/// "Extract a body" for a `BodyInit`, streams included: the body and the `Content-Type` it
+/// implies. A stream that is locked or was read from cannot become a body.
+pub fn extract(
+    value: &JsValue,
+    what: &str,
+    context: &mut Context,
+) -> JsResult<(BodyState, Option<&'static str>)> {
+    if body_stream::is_readable_stream(value, context)? {
+        let stream = value
+            .as_object()
+            .ok_or_else(|| type_error("not a stream"))?;
+        if body_stream::is_disturbed_or_locked(&stream, context)? {
+            return Err(type_error(format!(
+                "{what}: Can't use a ReadableStream that's locked or has ever been read from or canceled"
+            )));
+        }
+        return Ok((BodyState::from_stream(stream), None));
+    }
+    let (bytes, content_type) = super::body::extract_body(value, context)?;
+    Ok((BodyState::from_bytes(bytes), content_type))
 }
 
 /// Implemented by the classes that have a body.
 pub trait HasBody: NativeObject + Sized {
     const CLASS: &'static str;
     fn body(&mut self) -> &mut BodyState;
+}
+
+/// The body as a JS stream, creating it on first use (`null` for a null body). No borrow
+/// of `object` is held while JS runs.
+pub fn body_stream<T: HasBody>(
+    object: &JsObject<T>,
+    context: &mut Context,
+) -> JsResult<Option<JsObject>> {
+    let (existing, host, bytes) = {
+        let mut data = object.borrow_mut();
+        let body = data.data_mut().body();
+        (body.stream.clone(), body.host.take(), body.bytes.take())
+    };
+    if existing.is_some() {
+        return Ok(existing);
+    }
+    let stream = match (host, bytes) {
+        (Some(chunks), _) => body_stream::from_host(chunks, context)?,
+        (None, Some(bytes)) => body_stream::from_bytes(&bytes, context)?,
+        (None, None) => return Ok(None),
+    };
+    object.borrow_mut().data_mut().body().stream = Some(stream.clone());
+    Ok(Some(stream))
+}
+
+/// `bodyUsed`: read through a method, or its stream disturbed.
+pub fn body_used<T: HasBody>(object: &JsObject<T>, context: &mut Context) -> JsResult<bool> {
+    let (used, stream) = {
+        let mut data = object.borrow_mut();
+        let body = data.data_mut().body();
+        (body.used, body.stream.clone())
+    };
+    if used {
+        return Ok(true);
+    }
+    match stream {
+        Some(stream) => body_stream::is_disturbed(&stream, context),
+        None => Ok(false),
+    }
+}
+
+/// A second body for `clone()`: bytes are shared, a stream is teed.
+pub fn clone_body<T: HasBody>(object: &JsObject<T>, context: &mut Context) -> JsResult<BodyState> {
+    if body_used(object, context)? {
+        return Err(type_error(format!("{}.clone: {BODY_USED}", T::CLASS)));
+    }
+    let bytes = object.borrow_mut().data_mut().body().bytes.clone();
+    if bytes.is_some() {
+        return Ok(BodyState::from_bytes(bytes));
+    }
+    let Some(stream) = body_stream(object, context)? else {
+        return Ok(BodyState::default());
+    };
+    let (mine, theirs) = body_stream::tee(&stream, context)?;
+    object.borrow_mut().data_mut().body().stream = Some(mine);
+    Ok(BodyState::from_stream(theirs))
+}
+
+/// Converts the bytes a stream read produced, as `how` asks.
+fn convert(bytes: &Bytes, how: ReadAs, context: &mut Context) -> JsResult<JsValue> {
+    match how {
+        ReadAs::FormData => super::form_data::from_urlencoded(bytes, context),
+        how => read_as(
+            bytes,
+            how,
+            Utf8Mode::Replace,
+            |_| type_error("invalid UTF-8"),
+            context,
+        ),
+    }
 }
 
 fn read<T: HasBody>(
@@ -47,31 +171,51 @@ fn read<T: HasBody>(
     context: &mut Context,
 ) -> JsResult<JsValue> {
     let object = this_as::<T>(this, method, T::CLASS)?;
-    let taken = object.borrow_mut().data_mut().body().take();
-    let result = match taken {
-        Ok(bytes) => read_as(
-            &bytes,
-            how,
-            Utf8Mode::Replace,
-            |_| type_error("invalid UTF-8"),
-            context,
-        ),
-        Err(message) => Err(type_error(message)),
+    if body_used(&object, context)? {
+        return Ok(JsPromise::reject(type_error(BODY_USED), context)?.into());
+    }
+    let bytes = {
+        let mut data = object.borrow_mut();
+        let body = data.data_mut().body();
+        body.used = true;
+        if body.stream.is_none() && body.host.is_none() {
+            Some(body.bytes.clone().unwrap_or_default())
+        } else {
+            None
+        }
     };
     // Reading is asynchronous in the platform even when the body is already complete.
-    Ok(match result {
-        Ok(value) => JsPromise::resolve(value, context)?,
-        Err(err) => JsPromise::reject(err, context)?,
+    if let Some(bytes) = bytes {
+        return Ok(match convert(&bytes, how, context) {
+            Ok(value) => JsPromise::resolve(value, context)?,
+            Err(err) => JsPromise::reject(err, context)?,
+        }
+        .into());
     }
-    .into())
+    let Some(stream) = body_stream(&object, context)? else {
+        return Ok(JsPromise::resolve(JsValue::undefined(), context)?.into());
+    };
+    if body_stream::is_disturbed_or_locked(&stream, context)? {
+        return Ok(JsPromise::reject(type_error(BODY_USED), context)?.into());
+    }
+    let all = body_stream::read_all(&stream, context)?;
+    let on_bytes = NativeFunction::from_copy_closure(move |_, args, context| {
+        let bytes = body_stream::uint8_bytes(&args.first().cloned().unwrap_or_default(), context)?;
+        convert(&bytes, how, context)
+    })
+    .to_js_function(context.realm());
+    Ok(all.then(Some(on_bytes), None, context)?.into())
 }
 
-/// Adds `bodyUsed`, `text()`, `json()` and `arrayBuffer()` to a class.
+/// Adds `body`, `bodyUsed`, `text()`, `json()`, `arrayBuffer()` and `formData()` to a class.
 pub fn add_body_members<T: HasBody>(class: &mut ClassBuilder<'_>) {
-    getter(class, "bodyUsed", |this, _, _| {
+    getter(class, "body", |this, _, context| {
+        let object = this_as::<T>(this, "body", T::CLASS)?;
+        Ok(body_stream(&object, context)?.map_or(JsValue::null(), JsValue::from))
+    });
+    getter(class, "bodyUsed", |this, _, context| {
         let object = this_as::<T>(this, "bodyUsed", T::CLASS)?;
-        let used = object.borrow_mut().data_mut().body().used;
-        Ok(used.into())
+        Ok(body_used(&object, context)?.into())
     });
     class
         .method(
@@ -89,6 +233,13 @@ pub fn add_body_members<T: HasBody>(class: &mut ClassBuilder<'_>) {
             0,
             NativeFunction::from_fn_ptr(|this, _, ctx| {
                 read::<T>(this, "arrayBuffer", ReadAs::ArrayBuffer, ctx)
+            }),
+        )
+        .method(
+            js_string!("formData"),
+            0,
+            NativeFunction::from_fn_ptr(|this, _, ctx| {
+                read::<T>(this, "formData", ReadAs::FormData, ctx)
             }),
         );
 }

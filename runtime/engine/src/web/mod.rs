@@ -7,11 +7,13 @@
 
 pub mod body;
 pub mod body_mixin;
+pub mod body_stream;
 pub mod console;
 pub mod crypto;
 pub mod dom_exception;
 pub mod encoding;
 pub mod fetch_event;
+pub mod form_data;
 pub mod headers;
 pub mod performance;
 pub mod request;

@@ -10,10 +10,9 @@ use boa_engine::{
     js_string, Context, Finalize, JsData, JsObject, JsResult, JsString, JsValue, NativeFunction,
     Trace,
 };
-use bytes::Bytes;
 
-use super::body::extract_body;
-use super::body_mixin::{add_body_members, BodyState, HasBody};
+use super::body_mixin::{add_body_members, clone_body, extract, BodyState, HasBody};
+use super::body_stream::HostBody;
 use super::headers::JsHeaders;
 use crate::class_util::{getter, require_args, this_as, type_error};
 
@@ -26,7 +25,6 @@ pub struct JsRequest {
     #[unsafe_ignore_trace]
     url: String,
     headers: JsObject,
-    #[unsafe_ignore_trace]
     body: BodyState,
 }
 
@@ -58,17 +56,22 @@ impl JsRequest {
         method: &str,
         url: String,
         headers: Vec<(String, String)>,
-        body: Bytes,
+        body: HostBody,
         context: &mut Context,
     ) -> JsResult<JsObject> {
         let headers = JsHeaders::from_pairs(headers, true).create(context)?;
-        let body = (!body.is_empty() || !matches!(method, "GET" | "HEAD")).then_some(body);
+        let body = match body {
+            HostBody::Full(bytes) => BodyState::from_bytes(
+                (!bytes.is_empty() || !matches!(method, "GET" | "HEAD")).then_some(bytes),
+            ),
+            HostBody::Stream(chunks) => BodyState::from_host(chunks),
+        };
         Self::from_data(
             Self {
                 method: method.to_owned(),
                 url,
                 headers,
-                body: BodyState::new(body),
+                body,
             },
             context,
         )
@@ -85,17 +88,22 @@ impl Class for JsRequest {
         let input = &args[0];
         let init = args.get(1).cloned().unwrap_or_default();
 
-        let (mut method, url, mut headers, mut body) = match input.as_object().and_then(|o| {
-            o.downcast_ref::<JsRequest>().map(|r| {
-                (
-                    r.method.clone(),
-                    r.url.clone(),
-                    JsHeaders::pairs_of(&r.headers),
-                    r.body.clone(),
-                )
-            })
-        }) {
-            Some(copied) => copied,
+        let source = input
+            .as_object()
+            .and_then(|o| o.downcast::<JsRequest>().ok());
+        let (mut method, url, mut headers, mut body) = match source {
+            Some(source) => {
+                let (method, url, headers) = {
+                    let r = source.borrow();
+                    let r = r.data();
+                    (
+                        r.method.clone(),
+                        r.url.clone(),
+                        JsHeaders::pairs_of(&r.headers),
+                    )
+                };
+                (method, url, headers, clone_body(&source, context)?)
+            }
             None => {
                 let text = input.to_string(context)?.to_std_string_lossy();
                 let url = url::Url::parse(&text).map_err(|e| {
@@ -138,8 +146,9 @@ impl Class for JsRequest {
             }
             let b = init.get(js_string!("body"), context)?;
             if !b.is_undefined() {
-                let (bytes, content_type) = extract_body(&b, context)?;
-                if bytes.is_some() && matches!(method.as_str(), "GET" | "HEAD") {
+                let (extracted, content_type) = extract(&b, "Request constructor", context)?;
+                let is_null = extracted.bytes().is_none() && extracted.stream_object().is_none();
+                if !is_null && matches!(method.as_str(), "GET" | "HEAD") {
                     return Err(type_error(
                         "Request constructor: HEAD or GET Request cannot have a body.",
                     ));
@@ -149,7 +158,7 @@ impl Class for JsRequest {
                         headers.push(("content-type".into(), ct.into()));
                     }
                 }
-                body = BodyState::new(bytes);
+                body = extracted;
             }
         }
         let headers = JsHeaders::from_pairs(headers, false).create(context)?;
@@ -183,14 +192,15 @@ impl Class for JsRequest {
             0,
             NativeFunction::from_fn_ptr(|this, _, ctx| {
                 let r = this_as::<JsRequest>(this, "clone", CLASS)?;
-                let (method, url, pairs, body) = {
+                let body = clone_body(&r, ctx)?;
+                let (method, url, pairs) = {
                     let r = r.borrow();
                     let r = r.data();
-                    if r.body.used {
-                        return Err(type_error("Request.clone: the body has already been read"));
-                    }
-                    let pairs = JsHeaders::pairs_of(&r.headers);
-                    (r.method.clone(), r.url.clone(), pairs, r.body.clone())
+                    (
+                        r.method.clone(),
+                        r.url.clone(),
+                        JsHeaders::pairs_of(&r.headers),
+                    )
                 };
                 let headers = JsHeaders::from_pairs(pairs, false).create(ctx)?;
                 Ok(JsRequest::from_data(

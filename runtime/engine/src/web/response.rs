@@ -11,10 +11,14 @@ use boa_engine::{
 };
 use bytes::Bytes;
 
-use super::body::{extract_body, stringify_json};
-use super::body_mixin::{add_body_members, BodyState, HasBody};
+use super::body::stringify_json;
+use super::body_mixin::{
+    self, add_body_members, body_used, clone_body, extract, BodyState, HasBody, BODY_USED,
+};
+use super::body_stream::{self, HostBody};
 use super::headers::JsHeaders;
 use crate::class_util::{getter, range_error, this_as, type_error};
+use boa_engine::object::builtins::JsPromise;
 
 const CLASS: &str = "Response";
 
@@ -25,7 +29,6 @@ pub struct JsResponse {
     #[unsafe_ignore_trace]
     status_text: String,
     headers: JsObject,
-    #[unsafe_ignore_trace]
     body: BodyState,
 }
 
@@ -37,24 +40,69 @@ impl HasBody for JsResponse {
 }
 
 /// A response in plain Rust data, ready to leave the engine.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ResponseParts {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: Bytes,
+    pub body: HostBody,
+}
+
+/// A response ready to send, and (for a streamed body) the promise that settles when the
+/// whole body has been handed to the server: the instance must run until then.
+pub struct Outgoing {
+    pub parts: ResponseParts,
+    pub body_sent: Option<JsPromise>,
 }
 
 impl JsResponse {
-    /// The parts of a `Response` object, or `None` if `value` is not one.
-    pub fn parts(value: &JsValue) -> Option<ResponseParts> {
-        let object = value.as_object()?;
-        let response = object.downcast_ref::<JsResponse>()?;
-        let headers = JsHeaders::pairs_of(&response.headers);
-        Some(ResponseParts {
-            status: response.status,
-            headers,
-            body: response.body.bytes.clone().unwrap_or_default(),
-        })
+    /// The parts of a `Response` object, or `Ok(None)` if `value` is not one. A streamed body
+    /// starts flowing to the returned channel.
+    ///
+    /// # Errors
+    /// The body stream cannot be read (it is locked or was read from).
+    pub fn outgoing(value: &JsValue, context: &mut Context) -> JsResult<Option<Outgoing>> {
+        let Some(object) = value
+            .as_object()
+            .and_then(|o| o.downcast::<JsResponse>().ok())
+        else {
+            return Ok(None);
+        };
+        if body_used(&object, context)? {
+            return Err(type_error(format!("respondWith: {BODY_USED}")));
+        }
+        let (status, headers, bytes, stream) = {
+            let response = object.borrow();
+            let response = response.data();
+            (
+                response.status,
+                JsHeaders::pairs_of(&response.headers),
+                response.body.bytes().cloned(),
+                response.body.stream_object().cloned(),
+            )
+        };
+        let (body, body_sent) = match (bytes, stream) {
+            (Some(bytes), _) => (HostBody::Full(bytes), None),
+            (None, Some(stream)) => {
+                let (chunks, sent) = body_stream::pump_to_host(&stream, context)?;
+                (HostBody::Stream(chunks), Some(sent))
+            }
+            (None, None) => match body_mixin::body_stream(&object, context)? {
+                // An unread host body (a request's, passed through): stream it.
+                Some(stream) => {
+                    let (chunks, sent) = body_stream::pump_to_host(&stream, context)?;
+                    (HostBody::Stream(chunks), Some(sent))
+                }
+                None => (HostBody::Full(Bytes::new()), None),
+            },
+        };
+        Ok(Some(Outgoing {
+            parts: ResponseParts {
+                status,
+                headers,
+                body,
+            },
+            body_sent,
+        }))
     }
 }
 
@@ -69,7 +117,7 @@ fn is_redirect_status(status: u16) -> bool {
 /// "Initialize a response" with `init` and an extracted body.
 fn build(
     init: &JsValue,
-    body: Option<Bytes>,
+    body: BodyState,
     content_type: Option<&str>,
     context: &mut Context,
 ) -> JsResult<JsResponse> {
@@ -102,7 +150,8 @@ fn build(
             pairs = JsHeaders::data_constructor(&JsValue::undefined(), &[h], context)?.into_pairs();
         }
     }
-    if body.is_some() && is_null_body_status(status) {
+    let is_null = body.bytes().is_none() && body.stream_object().is_none();
+    if !is_null && is_null_body_status(status) {
         return Err(type_error(format!(
             "Response constructor: Response with null body status {status} cannot have body"
         )));
@@ -116,7 +165,7 @@ fn build(
         status,
         status_text,
         headers: JsHeaders::from_pairs(pairs, false).create(context)?,
-        body: BodyState::new(body),
+        body,
     })
 }
 
@@ -126,8 +175,11 @@ impl Class for JsResponse {
     const ATTRIBUTES: Attribute = Attribute::WRITABLE.union(Attribute::CONFIGURABLE);
 
     fn data_constructor(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Self> {
-        let (body, content_type) =
-            extract_body(&args.first().cloned().unwrap_or_default(), context)?;
+        let (body, content_type) = extract(
+            &args.first().cloned().unwrap_or_default(),
+            "Response constructor",
+            context,
+        )?;
         build(
             &args.get(1).cloned().unwrap_or_default(),
             body,
@@ -176,16 +228,15 @@ impl Class for JsResponse {
                 0,
                 NativeFunction::from_fn_ptr(|this, _, ctx| {
                     let r = this_as::<JsResponse>(this, "clone", CLASS)?;
-                    let (status, status_text, pairs, body) = {
+                    let body = clone_body(&r, ctx)?;
+                    let (status, status_text, pairs) = {
                         let r = r.borrow();
                         let r = r.data();
-                        if r.body.used {
-                            return Err(type_error(
-                                "Response.clone: the body has already been read",
-                            ));
-                        }
-                        let pairs = JsHeaders::pairs_of(&r.headers);
-                        (r.status, r.status_text.clone(), pairs, r.body.clone())
+                        (
+                            r.status,
+                            r.status_text.clone(),
+                            JsHeaders::pairs_of(&r.headers),
+                        )
                     };
                     let headers = JsHeaders::from_pairs(pairs, false).create(ctx)?;
                     let clone = JsResponse {
@@ -207,7 +258,12 @@ impl Class for JsResponse {
                     })?;
                     let body = Bytes::from(text.to_std_string_lossy());
                     let init = args.get(1).cloned().unwrap_or_default();
-                    let response = build(&init, Some(body), Some("application/json"), ctx)?;
+                    let response = build(
+                        &init,
+                        BodyState::from_bytes(Some(body)),
+                        Some("application/json"),
+                        ctx,
+                    )?;
                     Ok(JsResponse::from_data(response, ctx)?.into())
                 }),
             )

@@ -1,0 +1,289 @@
+// Event, EventTarget, AbortController and AbortSignal, per the DOM standard:
+// https://dom.spec.whatwg.org/#events and https://dom.spec.whatwg.org/#aborting-ongoing-activities
+//
+// A classic script whose completion value is a function of the host object returning
+// `{ globals, internal }` (see runtime/engine/src/js_lib.rs).
+(function (host) {
+  "use strict";
+
+  const domException = (message, name) =>
+    typeof DOMException === "function" ? new DOMException(message, name) : new TypeError(message);
+
+  const EVENT_STATE = new WeakMap();
+
+  class Event {
+    constructor(type, eventInitDict = undefined) {
+      if (arguments.length < 1) {
+        throw new TypeError("Event constructor: At least 1 argument required, but only 0 passed");
+      }
+      const init = eventInitDict == null ? {} : eventInitDict;
+      EVENT_STATE.set(this, {
+        type: String(type),
+        bubbles: Boolean(init.bubbles),
+        cancelable: Boolean(init.cancelable),
+        composed: Boolean(init.composed),
+        defaultPrevented: false,
+        stopPropagation: false,
+        stopImmediate: false,
+        dispatching: false,
+        target: null,
+        currentTarget: null,
+        timeStamp: typeof performance === "object" ? performance.now() : 0,
+        isTrusted: false,
+      });
+    }
+
+    static #state(event, what) {
+      const state = EVENT_STATE.get(event);
+      if (!state) throw new TypeError(`Method '${what}' called on receiver that's not an instance of Event`);
+      return state;
+    }
+
+    get type() { return Event.#state(this, "type").type; }
+    get target() { return Event.#state(this, "target").target; }
+    get srcElement() { return Event.#state(this, "srcElement").target; }
+    get currentTarget() { return Event.#state(this, "currentTarget").currentTarget; }
+    get eventPhase() {
+      const s = Event.#state(this, "eventPhase");
+      return s.dispatching ? Event.AT_TARGET : Event.NONE;
+    }
+    get bubbles() { return Event.#state(this, "bubbles").bubbles; }
+    get cancelable() { return Event.#state(this, "cancelable").cancelable; }
+    get composed() { return Event.#state(this, "composed").composed; }
+    get defaultPrevented() { return Event.#state(this, "defaultPrevented").defaultPrevented; }
+    get returnValue() { return !Event.#state(this, "returnValue").defaultPrevented; }
+    get isTrusted() { return Event.#state(this, "isTrusted").isTrusted; }
+    get timeStamp() { return Event.#state(this, "timeStamp").timeStamp; }
+    get cancelBubble() { return Event.#state(this, "cancelBubble").stopPropagation; }
+    set cancelBubble(value) { if (value) Event.#state(this, "cancelBubble").stopPropagation = true; }
+    composedPath() {
+      const s = Event.#state(this, "composedPath");
+      return s.dispatching && s.currentTarget ? [s.currentTarget] : [];
+    }
+    stopPropagation() { Event.#state(this, "stopPropagation").stopPropagation = true; }
+    stopImmediatePropagation() {
+      const s = Event.#state(this, "stopImmediatePropagation");
+      s.stopPropagation = true;
+      s.stopImmediate = true;
+    }
+    preventDefault() {
+      const s = Event.#state(this, "preventDefault");
+      if (s.cancelable) s.defaultPrevented = true;
+    }
+    get [Symbol.toStringTag]() { return "Event"; }
+  }
+  for (const [name, value] of [["NONE", 0], ["CAPTURING_PHASE", 1], ["AT_TARGET", 2], ["BUBBLING_PHASE", 3]]) {
+    Object.defineProperty(Event, name, { value, enumerable: true });
+    Object.defineProperty(Event.prototype, name, { value, enumerable: true });
+  }
+
+  const LISTENERS = new WeakMap();
+
+  function listenerOptions(options) {
+    if (typeof options === "boolean" || options == null) {
+      return { capture: Boolean(options), once: false, passive: false, signal: undefined };
+    }
+    return {
+      capture: Boolean(options.capture),
+      once: Boolean(options.once),
+      passive: Boolean(options.passive),
+      signal: options.signal,
+    };
+  }
+
+  class EventTarget {
+    constructor() {
+      LISTENERS.set(this, []);
+    }
+
+    static #listeners(target, what) {
+      const list = LISTENERS.get(target);
+      if (!list) throw new TypeError(`Method '${what}' called on receiver that's not an instance of EventTarget`);
+      return list;
+    }
+
+    addEventListener(type, callback, options = undefined) {
+      const list = EventTarget.#listeners(this, "addEventListener");
+      if (arguments.length < 2) {
+        throw new TypeError(`EventTarget.addEventListener: At least 2 arguments required, but only ${arguments.length} passed`);
+      }
+      if (callback == null) return;
+      const { capture, once, passive, signal } = listenerOptions(options);
+      if (signal !== undefined && !(signal instanceof AbortSignal)) {
+        throw new TypeError("EventTarget.addEventListener: 'signal' member of AddEventListenerOptions does not implement interface AbortSignal.");
+      }
+      if (signal && signal.aborted) return;
+      type = String(type);
+      if (list.some((l) => l.type === type && l.callback === callback && l.capture === capture)) return;
+      const entry = { type, callback, capture, once, passive, removed: false };
+      list.push(entry);
+      if (signal) {
+        signal.addEventListener("abort", () => this.removeEventListener(type, callback, { capture }));
+      }
+    }
+
+    removeEventListener(type, callback, options = undefined) {
+      const list = EventTarget.#listeners(this, "removeEventListener");
+      const capture = typeof options === "boolean" ? options : Boolean(options && options.capture);
+      type = String(type);
+      const index = list.findIndex((l) => l.type === type && l.callback === callback && l.capture === capture);
+      if (index !== -1) {
+        list[index].removed = true;
+        list.splice(index, 1);
+      }
+    }
+
+    dispatchEvent(event) {
+      const list = EventTarget.#listeners(this, "dispatchEvent");
+      if (!(event instanceof Event)) {
+        throw new TypeError("EventTarget.dispatchEvent: Argument 1 does not implement interface Event.");
+      }
+      const state = EVENT_STATE.get(event);
+      if (state.dispatching) {
+        throw domException("EventTarget.dispatchEvent: the event is already being dispatched", "InvalidStateError");
+      }
+      state.dispatching = true;
+      state.target = this;
+      state.currentTarget = this;
+      try {
+        for (const listener of list.slice()) {
+          if (listener.removed || listener.type !== state.type) continue;
+          if (listener.once) this.removeEventListener(listener.type, listener.callback, { capture: listener.capture });
+          try {
+            if (typeof listener.callback === "function") {
+              listener.callback.call(this, event);
+            } else if (listener.callback && typeof listener.callback.handleEvent === "function") {
+              listener.callback.handleEvent(event);
+            }
+          } catch (error) {
+            // Listener errors are reported, not propagated, as in browsers.
+            if (typeof console === "object") console.error(error);
+          }
+          if (state.stopImmediate) break;
+        }
+      } finally {
+        state.dispatching = false;
+        state.currentTarget = null;
+      }
+      return !state.defaultPrevented;
+    }
+
+    get [Symbol.toStringTag]() { return "EventTarget"; }
+  }
+
+  const SIGNAL_STATE = new WeakMap();
+  let constructingSignal = false;
+
+  function newSignal() {
+    constructingSignal = true;
+    try {
+      return new AbortSignal();
+    } finally {
+      constructingSignal = false;
+    }
+  }
+
+  function signalAbort(signal, reason) {
+    const state = SIGNAL_STATE.get(signal);
+    if (state.aborted) return;
+    state.aborted = true;
+    state.reason = reason === undefined ? domException("signal is aborted without reason", "AbortError") : reason;
+    const dependents = state.dependents.slice();
+    for (const algorithm of state.algorithms.splice(0)) algorithm();
+    signal.dispatchEvent(new Event("abort"));
+    for (const dependent of dependents) signalAbort(dependent, state.reason);
+  }
+
+  class AbortSignal extends EventTarget {
+    constructor() {
+      if (!constructingSignal) throw new TypeError("AbortSignal constructor: Illegal constructor");
+      super();
+      SIGNAL_STATE.set(this, { aborted: false, reason: undefined, algorithms: [], dependents: [], onabort: null });
+    }
+
+    static #state(signal, what) {
+      const state = SIGNAL_STATE.get(signal);
+      if (!state) throw new TypeError(`Method '${what}' called on receiver that's not an instance of AbortSignal`);
+      return state;
+    }
+
+    static abort(reason = undefined) {
+      const signal = newSignal();
+      signalAbort(signal, reason);
+      return signal;
+    }
+
+    static timeout(milliseconds) {
+      if (arguments.length < 1) {
+        throw new TypeError("AbortSignal.timeout: At least 1 argument required, but only 0 passed");
+      }
+      const ms = Number(milliseconds);
+      if (!Number.isFinite(ms) || ms < 0 || ms > Number.MAX_SAFE_INTEGER) {
+        throw new TypeError("AbortSignal.timeout: Value is outside the 'unsigned long long' value range.");
+      }
+      const signal = newSignal();
+      setTimeout(() => signalAbort(signal, domException("The operation timed out.", "TimeoutError")), ms);
+      return signal;
+    }
+
+    static any(signals) {
+      const result = newSignal();
+      for (const signal of signals) {
+        if (!(signal instanceof AbortSignal)) {
+          throw new TypeError("AbortSignal.any: Element of argument 1 does not implement interface AbortSignal.");
+        }
+        if (signal.aborted) {
+          signalAbort(result, signal.reason);
+          return result;
+        }
+      }
+      for (const signal of signals) SIGNAL_STATE.get(signal).dependents.push(result);
+      return result;
+    }
+
+    get aborted() { return AbortSignal.#state(this, "aborted").aborted; }
+    get reason() { return AbortSignal.#state(this, "reason").reason; }
+    throwIfAborted() {
+      const state = AbortSignal.#state(this, "throwIfAborted");
+      if (state.aborted) throw state.reason;
+    }
+    get onabort() { return AbortSignal.#state(this, "onabort").onabort; }
+    set onabort(handler) {
+      const state = AbortSignal.#state(this, "onabort");
+      if (state.onabortListener) this.removeEventListener("abort", state.onabortListener);
+      state.onabort = typeof handler === "function" ? handler : null;
+      state.onabortListener = state.onabort ? (event) => state.onabort.call(this, event) : null;
+      if (state.onabortListener) this.addEventListener("abort", state.onabortListener);
+    }
+    get [Symbol.toStringTag]() { return "AbortSignal"; }
+  }
+
+  const CONTROLLER_SIGNAL = new WeakMap();
+
+  class AbortController {
+    constructor() {
+      CONTROLLER_SIGNAL.set(this, newSignal());
+    }
+
+    static #signal(controller, what) {
+      const signal = CONTROLLER_SIGNAL.get(controller);
+      if (!signal) throw new TypeError(`Method '${what}' called on receiver that's not an instance of AbortController`);
+      return signal;
+    }
+
+    get signal() { return AbortController.#signal(this, "signal"); }
+    abort(reason = undefined) { signalAbort(AbortController.#signal(this, "abort"), reason); }
+    get [Symbol.toStringTag]() { return "AbortController"; }
+  }
+
+  return {
+    globals: { Event, EventTarget, AbortController, AbortSignal },
+    internal: {
+      // Runs `algorithm` once when `signal` aborts (the spec's "add an abort algorithm").
+      addAbortAlgorithm(signal, algorithm) {
+        const state = SIGNAL_STATE.get(signal);
+        if (state && !state.aborted) state.algorithms.push(algorithm);
+      },
+    },
+  };
+})

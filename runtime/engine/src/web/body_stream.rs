@@ -1,0 +1,327 @@
+//! Bodies as streams: the bridge between host byte channels (hyper, on other threads) and
+//! the JS `ReadableStream`s of `js-lib/streams.js`.
+//!
+//! An incoming request body arrives as chunks on a channel; `request.body` is a host
+//! readable stream pulling from it, so the app sees bytes while they arrive. A response
+//! whose body is a `ReadableStream` is pumped chunk by chunk into a bounded channel that the
+//! server sends from, so a `TransformStream` pipeline never holds the whole body.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use boa_engine::object::builtins::{JsPromise, JsUint8Array};
+use boa_engine::{
+    js_string, Context, Finalize, JsError, JsObject, JsResult, JsValue, NativeFunction, Trace,
+};
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::event_loop::{EventLoop, HostCompletion};
+use crate::js_lib;
+use crate::web::body::uint8_array;
+
+/// Chunks of a body in flight between threads; an `Err` ends it with that message.
+pub type BodyChunks = mpsc::Receiver<Result<Bytes, String>>;
+/// The sending side of [`BodyChunks`].
+pub type BodySender = mpsc::Sender<Result<Bytes, String>>;
+
+/// A body crossing between the server and the engine: complete, or arriving in chunks.
+#[derive(Debug)]
+pub enum HostBody {
+    Full(Bytes),
+    Stream(BodyChunks),
+}
+
+impl Default for HostBody {
+    fn default() -> Self {
+        Self::Full(Bytes::new())
+    }
+}
+
+impl From<Bytes> for HostBody {
+    fn from(bytes: Bytes) -> Self {
+        Self::Full(bytes)
+    }
+}
+
+/// How many chunks may wait between the JS side and the socket: the memory bound of a
+/// streamed body (chunks are at most a socket read or an app-made chunk each).
+pub const CHANNEL_CHUNKS: usize = 8;
+
+/// The event loop of the current context (installed at boot), for starting host work.
+#[derive(Clone)]
+pub struct EventLoopHandle(pub Rc<EventLoop>);
+
+fn event_loop(context: &Context) -> JsResult<Rc<EventLoop>> {
+    context
+        .get_data::<EventLoopHandle>()
+        .map(|h| h.0.clone())
+        .ok_or_else(|| crate::class_util::type_error("no event loop in this context"))
+}
+
+fn streams(context: &mut Context) -> JsResult<JsObject> {
+    js_lib::internal(context, "streams")
+}
+
+fn call_internal(name: &str, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let internal = streams(context)?;
+    let function = internal.get(js_string!(name), context)?;
+    let function = function.as_callable().ok_or_else(|| {
+        crate::class_util::type_error(format!("streams internal {name} is missing"))
+    })?;
+    function.call(&internal.into(), args, context)
+}
+
+/// Whether `value` is a `ReadableStream` (without loading the streams library when no
+/// stream can exist yet).
+pub fn is_readable_stream(value: &JsValue, context: &mut Context) -> JsResult<bool> {
+    if value.as_object().is_none() || !js_lib::is_loaded(context, "streams") {
+        return Ok(false);
+    }
+    Ok(call_internal("isReadableStream", std::slice::from_ref(value), context)?.to_boolean())
+}
+
+/// Whether `stream` is locked or was ever read from or canceled.
+pub fn is_disturbed_or_locked(stream: &JsObject, context: &mut Context) -> JsResult<bool> {
+    Ok(call_internal("isDisturbedOrLocked", &[stream.clone().into()], context)?.to_boolean())
+}
+
+/// Whether `stream` was ever read from or canceled.
+pub fn is_disturbed(stream: &JsObject, context: &mut Context) -> JsResult<bool> {
+    Ok(call_internal("isDisturbed", &[stream.clone().into()], context)?.to_boolean())
+}
+
+/// The two branches of `stream.tee()`.
+pub fn tee(stream: &JsObject, context: &mut Context) -> JsResult<(JsObject, JsObject)> {
+    let branches = object(call_internal("tee", &[stream.clone().into()], context)?)?;
+    let first = object(branches.get(0, context)?)?;
+    let second = object(branches.get(1, context)?)?;
+    Ok((first, second))
+}
+
+/// A readable byte stream holding `bytes`.
+pub fn from_bytes(bytes: &[u8], context: &mut Context) -> JsResult<JsObject> {
+    let chunk = uint8_array(bytes, context)?;
+    object(call_internal("fromBytes", &[chunk.into()], context)?)
+}
+
+fn object(value: JsValue) -> JsResult<JsObject> {
+    value
+        .as_object()
+        .ok_or_else(|| crate::class_util::type_error("expected a stream object"))
+}
+
+/// The receiver of a host body, shared between the stream's pulls (one at a time).
+#[derive(Trace, Finalize)]
+struct ChunkSource(#[unsafe_ignore_trace] Rc<RefCell<Option<BodyChunks>>>);
+
+/// A host readable stream whose chunks come from `chunks`.
+pub fn from_host(chunks: BodyChunks, context: &mut Context) -> JsResult<JsObject> {
+    let source = ChunkSource(Rc::new(RefCell::new(Some(chunks))));
+    let pull = NativeFunction::from_copy_closure_with_captures(
+        |_, _, source: &ChunkSource, context| {
+            let (promise, resolvers) = JsPromise::new_pending(context);
+            let taken = source.0.borrow_mut().take();
+            let Some(mut receiver) = taken else {
+                // Already at the end (or a pull is somehow in flight): end the stream.
+                resolvers
+                    .resolve
+                    .call(&JsValue::undefined(), &[JsValue::null()], context)?;
+                return Ok(promise.into());
+            };
+            let slot = source.0.clone();
+            event_loop(context)?.spawn_host_op(async move {
+                let next = receiver.recv().await;
+                let completion: HostCompletion = Box::new(move |context: &mut Context| {
+                    match next {
+                        Some(Ok(bytes)) => {
+                            *slot.borrow_mut() = Some(receiver);
+                            let chunk = uint8_array(&bytes, context)?;
+                            resolvers.resolve.call(
+                                &JsValue::undefined(),
+                                &[chunk.into()],
+                                context,
+                            )?;
+                        }
+                        None => {
+                            resolvers.resolve.call(
+                                &JsValue::undefined(),
+                                &[JsValue::null()],
+                                context,
+                            )?;
+                        }
+                        Some(Err(message)) => {
+                            let error = crate::class_util::type_error(format!(
+                                "the request body could not be read: {message}"
+                            ))
+                            .into_opaque(context)?;
+                            resolvers
+                                .reject
+                                .call(&JsValue::undefined(), &[error], context)?;
+                        }
+                    }
+                    Ok(())
+                });
+                completion
+            });
+            Ok(promise.into())
+        },
+        source,
+    )
+    .to_js_function(context.realm());
+    object(call_internal(
+        "createHostReadable",
+        &[pull.into()],
+        context,
+    )?)
+}
+
+/// A promise of all the bytes of `stream`, as a `Uint8Array`.
+pub fn read_all(stream: &JsObject, context: &mut Context) -> JsResult<JsPromise> {
+    let promise = call_internal("readAll", &[stream.clone().into()], context)?;
+    JsPromise::from_object(object(promise)?)
+}
+
+/// The bytes of a `Uint8Array` value.
+pub fn uint8_bytes(value: &JsValue, context: &mut Context) -> JsResult<Bytes> {
+    let array = JsUint8Array::from_object(object(value.clone())?)?;
+    let bytes = crate::web::body::buffer_source_bytes(&array.into(), context)?.unwrap_or_default();
+    Ok(Bytes::from(bytes))
+}
+
+/// One response body being sent. Cloned into each step's callbacks; the JS objects are
+/// traced (a callback holding them must not make them GC roots).
+#[derive(Clone, Trace, Finalize)]
+struct Pump {
+    reader: JsObject,
+    /// `{ resolve, reject }` of the promise that settles when the stream has been sent.
+    done: JsObject,
+    /// Taken (dropped) when the body ends, which ends the response: the callbacks holding
+    /// clones of `Pump` live on in the GC heap until collected.
+    #[unsafe_ignore_trace]
+    sender: Rc<RefCell<Option<BodySender>>>,
+}
+
+impl Pump {
+    fn finish(&self) {
+        self.sender.borrow_mut().take();
+    }
+}
+
+fn call_method(
+    target: &JsObject,
+    name: &str,
+    args: &[JsValue],
+    context: &mut Context,
+) -> JsResult<JsValue> {
+    let method = target.get(js_string!(name), context)?;
+    let method = method
+        .as_callable()
+        .ok_or_else(|| crate::class_util::type_error(format!("{name} is not a function")))?;
+    method.call(&target.clone().into(), args, context)
+}
+
+fn settle_done(pump: &Pump, result: Result<(), JsValue>, context: &mut Context) -> JsResult<()> {
+    pump.finish();
+    let (key, arg) = match result {
+        Ok(()) => ("resolve", JsValue::undefined()),
+        Err(reason) => ("reject", reason),
+    };
+    call_method(&pump.done, key, &[arg], context).map(|_| ())
+}
+
+/// Reads the next chunk; once the host has taken it, reads the one after, until the end.
+fn pump_step(pump: Pump, context: &mut Context) -> JsResult<()> {
+    let read = call_method(&pump.reader, "read", &[], context)?;
+    let read = JsPromise::from_object(object(read)?)?;
+    let on_chunk = NativeFunction::from_copy_closure_with_captures(
+        |_, args, pump: &Pump, context| {
+            let chunk = args.first().cloned().unwrap_or_default();
+            if chunk.is_null() {
+                settle_done(pump, Ok(()), context)?;
+                return Ok(JsValue::undefined());
+            }
+            let bytes = uint8_bytes(&chunk, context)?;
+            let next = pump.clone();
+            let sender = pump.sender.borrow().clone();
+            event_loop(context)?.spawn_host_op(async move {
+                let sent = match sender {
+                    Some(sender) => sender.send(Ok(bytes)).await.map_err(drop),
+                    None => Err(()),
+                };
+                let completion: HostCompletion =
+                    Box::new(move |context: &mut Context| match sent {
+                        Ok(()) => pump_step(next, context),
+                        // The client went away: stop reading and cancel the stream.
+                        Err(_) => {
+                            let _ = call_method(&next.reader, "cancel", &[], context);
+                            settle_done(&next, Ok(()), context)
+                        }
+                    });
+                completion
+            });
+            Ok(JsValue::undefined())
+        },
+        pump.clone(),
+    )
+    .to_js_function(context.realm());
+    let on_error = NativeFunction::from_copy_closure_with_captures(
+        |_, args, pump: &Pump, context| {
+            let reason = args.first().cloned().unwrap_or_default();
+            let message = reason
+                .to_string(context)
+                .map(|s| s.to_std_string_lossy())
+                .unwrap_or_else(|_| "error".to_owned());
+            // The client sees the body end with an error (the connection is cut).
+            if let Some(sender) = pump.sender.borrow().as_ref() {
+                let _ = sender.try_send(Err(message));
+            }
+            settle_done(pump, Err(reason), context)?;
+            Ok(JsValue::undefined())
+        },
+        pump,
+    )
+    .to_js_function(context.realm());
+    read.then(Some(on_chunk), Some(on_error), context)?;
+    Ok(())
+}
+
+/// Starts sending `stream` chunk by chunk into a new bounded channel. Returns the channel's
+/// receiving end and a promise that settles when the stream is fully sent (or failed), which
+/// the instance awaits before it ends.
+pub fn pump_to_host(stream: &JsObject, context: &mut Context) -> JsResult<(BodyChunks, JsPromise)> {
+    let reader = object(call_internal(
+        "createByteReader",
+        &[stream.clone().into()],
+        context,
+    )?)?;
+    let (sender, receiver) = mpsc::channel(CHANNEL_CHUNKS);
+    let (promise, resolvers) = JsPromise::new_pending(context);
+    let done = boa_engine::object::ObjectInitializer::new(context)
+        .property(
+            js_string!("resolve"),
+            resolvers.resolve,
+            boa_engine::property::Attribute::all(),
+        )
+        .property(
+            js_string!("reject"),
+            resolvers.reject,
+            boa_engine::property::Attribute::all(),
+        )
+        .build();
+    let sender = Rc::new(RefCell::new(Some(sender)));
+    pump_step(
+        Pump {
+            reader,
+            done,
+            sender,
+        },
+        context,
+    )?;
+    Ok((receiver, promise))
+}
+
+/// A body-read failure as a JS error value.
+pub fn error_value(error: JsError, context: &mut Context) -> JsValue {
+    error.into_opaque(context).unwrap_or_default()
+}

@@ -1,0 +1,514 @@
+//! The durable KV backend end to end, through HTTP and the real binary: acknowledged writes
+//! survive SIGKILL and restart, seeds are reset at every start while other keys are kept,
+//! and concurrent writers, from many workers or many servers sharing a state folder, lose
+//! or double no append and let exactly one `add` win. The app is `fixtures/kv-durable`.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use edgeshim::{KvBackend, ServeOptions};
+use edgeshim_engine::PoolConfig;
+use support::{fixture, request, try_request, HttpResponse, Server};
+
+const APP: &str = "kv-durable/index.js";
+const PRECONDITION_FAILED: &str = "TypeError: KVStore insert: Precondition failed.";
+
+/// A fresh folder under the system's temporary folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let path = std::env::temp_dir().join(format!(
+            "edgeshim-durability-{name}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The `edgeshim` binary serving the fixture app, with its log collected on a thread.
+struct Binary {
+    child: Child,
+    addr: SocketAddr,
+    start_line: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Binary {
+    /// Starts `edgeshim serve APP --addr 127.0.0.1:0 ARGS` in `cwd` and waits until it
+    /// listens.
+    fn start(cwd: &Path, args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_edgeshim"))
+            .arg("serve")
+            .arg(fixture(APP))
+            .args(["--addr", "127.0.0.1:0", "--workers", "2"])
+            .args(args)
+            .current_dir(cwd)
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut early = Vec::new();
+        let start_line = loop {
+            match lines.next() {
+                Some(line) => {
+                    let line = line.unwrap();
+                    if line.contains("serving") {
+                        break line;
+                    }
+                    early.push(line);
+                }
+                None => panic!("the server did not start; its log:\n{}", early.join("\n")),
+            }
+        };
+        let addr = start_line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        // Keep draining the log, so that the server never blocks on a full pipe.
+        let log = Arc::new(Mutex::new(early));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self {
+            child,
+            addr,
+            start_line,
+            log,
+        }
+    }
+
+    /// Kills the process with SIGKILL (no shutdown code runs) and waits for it.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `edgeshim serve APP ARGS` expecting it to fail at start; returns its stderr.
+fn failing_start(cwd: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_edgeshim"))
+        .arg("serve")
+        .arg(fixture(APP))
+        .args(["--addr", "127.0.0.1:0"])
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "it should not start");
+    String::from_utf8(output.stderr).unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn get(addr: SocketAddr, key: &str) -> HttpResponse {
+    request(addr, "GET", &format!("/kv/{key}"), &[], b"").await
+}
+
+async fn put(addr: SocketAddr, key: &str, mode: &str, value: &str) -> HttpResponse {
+    let path = format!("/kv/{key}?mode={mode}");
+    request(addr, "POST", &path, &[], value.as_bytes()).await
+}
+
+/// Asserts that `log` holds every token of every writer exactly once and nothing else.
+fn assert_each_token_once(log: &str, writers: usize, appends: usize) {
+    for w in 0..writers {
+        for i in 0..appends {
+            let token = format!("<{w}.{i}>");
+            assert_eq!(log.matches(&token).count(), 1, "{token} in {log}");
+        }
+    }
+    assert_eq!(log.matches('<').count(), writers * appends, "{log}");
+}
+
+/// `writers` client tasks each append `appends` unique tokens to `key`, spreading their
+/// requests over `servers`.
+async fn append_concurrently(servers: &[SocketAddr], key: &str, writers: usize, appends: usize) {
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let addr = servers[w % servers.len()];
+            let key = key.to_owned();
+            tokio::spawn(async move {
+                for i in 0..appends {
+                    let response = put(addr, &key, "append", &format!("<{w}.{i}>")).await;
+                    assert_eq!(
+                        (response.status, response.text()),
+                        (200, "ok".to_owned()),
+                        "append <{w}.{i}>"
+                    );
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+/// `racers` concurrent `add`s of `key`, spread over `servers`: exactly one is written, the
+/// others fail with the platform's precondition error, and the winner's value is stored.
+async fn add_race(servers: &[SocketAddr], key: &str, racers: usize) {
+    let barrier = Arc::new(tokio::sync::Barrier::new(racers));
+    let tasks: Vec<_> = (0..racers)
+        .map(|r| {
+            let addr = servers[r % servers.len()];
+            let (key, barrier) = (key.to_owned(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let response = put(addr, &key, "add", &format!("racer {r}")).await;
+                (r, response.status, response.text())
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (r, status, body) = task.await.unwrap();
+        match status {
+            200 => winners.push(r),
+            412 => assert_eq!(body, PRECONDITION_FAILED, "racer {r}"),
+            other => panic!("racer {r}: unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{key}: winners {winners:?}");
+    let stored = get(servers[0], key).await;
+    assert_eq!(stored.text(), format!("racer {}", winners[0]));
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill_and_seeds_are_reset_at_every_start() {
+    const WRITERS: usize = 4;
+    const PUTS: usize = 25;
+    let dir = TempDir::new("crash");
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    let rt = runtime();
+
+    let first = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    let expected = format!("kv: sqlite {}/kv.sqlite3, ", state.display());
+    assert!(first.start_line.contains(&expected), "{}", first.start_line);
+    assert!(
+        first.start_line.contains("stores: data (2 entries)"),
+        "{}",
+        first.start_line
+    );
+    let addr = first.addr;
+    rt.block_on(async {
+        let seeded = get(addr, "seeded").await;
+        assert_eq!(seeded.text(), "from fastly.toml");
+        assert_eq!(seeded.header("x-metadata"), Some("seed-meta"));
+        // Change a seeded key; write others concurrently, each acknowledged before the kill.
+        let changed = put(addr, "seeded", "overwrite", "changed by the app").await;
+        assert_eq!(changed.status, 200);
+        let tasks: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                tokio::spawn(async move {
+                    for i in 0..PUTS {
+                        let response =
+                            put(addr, &format!("k{w}-{i}"), "add", &format!("v{w}-{i}")).await;
+                        assert_eq!((response.status, response.text()), (200, "ok".to_owned()));
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    // Right after the last acknowledgement, without any shutdown: the commits are in the
+    // write-ahead log, not yet checkpointed into the database file.
+    let log = first.log();
+    first.kill();
+    let wal = std::fs::metadata(state.join("kv.sqlite3-wal")).unwrap();
+    assert!(wal.len() > 0, "the WAL holds the writes; log:\n{log}");
+
+    let second = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    let expected_count = format!("stores: data ({} entries)", WRITERS * PUTS + 2);
+    assert!(
+        second.start_line.contains(&expected_count),
+        "{}",
+        second.start_line
+    );
+    let addr = second.addr;
+    rt.block_on(async {
+        for w in 0..WRITERS {
+            for i in 0..PUTS {
+                let response = get(addr, &format!("k{w}-{i}")).await;
+                assert_eq!(
+                    (response.status, response.text()),
+                    (200, format!("v{w}-{i}")),
+                    "k{w}-{i} after the kill"
+                );
+            }
+        }
+        // The seed is back; the other seeded key was never changed.
+        let seeded = get(addr, "seeded").await;
+        assert_eq!(seeded.text(), "from fastly.toml");
+        assert_eq!(seeded.header("x-metadata"), Some("seed-meta"));
+        assert_eq!(get(addr, "seeded-plain").await.text(), "plain seed");
+        // A key the app deletes stays deleted across a restart.
+        let deleted = request(addr, "DELETE", "/kv/k0-0", &[], b"").await;
+        assert_eq!((deleted.status, deleted.text()), (200, "ok".to_owned()));
+    });
+    second.kill();
+
+    let third = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    assert!(
+        third
+            .start_line
+            .contains(&format!("stores: data ({} entries)", WRITERS * PUTS + 1)),
+        "{}",
+        third.start_line
+    );
+    let addr = third.addr;
+    rt.block_on(async {
+        assert_eq!(get(addr, "k0-0").await.status, 404);
+        assert_eq!(get(addr, "k3-24").await.text(), "v3-24");
+    });
+    drop(third);
+
+    // --ephemeral ignores the state folder: Viceroy's fresh store on every run.
+    let ephemeral = Binary::start(dir.path(), &["--ephemeral"]);
+    assert!(
+        ephemeral
+            .start_line
+            .contains("kv: in memory (--ephemeral), stores: data (2 entries)"),
+        "{}",
+        ephemeral.start_line
+    );
+    let addr = ephemeral.addr;
+    rt.block_on(async {
+        assert_eq!(get(addr, "k3-24").await.status, 404);
+        assert_eq!(get(addr, "seeded").await.text(), "from fastly.toml");
+    });
+    assert!(!dir.path().join(".edgeshim").exists());
+}
+
+/// Writers keep writing while the server is killed: every write that was acknowledged is
+/// there after the restart, with its value.
+#[test]
+fn writes_acknowledged_up_to_a_kill_in_mid_traffic_are_kept() {
+    const WRITERS: usize = 6;
+    let dir = TempDir::new("mid-traffic");
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    let rt = runtime();
+
+    let server = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    let addr = server.addr;
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let tasks: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let acknowledged = acknowledged.clone();
+            rt.spawn(async move {
+                // Bounded: the kill ends the loop long before this.
+                for i in 0..2_000 {
+                    let key = format!("w{w}-{i}");
+                    let path = format!("/kv/{key}");
+                    match try_request(addr, "POST", &path, key.as_bytes()).await {
+                        Ok(response) if response.status == 200 => {
+                            acknowledged.lock().unwrap().push(key);
+                        }
+                        Ok(response) => panic!("{key}: {} {}", response.status, response.text()),
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().unwrap().len() < 150 {
+        assert!(
+            Instant::now() < deadline,
+            "too slow; log:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    server.kill();
+    let acknowledged: BTreeSet<String> = {
+        for task in tasks {
+            rt.block_on(task).unwrap();
+        }
+        acknowledged.lock().unwrap().iter().cloned().collect()
+    };
+
+    let restarted = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    let addr = restarted.addr;
+    rt.block_on(async {
+        let mut missing = Vec::new();
+        for key in &acknowledged {
+            let response = get(addr, key).await;
+            if (response.status, response.text()) != (200, key.clone()) {
+                missing.push(key.clone());
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "lost after the kill: {missing:?} of {}",
+            acknowledged.len()
+        );
+    });
+}
+
+/// Many workers of one server on the default (SQLite) backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_and_adds_through_one_server() {
+    const WRITERS: usize = 8;
+    const APPENDS: usize = 50;
+    let dir = TempDir::new("one-server");
+    let mut options = ServeOptions::new(fixture(APP));
+    options.addr = "127.0.0.1:0".parse().unwrap();
+    options.pool = PoolConfig {
+        workers: 4,
+        ..PoolConfig::default()
+    };
+    options.kv = KvBackend::Sqlite {
+        state_dir: dir.path().join("state"),
+    };
+    let server = Server {
+        running: edgeshim::start(options).await.unwrap(),
+    };
+    let addr = server.addr();
+
+    append_concurrently(&[addr], "log", WRITERS, APPENDS).await;
+    assert_each_token_once(&get(addr, "log").await.text(), WRITERS, APPENDS);
+    for round in 0..5 {
+        add_race(&[addr], &format!("race{round}"), 20).await;
+    }
+    server.stop().await;
+    assert!(dir.path().join("state/kv.sqlite3").is_file());
+}
+
+/// Two server processes sharing one state folder, as two terminals running the same app.
+#[test]
+fn concurrent_appends_and_adds_through_two_servers_sharing_a_state_folder() {
+    const WRITERS: usize = 8;
+    const APPENDS: usize = 40;
+    let dir = TempDir::new("two-servers");
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    let one = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    let two = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    let servers = [one.addr, two.addr];
+    runtime().block_on(async {
+        append_concurrently(&servers, "log", WRITERS, APPENDS).await;
+        let from_one = get(one.addr, "log").await.text();
+        assert_each_token_once(&from_one, WRITERS, APPENDS);
+        assert_eq!(get(two.addr, "log").await.text(), from_one);
+        for round in 0..5 {
+            add_race(&servers, &format!("race{round}"), 20).await;
+        }
+    });
+}
+
+#[test]
+fn the_state_folder_defaults_to_dot_edgeshim_in_the_working_directory() {
+    let dir = TempDir::new("default-dir");
+    let server = Binary::start(dir.path(), &[]);
+    assert!(
+        server
+            .start_line
+            .contains("kv: sqlite .edgeshim/kv.sqlite3, stores: data (2 entries)"),
+        "{}",
+        server.start_line
+    );
+    let addr = server.addr;
+    runtime().block_on(async {
+        assert_eq!(put(addr, "k", "overwrite", "v").await.status, 200);
+    });
+    drop(server);
+    assert!(dir.path().join(".edgeshim/kv.sqlite3").is_file());
+    // The folder ignores itself, so that it never shows in `git status`.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".edgeshim/.gitignore")).unwrap(),
+        "# Local KV data of edgeshim; see --state-dir.\n*\n"
+    );
+}
+
+#[test]
+fn unusable_state_folders_are_reported_by_path() {
+    let dir = TempDir::new("bad-dir");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+
+    let below_file = file.join("state");
+    let stderr = failing_start(dir.path(), &["--state-dir", below_file.to_str().unwrap()]);
+    assert!(
+        stderr.contains(&format!(
+            "cannot create the state folder {}: ",
+            below_file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--ephemeral"), "{stderr}");
+
+    let not_a_database = dir.path().join("garbage");
+    std::fs::create_dir_all(&not_a_database).unwrap();
+    std::fs::write(not_a_database.join("kv.sqlite3"), vec![b'x'; 4096]).unwrap();
+    let stderr = failing_start(
+        dir.path(),
+        &["--state-dir", not_a_database.to_str().unwrap()],
+    );
+    assert!(
+        stderr.contains(&format!(
+            "cannot open the KV database {}/kv.sqlite3: file is not a database",
+            not_a_database.display()
+        )),
+        "{stderr}"
+    );
+
+    let stderr = failing_start(dir.path(), &["--ephemeral", "--state-dir", "x"]);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
