@@ -34,6 +34,18 @@ async fn request_body_passed_through_unchanged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_body_read_whole_without_js_streams() {
+    let server = serve("streaming", false, 2).await;
+    let body = "z".repeat(1_000_000);
+    let response = request(server.addr(), "POST", "/read-text", &[], body.as_bytes()).await;
+    assert_eq!(
+        response.text(),
+        r#"{"length":1000000,"streamsLoaded":false}"#
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_stream_is_sent_in_chunks() {
     let server = serve("streaming", false, 2).await;
     let response = server.get("/generate?chunks=4").await;

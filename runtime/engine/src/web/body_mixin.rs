@@ -192,6 +192,19 @@ fn read<T: HasBody>(
         }
         .into());
     }
+    // A host body nobody has made a stream of is read natively: no JS streams needed.
+    let host = {
+        let mut data = object.borrow_mut();
+        let body = data.data_mut().body();
+        if body.stream.is_none() {
+            body.host.take()
+        } else {
+            None
+        }
+    };
+    if let Some(chunks) = host {
+        return read_host(chunks, how, context);
+    }
     let Some(stream) = body_stream(&object, context)? else {
         return Ok(JsPromise::resolve(JsValue::undefined(), context)?.into());
     };
@@ -205,6 +218,49 @@ fn read<T: HasBody>(
     })
     .to_js_function(context.realm());
     Ok(all.then(Some(on_bytes), None, context)?.into())
+}
+
+/// Reads a host body to its end off the JS thread's stack, then converts it.
+fn read_host(mut chunks: BodyChunks, how: ReadAs, context: &mut Context) -> JsResult<JsValue> {
+    let (promise, resolvers) = JsPromise::new_pending(context);
+    body_stream::event_loop(context)?.spawn_host_op(async move {
+        let mut collected = bytes::BytesMut::new();
+        let mut failure = None;
+        while let Some(chunk) = chunks.recv().await {
+            match chunk {
+                Ok(bytes) => collected.extend_from_slice(&bytes),
+                Err(message) => {
+                    failure = Some(message);
+                    break;
+                }
+            }
+        }
+        let completion: crate::event_loop::HostCompletion =
+            Box::new(move |context: &mut Context| {
+                let result = match failure {
+                    Some(message) => Err(type_error(format!(
+                        "the request body could not be read: {message}"
+                    ))),
+                    None => convert(&collected.freeze(), how, context),
+                };
+                match result {
+                    Ok(value) => {
+                        resolvers
+                            .resolve
+                            .call(&JsValue::undefined(), &[value], context)?
+                    }
+                    Err(error) => {
+                        let error = error.into_opaque(context)?;
+                        resolvers
+                            .reject
+                            .call(&JsValue::undefined(), &[error], context)?
+                    }
+                };
+                Ok(())
+            });
+        completion
+    });
+    Ok(promise.into())
 }
 
 /// Adds `body`, `bodyUsed`, `text()`, `json()`, `arrayBuffer()` and `formData()` to a class.

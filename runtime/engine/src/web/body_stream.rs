@@ -52,7 +52,7 @@ pub const CHANNEL_CHUNKS: usize = 8;
 #[derive(Clone)]
 pub struct EventLoopHandle(pub Rc<EventLoop>);
 
-fn event_loop(context: &Context) -> JsResult<Rc<EventLoop>> {
+pub fn event_loop(context: &Context) -> JsResult<Rc<EventLoop>> {
     context
         .get_data::<EventLoopHandle>()
         .map(|h| h.0.clone())
