@@ -3,16 +3,21 @@
 //!
 //! ```sh
 //! cargo run --release -p edgeshim-store --example store_throughput [OPS]
+//! EDGESHIM_BENCH_REDIS=redis://127.0.0.1:6379/ cargo run --release -p edgeshim-store \
+//!     --example store_throughput [OPS]
 //! ```
 //!
 //! The SQLite store is opened in a fresh folder under the system's temporary folder; every
-//! put is a committed transaction, as the server makes it.
+//! put is a committed transaction, as the server makes it. With `EDGESHIM_BENCH_REDIS` set,
+//! a Redis store at that URL is measured too, under a key prefix of its own that is deleted
+//! afterwards.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use edgeshim_store::{
-    Bytes, Insert, InsertMode, KvStore, MemoryStore, SqliteStore, StoreError, SystemClock,
+    Bytes, Insert, InsertMode, KvStore, MemoryStore, RedisStore, SqliteStore, StoreError,
+    SystemClock,
 };
 
 fn rate(ops: usize, started: Instant) -> String {
@@ -94,5 +99,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let result = run("sqlite", &sqlite, ops);
     drop(sqlite);
     std::fs::remove_dir_all(&dir)?;
-    Ok(result?)
+    result?;
+
+    if let Some(url) = std::env::var_os("EDGESHIM_BENCH_REDIS") {
+        let url = url
+            .into_string()
+            .map_err(|_| "EDGESHIM_BENCH_REDIS is not UTF-8")?;
+        let prefix = format!("edgeshim-throughput-{}:", std::process::id());
+        let redis: Arc<dyn KvStore> = Arc::new(RedisStore::connect_with_prefix(
+            &url,
+            &prefix,
+            "bench",
+            Arc::new(SystemClock),
+        )?);
+        let result = run("redis", &redis, ops);
+        remove_keys(&url, &prefix)?;
+        result?;
+    }
+    Ok(())
+}
+
+/// Deletes every Redis key starting with `prefix`.
+fn remove_keys(url: &str, prefix: &str) -> redis::RedisResult<()> {
+    let mut conn = redis::Client::open(url)?.get_connection()?;
+    let keys: Vec<Vec<u8>> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query(&mut conn)?;
+    for chunk in keys.chunks(1000) {
+        redis::cmd("DEL").arg(chunk).query::<()>(&mut conn)?;
+    }
+    Ok(())
 }

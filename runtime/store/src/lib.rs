@@ -3,7 +3,7 @@
 //! The JS binding (in the engine crate) turns `KVStore.prototype.get/put/delete/list` calls
 //! into calls on the [`KvStore`] trait defined here. This crate knows nothing of the JS
 //! engine: it is synchronous, `Send + Sync`, and testable with plain `#[test]`s, so backends
-//! (memory, SQLite; Redis later) can be swapped without touching the binding.
+//! (memory, SQLite, Redis) can be swapped without touching the binding.
 //!
 //! It implements what the platform's store does once the JS-side checks have passed:
 //! the host-side key checks, insert modes, generations, TTLs and paged listing. See the
@@ -19,6 +19,7 @@
 //! | Host-side key checks (every backend)   | [`check_host_key`], [`HostChecked`] |
 //! | In-memory backend (`--ephemeral`)      | [`MemoryStore`]             |
 //! | Durable backend, shareable by processes | [`SqliteStore`]            |
+//! | Shared backend in a Redis server (key layout, two clocks) | [`RedisStore`], `redis_store.rs` |
 //! | Rules every backend shares (modes, generations, TTL, cursors) | `rules.rs` |
 //! | The suite every backend passes          | `tests.rs` (`backend_suite!`) |
 //! | Named stores of an app                 | [`Stores`]                  |
@@ -47,13 +48,18 @@ mod clock;
 mod error;
 mod host;
 mod memory;
+mod redis_store;
 mod registry;
 mod rules;
 mod sqlite;
 mod types;
 
 #[cfg(test)]
+mod redis_tests;
+#[cfg(test)]
 mod sqlite_tests;
+#[cfg(test)]
+mod test_redis;
 #[cfg(test)]
 mod tests;
 
@@ -67,6 +73,7 @@ pub use error::{
 };
 pub use host::{check_host_key, check_host_list, HostChecked};
 pub use memory::MemoryStore;
+pub use redis_store::{RedisConnectError, RedisStore, DEFAULT_REDIS_KEY_PREFIX};
 pub use registry::Stores;
 pub use sqlite::{OpenError, SqliteStore, DATABASE_FILE};
 pub use types::{

@@ -32,11 +32,15 @@ pub(crate) fn micros(t: SystemTime) -> u64 {
 pub(crate) fn next_generation(last: u64, now: SystemTime) -> Result<u64, StoreError> {
     let generation = last.saturating_add(1).max(micros(now));
     if generation > MAX_GENERATION {
-        return Err(StoreError::InternalError(
-            "generation would exceed 2^53 - 1".to_owned(),
-        ));
+        return Err(generation_overflow());
     }
     Ok(generation)
+}
+
+/// The error of a write whose generation would exceed [`MAX_GENERATION`], for backends that
+/// compute generations where [`next_generation`] cannot run (the Redis backend's scripts).
+pub(crate) fn generation_overflow() -> StoreError {
+    StoreError::InternalError("generation would exceed 2^53 - 1".to_owned())
 }
 
 /// The live record a write finds under its key, as far as the write rules need it.

@@ -100,7 +100,7 @@ pub struct OpenError {
 }
 
 /// One named store in a SQLite database file, durable across restarts and shareable by
-/// several handles and processes (see the [module docs](self) for the guarantees).
+/// several handles and processes (see the module docs of `sqlite.rs` for the guarantees).
 ///
 /// Each handle has its own connection behind a mutex: operations of one handle run one at a
 /// time, and SQLite orders the writes of all handles. It does not apply the host-side key

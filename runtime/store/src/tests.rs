@@ -144,6 +144,7 @@ fn public_types_are_send_and_sync() {
     fn assert_send_sync<T: Send + Sync + 'static>() {}
     assert_send_sync::<MemoryStore>();
     assert_send_sync::<SqliteStore>();
+    assert_send_sync::<RedisStore>();
     assert_send_sync::<HostChecked>();
     assert_send_sync::<Stores>();
     assert_send_sync::<StoreError>();
@@ -1200,6 +1201,19 @@ macro_rules! backend_suite {
                 fn $name() {
                     let dir = tempfile::tempdir().unwrap();
                     super::$name(&super::sqlite(dir.path()));
+                }
+            )*
+        }
+
+        /// On the Redis server the test run starts (see `test_redis.rs`); skipped with a
+        /// message when `redis-server` is missing outside CI.
+        mod redis {
+            $(
+                #[test]
+                fn $name() {
+                    if let Some(open) = crate::test_redis::opener() {
+                        super::$name(&open);
+                    }
                 }
             )*
         }
