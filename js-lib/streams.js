@@ -1641,9 +1641,11 @@
     return s.pub;
   }
 
-  // A readable byte stream of one chunk; the chunk's buffer is transferred.
+  // A readable byte stream of one chunk; the chunk's buffer is transferred. The host made it
+  // (a body given as bytes), so isHostStream() is true, as for a platform body.
   function fromBytes(bytes) {
     const s = createReadableByteStream(noop, () => promiseResolve(), () => promiseResolve());
+    s.host = { bytes: true };
     if (bytes.byteLength > 0) rbscEnqueue(s.controller, bytes);
     rbscClose(s.controller);
     return s.pub;

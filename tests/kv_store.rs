@@ -415,20 +415,177 @@ async fn prototype_shapes() {
     check(&[
         (
             &format!("return ({keys})(KVStore.prototype)"),
-            returned(json!("constructor:function:w-c delete:function:wec get:function:wec put:function:wec")),
+            returned(json!("constructor:function:w-c delete:function:wec get:function:wec put:function:wec list:function:wec")),
         ),
         (
             &format!("return ({keys})(KVStoreEntry.prototype)"),
-            returned(json!("constructor:function:w-c bodyUsed:accessor:-ec arrayBuffer:function:wec json:function:wec text:function:wec metadata:function:wec metadataText:function:wec")),
+            returned(json!("constructor:function:w-c body:accessor:-ec bodyUsed:accessor:-ec arrayBuffer:function:wec json:function:wec text:function:wec metadata:function:wec metadataText:function:wec")),
         ),
         (
-            "return ['delete', 'get', 'put'].map((m) => `${KVStore.prototype[m].name}/${KVStore.prototype[m].length}`).join()",
-            returned(json!("delete/1,get/1,put/1")),
+            "return ['delete', 'get', 'put', 'list'].map((m) => `${KVStore.prototype[m].name}/${KVStore.prototype[m].length}`).join()",
+            returned(json!("delete/1,get/1,put/1,list/1")),
         ),
         // The class is the platform's; the text is Boa's ("KVStore.prototype.put is not a
         // constructor" in SpiderMonkey).
         ("return new KVStore.prototype.put()", threw(TE, "not a constructor")),
         ("return `${KVStore.name}/${KVStore.length} ${KVStoreEntry.name}/${KVStoreEntry.length}`", returned(json!("KVStore/1 KVStoreEntry/0"))),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_checks_in_order() {
+    check(&[
+        ("return KVStore.prototype.list.call({})", threw(TE, "Method 'list' called on receiver that's not an instance of KVStore")),
+        ("return KVStore.prototype.list.call(Object.create(KVStore.prototype), {})", threw(TE, "Method 'list' called on receiver that's not an instance of KVStore")),
+        // Production throws (the docs call options optional).
+        ("return store.list()", threw(TE, "KVStore.list: options must be an object")),
+        ("return store.list(undefined)", threw(TE, "KVStore.list: options must be an object")),
+        ("return store.list(null)", threw(TE, "KVStore.list: options must be an object")),
+        ("return store.list('prefix')", threw(TE, "KVStore.list: options must be an object")),
+        ("return store.list({ cursor: 5, limit: 'x', prefix: 1, noSync: 1 })", threw(TE, "KVStore.list: cursor must be a string")),
+        ("return store.list({ limit: 'x', prefix: 1, noSync: 1 })", threw(TE, "KVStore.list: limit must be an integer")),
+        ("return store.list({ limit: 5.5 })", threw(TE, "KVStore.list: limit must be an integer")),
+        ("return store.list({ limit: NaN })", threw(TE, "KVStore.list: limit must be an integer")),
+        ("return store.list({ limit: '5' })", threw(TE, "KVStore.list: limit must be an integer")),
+        ("return store.list({ prefix: 1, noSync: 1 })", threw(TE, "KVStore.list: prefix must be a string")),
+        ("return store.list({ noSync: 1 })", threw(TE, "KVStore.list: noSync must be a boolean")),
+        ("return store.list({ noSync: 'true' })", threw(TE, "KVStore.list: noSync must be a boolean")),
+        // Options are read in the order cursor, limit, prefix, noSync; getters propagate.
+        (
+            "const seen = []; const o = {}; for (const k of ['noSync', 'prefix', 'limit', 'cursor']) Object.defineProperty(o, k, { get() { seen.push(k); return undefined } }); \
+             return store.list(o).then(() => seen.join())",
+            resolved(json!("cursor,limit,prefix,noSync")),
+        ),
+        ("return store.list({ get prefix() { throw new EvalError('prefix getter') } })", threw("EvalError", "prefix getter")),
+        // The host refuses empty strings synchronously, with a plain Error.
+        ("return store.list({ cursor: '' })", threw("Error", "list: Invalid argument.\n")),
+        ("return store.list({ prefix: '' })", threw("Error", "list: Invalid argument.\n")),
+        ("return store.list({ cursor: 'boooo' })", rejected(TE, "KVStore list: Bad request.")),
+        ("return store.list({ cursor: '////' })", rejected(TE, "KVStore list: Bad request.")),
+        // null and undefined skip every check.
+        ("return store.list({ cursor: null, limit: null, prefix: null, noSync: null }).then((r) => r.list)", resolved(json!(["plain", "seeded"]))),
+        ("return store.list({ noSync: true }).then((r) => r.list)", resolved(json!(["plain", "seeded"]))),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_pages() {
+    // Snippets are function bodies: `async` ones run in an async arrow.
+    let fill = "return (async () => { for (const k of ['o/b', 'o/a', 'o/é', 'o/Z', 'o/~', 'o/a0', 'p/x']) await store.put(k, 'v');";
+    check(&[
+        // A new plain object, properties in the order list, cursor.
+        (
+            "return store.list({}).then((r) => [Object.keys(r), Object.getPrototypeOf(r) === Object.prototype, Array.isArray(r.list), 'cursor' in r, r.cursor === undefined])",
+            resolved(json!([["list", "cursor"], true, true, true, true])),
+        ),
+        ("return Promise.all([store.list({}), store.list({})]).then(([a, b]) => a !== b && a.list !== b.list)", resolved(json!(true))),
+        (
+            &format!("{fill} return (await store.list({{ prefix: 'o/' }})).list }})()"),
+            resolved(json!(["o/Z", "o/a", "o/a0", "o/b", "o/~", "o/é"])),
+        ),
+        (
+            &format!("{fill} const first = await store.list({{ prefix: 'o/', limit: 2 }}); \
+                      const second = await store.list({{ prefix: 'o/', limit: 2, cursor: first.cursor }}); \
+                      const third = await store.list({{ prefix: 'o/', limit: 2, cursor: second.cursor }}); \
+                      return [first, second, third.list, third.cursor === undefined, first.cursor === btoa('o/a')] }})()"),
+            resolved(json!([
+                { "list": ["o/Z", "o/a"], "cursor": "by9h" },
+                { "list": ["o/a0", "o/b"], "cursor": "by9i" },
+                ["o/~", "o/é"],
+                true,
+                true,
+            ])),
+        ),
+        // Exactly the limit left: no cursor.
+        (&format!("{fill} const r = await store.list({{ prefix: 'o/', limit: 6 }}); return [r.list.length, r.cursor] }})()"), resolved(json!([6, null]))),
+        (&format!("{fill} return (await store.list({{ limit: -1 }})).list.length }})()"), resolved(json!(9))),
+        (&format!("{fill} return (await store.list({{ prefix: 'o/', limit: 0 }})).list.length }})()"), resolved(json!(6))),
+        // The default limit is 1000.
+        (
+            "return (async () => { for (let i = 0; i < 1001; i++) await store.put('d/' + String(i).padStart(4, '0'), 'v'); \
+             const r = await store.list({ prefix: 'd/' }); return [r.list.length, r.cursor === btoa('d/0999'), (await store.list({ prefix: 'd/', cursor: r.cursor })).list] })()",
+            resolved(json!([1000, true, ["d/1000"]])),
+        ),
+        // Expired entries are not listed.
+        ("return store.put('x/gone', 'v', { ttl: 0 }).then(() => store.list({ prefix: 'x/' })).then((r) => r.list)", resolved(json!([]))),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_rules() {
+    check(&[
+        ("return store.delete()", threw(TE, "delete: At least 1 argument required, but only 0 passed")),
+        ("return store.delete('')", rejected(TE, "KVStore key can not be an empty string")),
+        ("return store.delete('a#b')", rejected(TE, "KVStore key can not contain # character")),
+        ("return store.delete('a/../b')", rejected("Error", "delete: Invalid argument.\n")),
+        // Production rejects a missing key (Viceroy resolves).
+        ("return store.delete('absent')", rejected(TE, "KVStore delete: Not found.")),
+        ("return store.put('d', 'v').then(() => store.delete('d'))", resolved_undefined()),
+        ("return store.put('d', 'v').then(() => store.delete('d')).then(() => store.get('d'))", resolved(Value::Null)),
+        ("return store.put('d', 'v').then(() => store.delete('d')).then(() => store.delete('d'))", rejected(TE, "KVStore delete: Not found.")),
+        ("return store.put('d', 'v', { ttl: 0 }).then(() => store.delete('d'))", rejected(TE, "KVStore delete: Not found.")),
+        ("return store.delete(42).catch((e) => e.message)", resolved(json!("KVStore delete: Not found."))),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entry_bodies() {
+    const LOCKED: &str =
+        "Can't use a ReadableStream that's locked or has ever been read from or canceled";
+    check(&[
+        ("return store.get('seeded').then((e) => e.body === e.body && e.body instanceof ReadableStream)", resolved(json!(true))),
+        ("return store.get('seeded').then((e) => { e.body; return e.bodyUsed })", resolved(json!(false))),
+        ("return store.get('seeded').then(async (e) => [await new Response(e.body).text(), e.bodyUsed])", resolved(json!(["from fastly.toml", true]))),
+        ("return store.get('seeded').then(async (e) => { const r = e.body.getReader(); await r.read(); return e.bodyUsed })", resolved(json!(true))),
+        ("return store.get('seeded').then((e) => { e.body.getReader(); return e.text() })", rejected(TE, LOCKED)),
+        ("return store.get('seeded').then((e) => { e.body.getReader(); return e.json() })", rejected(TE, LOCKED)),
+        ("return store.get('seeded').then((e) => { e.body.getReader(); return e.arrayBuffer() })", rejected(TE, LOCKED)),
+        ("return store.get('seeded').then((e) => { e.body.cancel(); return e.text() })", rejected(TE, LOCKED)),
+        // Taken but untouched, the body still reads.
+        ("return store.get('seeded').then((e) => { e.body; return e.text() })", resolved(json!("from fastly.toml"))),
+        // After text(), body is a stream that was read.
+        ("return store.get('seeded').then((e) => e.text().then(() => [e.body.locked, e.bodyUsed, e.body === e.body]))", resolved(json!([true, true, true]))),
+        ("return store.get('seeded').then((e) => { e.body; return e.text().then(() => e.bodyUsed) })", resolved(json!(true))),
+        ("return store.get('seeded').then((e) => { e.body; return e.text().then(() => e.text()) })", rejected("Error", "Body has already been consumed")),
+        ("return store.get('seeded').then((e) => e.arrayBuffer().then(() => e.json()))", rejected("Error", "Body has already been consumed")),
+        ("return store.put('bad', new Uint8Array([104, 105, 255])).then(() => store.get('bad')).then((e) => { e.body; return e.text() })", rejected(TE, "malformed UTF-8 character sequence at offset 2")),
+        ("return store.put('j', '[1]').then(() => store.get('j')).then((e) => { e.body; return e.json() })", resolved(json!([1]))),
+        ("return Object.getOwnPropertyDescriptor(KVStoreEntry.prototype, 'body').get.call({})", threw(TE, "Method 'body' called on receiver that's not an instance of KVStoreEntry")),
+        ("const d = Object.getOwnPropertyDescriptor(KVStoreEntry.prototype, 'body'); return [d.set, d.get.name, d.get.length]", returned(json!([null, "get body", 0]))),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_streams() {
+    const LOCKED: &str =
+        "Can't use a ReadableStream that's locked or has ever been read from or canceled";
+    const CONTENT: &str =
+        "Content-provided streams are not yet supported for streaming into KVStore";
+    check(&[
+        ("const s = new ReadableStream(); s.getReader(); return store.put('s', s)", rejected(TE, LOCKED)),
+        ("const s = new ReadableStream(); s.cancel(); return store.put('s', s)", rejected(TE, LOCKED)),
+        ("const b = new Response('x').body; b.getReader(); return store.put('s', b)", rejected(TE, LOCKED)),
+        ("return store.put('s', new ReadableStream())", rejected(TE, CONTENT)),
+        ("return store.put('s', new ReadableStream({ start(c) { c.enqueue(new Uint8Array([1])); c.close() } }))", rejected(TE, CONTENT)),
+        ("return store.put('s', new Response(new ReadableStream()).body)", rejected(TE, CONTENT)),
+        // A refused stream is left alone.
+        ("const s = new ReadableStream(); return store.put('s', s).catch(() => s.locked)", resolved(json!(false))),
+        // Host streams are read and stored.
+        ("return store.put('s', new Response('streamed').body).then(() => store.get('s')).then((e) => e.text())", resolved(json!("streamed"))),
+        ("return store.put('s', new Response('streamed').body)", resolved_undefined()),
+        ("return store.put('s', new Response('').body).then(() => store.get('s')).then((e) => e.text())", resolved(json!(""))),
+        ("return store.put('s', new Request('http://x/', { method: 'POST', body: 'req' }).body).then(() => store.get('s')).then((e) => e.text())", resolved(json!("req"))),
+        ("return store.get('seeded').then((e) => store.put('copy', e.body)).then(() => store.get('copy')).then((e) => e.text())", resolved(json!("from fastly.toml"))),
+        ("return store.put('sa', new Response('v').body, { metadata: 'm', mode: 'append' }).then(() => store.put('sa', new Response('w').body, { mode: 'append' })).then(() => store.get('sa')).then(async (e) => [await e.text(), e.metadataText()])", resolved(json!(["vw", null]))),
+        ("return store.put('s', new Response('v').body, { metadata: 5 })", rejected(TE, "KVStore.put metadata: bytes must be an ArrayBuffer or ArrayBufferView object")),
+        ("return store.put('s', 'v').then(() => store.put('s', new Response('w').body, { mode: 'add' }))", rejected(TE, "KVStore insert: Precondition failed.")),
+        ("return store.put('big', new Response(new Uint8Array(31457281)).body)", rejected(TE, "KVStore value can not be more than 30 Megabytes in size")),
+        ("return store.put('big', new Response(new Uint8Array(31457280)).body).then(() => store.get('big')).then(async (e) => (await e.arrayBuffer()).byteLength)", resolved(json!(31457280))),
     ])
     .await;
 }

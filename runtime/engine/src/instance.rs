@@ -17,6 +17,8 @@ use boa_engine::{js_string, Context, JsError, JsValue};
 use edgeshim_store::Stores;
 
 use crate::event_loop::{EventLoop, RunOutcome};
+use crate::fastly::compat::Compat;
+use crate::fastly::env::Env;
 use crate::fastly::kv_store::{self, KvStores};
 use crate::host::Phase;
 use crate::loader::{AppLoader, SourceCache};
@@ -42,6 +44,16 @@ pub struct App {
     path: PathBuf,
     sources: Arc<SourceCache>,
     stores: Stores,
+    settings: AppSettings,
+}
+
+/// Per-app settings from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct AppSettings {
+    /// Variables `fastly:env`'s `env(name)` returns (`--env`), ahead of the `FASTLY_*` ones.
+    pub env: Vec<(String, String)>,
+    /// `--strict`: a compatibility warning fails its request with a 500.
+    pub strict: bool,
 }
 
 /// Why an instance could not be built.
@@ -80,6 +92,9 @@ pub enum HandleError {
     NeverSettled,
     #[error("the app did not respond within {0:?}")]
     TimedOut(std::time::Duration),
+    /// `--strict`: the app relied on behaviour that Fastly's docs and production disagree on.
+    #[error("--strict: {0}")]
+    Incompatible(String),
     #[error("the instance could not be built: {0}")]
     Boot(#[from] BootError),
 }
@@ -109,7 +124,19 @@ impl App {
             path,
             sources,
             stores,
+            settings: AppSettings::default(),
         })
+    }
+
+    /// The same app with `settings` (`--env`, `--strict`).
+    #[must_use]
+    pub fn with_settings(mut self, settings: AppSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    pub fn settings(&self) -> &AppSettings {
+        &self.settings
     }
 
     pub fn path(&self) -> &Path {
@@ -184,6 +211,8 @@ impl Instance {
         web::register(&mut context).map_err(|e| BootError::Setup(e.to_string()))?;
         kv_store::register(KvStores(app.stores.clone()), &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
+        Env::install(&app.settings.env, &mut context);
+        Compat::install(app.settings.strict, &mut context);
 
         let module = loader
             .load_file(&app.path, &mut context)
@@ -277,6 +306,10 @@ impl Instance {
     ) {
         let context = &mut self.context;
         Phase::enter_request(context);
+        Env::begin_request(context);
+        // A warning raised before this request (top-level code, an earlier request's
+        // waitUntil work) is not this request's.
+        drop(Compat::take_violation(context));
         let listeners = context
             .get_data::<FetchListeners>()
             .map(|l| l.0.borrow().clone())
@@ -323,6 +356,12 @@ impl Instance {
         });
         if tokio::time::timeout(RESPONSE_LIMIT, settled).await.is_err() {
             return (Err(HandleError::TimedOut(RESPONSE_LIMIT)), Some(event));
+        }
+        if let Some(violation) = Compat::take_violation(context) {
+            return (
+                Err(HandleError::Incompatible(violation.to_string())),
+                Some(event),
+            );
         }
         let result = match response.state() {
             PromiseState::Fulfilled(value) => match JsResponse::outgoing(&value, context) {

@@ -56,6 +56,35 @@ pub struct ServeArgs {
     /// other keys are kept.
     #[arg(long, value_name = "DIR", default_value = crate::DEFAULT_STATE_DIR)]
     pub state_dir: PathBuf,
+    /// An environment variable for `fastly:env`: NAME=VALUE, or NAME to pass the server's own
+    /// value. Repeatable. These take precedence over the FASTLY_* variables the server defines.
+    #[arg(long = "env", value_name = "NAME[=VALUE]", value_parser = parse_env_var)]
+    pub env: Vec<(String, String)>,
+    /// Fail a request (500) where the app relies on behaviour that Fastly's docs and its
+    /// production runtime disagree on, instead of logging a warning.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `NAME=VALUE`, or `NAME` with the value from this process's environment.
+///
+/// # Errors
+/// An empty name, or a bare `NAME` that is not set here.
+pub fn parse_env_var(arg: &str) -> Result<(String, String), String> {
+    let (name, value) = match arg.split_once('=') {
+        Some((name, value)) => (name, Some(value.to_owned())),
+        None => (arg, None),
+    };
+    if name.is_empty() {
+        return Err("expected NAME=VALUE or NAME, with a non-empty NAME".to_owned());
+    }
+    let value = match value {
+        Some(value) => value,
+        None => std::env::var(name).map_err(|_| {
+            format!("{name} is not set in this environment; give a value with --env {name}=VALUE")
+        })?,
+    };
+    Ok((name.to_owned(), value))
 }
 
 impl ServeArgs {
@@ -72,6 +101,8 @@ impl ServeArgs {
             config: self.config,
             addr: self.addr,
             pool,
+            env: self.env,
+            strict: self.strict,
             kv: if self.ephemeral {
                 KvBackend::Memory
             } else {
@@ -80,5 +111,49 @@ impl ServeArgs {
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn env_flags_take_a_value_or_inherit_one() {
+        assert_eq!(
+            parse_env_var("LOG_LEVEL=debug=yes"),
+            Ok(("LOG_LEVEL".to_owned(), "debug=yes".to_owned()))
+        );
+        assert_eq!(
+            parse_env_var("EMPTY="),
+            Ok(("EMPTY".to_owned(), String::new()))
+        );
+        assert!(parse_env_var("=x").is_err());
+        let path = std::env::var("PATH").unwrap();
+        assert_eq!(parse_env_var("PATH"), Ok(("PATH".to_owned(), path)));
+        let missing = parse_env_var("EDGESHIM_SURELY_UNSET_VARIABLE").unwrap_err();
+        assert!(
+            missing.contains("--env EDGESHIM_SURELY_UNSET_VARIABLE=VALUE"),
+            "{missing}"
+        );
+    }
+
+    #[test]
+    fn serve_flags_reach_the_options() {
+        let cli = Cli::try_parse_from([
+            "edgeshim", "serve", "app.js", "--env", "A=1", "--env", "B=2", "--strict",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command;
+        let options = args.into_options();
+        assert!(options.strict);
+        assert_eq!(
+            options.env,
+            [
+                ("A".to_owned(), "1".to_owned()),
+                ("B".to_owned(), "2".to_owned())
+            ]
+        );
     }
 }

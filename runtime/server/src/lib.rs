@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use edgeshim_engine::instance::AppSettings;
 use edgeshim_engine::{App, BootError, Pool, PoolConfig, PoolError};
 use edgeshim_store::{
     Bytes, Clock, Insert, KvStore, MemoryStore, OpenError, SqliteStore, StoreError, Stores,
@@ -43,6 +44,10 @@ pub struct ServeOptions {
     pub pool: PoolConfig,
     /// Where the KV stores keep their data.
     pub kv: KvBackend,
+    /// `--env`: variables `fastly:env` returns, in order (a later one wins).
+    pub env: Vec<(String, String)>,
+    /// `--strict`: compatibility warnings fail their request with a 500.
+    pub strict: bool,
 }
 
 /// Viceroy's default address.
@@ -64,6 +69,8 @@ impl ServeOptions {
             addr: SocketAddr::from(([127, 0, 0, 1], 7676)),
             pool: PoolConfig::default(),
             kv: KvBackend::Memory,
+            env: Vec::new(),
+            strict: false,
         }
     }
 }
@@ -285,7 +292,12 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, StartError> {
         })
         .collect();
 
-    let app = App::new(&options.app, stores).map_err(PoolError::from)?;
+    let app = App::new(&options.app, stores)
+        .map_err(PoolError::from)?
+        .with_settings(AppSettings {
+            env: options.env.clone(),
+            strict: options.strict,
+        });
     let app_path = app.path().to_owned();
     let pool_config = options.pool.clone();
     // Booting runs JS on the worker threads; keep it off the async reactor.

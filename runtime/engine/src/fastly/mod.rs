@@ -2,19 +2,33 @@
 //!
 //! Only the modules listed in [`BUILTIN_MODULES`] exist; importing any other `fastly:`
 //! specifier fails the load with a message that names it.
+//!
+//! | specifier             | module                |
+//! |-----------------------|-----------------------|
+//! | `fastly:kv-store`     | [`kv_store`]          |
+//! | `fastly:env`          | [`env`]               |
+//! | `fastly:experimental` | [`experimental`]      |
+//!
+//! [`compat`] holds the compatibility warnings (and `--strict`) they share.
 
+pub mod compat;
+pub mod env;
+pub mod experimental;
 pub mod kv_store;
 
 use boa_engine::module::Module;
 use boa_engine::Context;
 
 /// The `fastly:*` specifiers this runtime serves.
-pub const BUILTIN_MODULES: &[&str] = &[kv_store::SPECIFIER];
+pub const BUILTIN_MODULES: &[&str] =
+    &[kv_store::SPECIFIER, env::SPECIFIER, experimental::SPECIFIER];
 
 /// Builds the built-in module for `specifier`, or `None` if there is no such module.
 pub fn builtin_module(specifier: &str, context: &mut Context) -> Option<Module> {
     match specifier {
         kv_store::SPECIFIER => Some(kv_store::module(context)),
+        env::SPECIFIER => Some(env::module(context)),
+        experimental::SPECIFIER => Some(experimental::module(context)),
         _ => None,
     }
 }

@@ -7,24 +7,29 @@
 use std::sync::Arc;
 
 use boa_engine::class::{Class, ClassBuilder};
-use boa_engine::object::builtins::JsPromise;
+use boa_engine::native_function::NativeFunctionPointer;
+use boa_engine::object::builtins::{JsArray, JsPromise};
+use boa_engine::object::ObjectInitializer;
 use boa_engine::property::Attribute;
 use boa_engine::{
-    js_string, Context, Finalize, JsData, JsError, JsNativeError, JsObject, JsResult, JsValue,
-    Trace,
+    js_string, Context, Finalize, JsData, JsError, JsNativeError, JsObject, JsResult, JsString,
+    JsValue, NativeFunction, Trace,
 };
 use bytes::Bytes;
-use edgeshim_store::{Insert, KvStore, Stores};
+use edgeshim_store::{Insert, KvStore, ListPage, ListRequest, StoreError, Stores};
 
 use super::error::{KvError, StoreOp};
 use super::validation::{
-    check_value_size, generation_from_number, insert_mode, ttl_from_number, Key, StoreName,
+    check_value_size, generation_from_number, insert_mode, is_documented_mode,
+    list_limit_from_number, ttl_from_number, Key, StoreName,
 };
 use crate::class_util::{define_enumerable_getter, define_enumerable_method};
+use crate::fastly::compat::{self, CompatWarning, DOCS_METADATA_LIMIT};
 use crate::host::Phase;
+use crate::js_lib;
 use crate::web::body::{buffer_source_bytes, decode_utf8, read_as, uint8_array, ReadAs, Utf8Mode};
+use crate::web::body_stream;
 use crate::web::url::serialize_params;
-use boa_engine::native_function::NativeFunctionPointer;
 
 const STORE_CLASS: &str = "KVStore";
 const ENTRY_CLASS: &str = "KVStoreEntry";
@@ -93,6 +98,36 @@ fn settled(result: JsResult<JsValue>, context: &mut Context) -> JsResult<JsValue
 struct PutRequest {
     key: Key,
     insert: Insert,
+    /// A host stream (a request or response body) to read to its end first; its bytes
+    /// become `insert.value`.
+    stream: Option<JsObject>,
+}
+
+/// Whether `stream` was made by the host (a request, response or entry body) rather than by
+/// the app with `new ReadableStream(...)`.
+fn is_host_stream(stream: &JsObject, context: &mut Context) -> JsResult<bool> {
+    let internal = js_lib::internal(context, "streams")?;
+    let check = internal.get(js_string!("isHostStream"), context)?;
+    let check = check.as_callable().ok_or_else(|| {
+        JsNativeError::typ().with_message("streams internal isHostStream is missing")
+    })?;
+    Ok(check
+        .call(&internal.clone().into(), &[stream.clone().into()], context)?
+        .to_boolean())
+}
+
+/// `put`'s value when it is a ReadableStream: a host stream to read, or the platform's
+/// refusal (a rejection).
+fn stream_value(stream: JsObject, context: &mut Context) -> JsResult<Result<JsObject, KvError>> {
+    if body_stream::is_disturbed_or_locked(&stream, context)? {
+        return Ok(Err(KvError::StreamLockedOrDisturbed));
+    }
+    if !is_host_stream(&stream, context)? {
+        // The docs accept any ReadableStream; production refuses the app's own.
+        compat::warn(CompatWarning::ContentProvidedStream, context);
+        return Ok(Err(KvError::ContentProvidedStream));
+    }
+    Ok(Ok(stream))
 }
 
 /// `put`'s steps up to the write. The outer `Err` is thrown synchronously; the inner one
@@ -122,22 +157,37 @@ fn prepare_put(args: &[JsValue], context: &mut Context) -> JsResult<Result<PutRe
         metadata = options.get(js_string!("metadata"), context)?;
         let mode = options.get(js_string!("mode"), context)?;
         if !mode.is_undefined() {
-            insert.mode = insert_mode(&to_rust_string(&mode, context)?);
+            let mode = to_rust_string(&mode, context)?;
+            if !is_documented_mode(&mode) {
+                compat::warn(CompatWarning::UnknownMode(mode.clone()), context);
+            }
+            insert.mode = insert_mode(&mode);
         }
     }
 
-    let value = match buffer_source_bytes(&args[1], context)? {
-        Some(bytes) => bytes,
-        None => match args[1].as_object().and_then(|o| serialize_params(&o)) {
-            // URLSearchParams: its serialization (empty params store an empty value).
-            Some(params) => params.into_bytes(),
-            None => to_rust_string(&args[1], context)?.into_bytes(),
-        },
-    };
-    if let Err(err) = check_value_size(value.len()) {
-        return Ok(Err(err));
+    let mut stream = None;
+    match args[1].as_object() {
+        Some(object) if body_stream::is_readable_stream(&args[1], context)? => {
+            match stream_value(object, context)? {
+                Ok(host) => stream = Some(host),
+                Err(err) => return Ok(Err(err)),
+            }
+        }
+        _ => {
+            let value = match buffer_source_bytes(&args[1], context)? {
+                Some(bytes) => bytes,
+                None => match args[1].as_object().and_then(|o| serialize_params(&o)) {
+                    // URLSearchParams: its serialization (empty params store an empty value).
+                    Some(params) => params.into_bytes(),
+                    None => to_rust_string(&args[1], context)?.into_bytes(),
+                },
+            };
+            if let Err(err) = check_value_size(value.len()) {
+                return Ok(Err(err));
+            }
+            insert.value = Bytes::from(value);
+        }
     }
-    insert.value = Bytes::from(value);
 
     if !metadata.is_undefined() {
         let bytes = if let Some(text) = metadata.as_string() {
@@ -146,21 +196,137 @@ fn prepare_put(args: &[JsValue], context: &mut Context) -> JsResult<Result<PutRe
             buffer_source_bytes(&metadata, context)?
         };
         match bytes {
-            Some(bytes) => insert.metadata = Some(Bytes::from(bytes)),
+            Some(bytes) => {
+                if bytes.len() > DOCS_METADATA_LIMIT {
+                    compat::warn(CompatWarning::MetadataTooLong(bytes.len()), context);
+                }
+                insert.metadata = Some(Bytes::from(bytes));
+            }
             None => return Ok(Err(KvError::MetadataNotBytes)),
         }
     }
-    Ok(Ok(PutRequest { key, insert }))
+    Ok(Ok(PutRequest {
+        key,
+        insert,
+        stream,
+    }))
+}
+
+fn write(store: &Arc<dyn KvStore>, key: &Key, insert: Insert) -> JsResult<JsValue> {
+    store
+        .insert(key.as_str(), insert)
+        .map(|()| JsValue::undefined())
+        .map_err(|e| KvError::store(StoreOp::Insert, e).into())
+}
+
+/// A write waiting for its host stream to be read.
+#[derive(Clone, Trace, Finalize)]
+struct PendingPut {
+    #[unsafe_ignore_trace]
+    store: Arc<dyn KvStore>,
+    #[unsafe_ignore_trace]
+    key: Key,
+    #[unsafe_ignore_trace]
+    insert: Insert,
 }
 
 fn put(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let store = this_store(this, "put")?;
-    let result = match prepare_put(args, context)? {
-        Ok(PutRequest { key, insert }) => store
-            .insert(key.as_str(), insert)
-            .map(|()| JsValue::undefined())
-            .map_err(|e| KvError::store(StoreOp::Insert, e).into()),
-        Err(err) => Err(err.into()),
+    let request = match prepare_put(args, context)? {
+        Ok(request) => request,
+        Err(err) => return settled(Err(err.into()), context),
+    };
+    let PutRequest {
+        key,
+        insert,
+        stream,
+    } = request;
+    let Some(stream) = stream else {
+        let result = write(&store, &key, insert);
+        return settled(result, context);
+    };
+    // A host stream is read to its end, then written like bytes (30 MiB limit included).
+    let all = body_stream::read_all(&stream, context)?;
+    let on_bytes = NativeFunction::from_copy_closure_with_captures(
+        |_, args, pending: &PendingPut, context| {
+            let chunk = args.first().cloned().unwrap_or_default();
+            let bytes = body_stream::uint8_bytes(&chunk, context)?;
+            check_value_size(bytes.len())?;
+            let mut insert = pending.insert.clone();
+            insert.value = bytes;
+            write(&pending.store, &pending.key, insert)
+        },
+        PendingPut { store, key, insert },
+    )
+    .to_js_function(context.realm());
+    Ok(all.then(Some(on_bytes), None, context)?.into())
+}
+
+/// `list`'s options, checked in the platform's order: cursor, limit, prefix, noSync
+/// (`null` and `undefined` skip a check).
+fn list_request(options: &JsObject, context: &mut Context) -> JsResult<ListRequest> {
+    let mut request = ListRequest::default();
+    let cursor = options.get(js_string!("cursor"), context)?;
+    if !cursor.is_null_or_undefined() {
+        let cursor = cursor.as_string().ok_or(KvError::ListCursorNotString)?;
+        request.cursor = Some(cursor.to_std_string_lossy());
+    }
+    let limit = options.get(js_string!("limit"), context)?;
+    if !limit.is_null_or_undefined() {
+        let limit = limit
+            .as_number()
+            .and_then(list_limit_from_number)
+            .ok_or(KvError::ListLimitNotInteger)?;
+        request.limit = Some(limit);
+    }
+    let prefix = options.get(js_string!("prefix"), context)?;
+    if !prefix.is_null_or_undefined() {
+        let prefix = prefix.as_string().ok_or(KvError::ListPrefixNotString)?;
+        request.prefix = Some(prefix.to_std_string_lossy());
+    }
+    let no_sync = options.get(js_string!("noSync"), context)?;
+    // A local store is never stale: `noSync` is checked, then has nothing to change.
+    if !no_sync.is_null_or_undefined() && no_sync.as_boolean().is_none() {
+        return Err(KvError::ListNoSyncNotBoolean.into());
+    }
+    Ok(request)
+}
+
+/// A new plain object `{ list, cursor }`, in that order; `cursor` is `undefined` on the
+/// last page (production defines the property either way).
+fn list_result(page: ListPage, context: &mut Context) -> JsValue {
+    let keys = JsArray::from_iter(
+        page.keys
+            .iter()
+            .map(|key| JsValue::from(JsString::from(key.as_str()))),
+        context,
+    );
+    let cursor = page
+        .cursor
+        .map_or_else(JsValue::undefined, |c| JsString::from(c.as_str()).into());
+    ObjectInitializer::new(context)
+        .property(js_string!("list"), keys, Attribute::all())
+        .property(js_string!("cursor"), cursor, Attribute::all())
+        .build()
+        .into()
+}
+
+fn list(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let store = this_store(this, "list")?;
+    let Some(options) = args.first().and_then(JsValue::as_object) else {
+        if compat::is_absent(args.first()) {
+            compat::warn(CompatWarning::ListWithoutOptions, context);
+        }
+        return Err(KvError::ListOptionsNotObject.into());
+    };
+    let request = list_request(&options, context)?;
+    let result = match store.list(&request) {
+        Ok(page) => Ok(list_result(page, context)),
+        // The host refuses an empty cursor or prefix before any promise exists.
+        Err(StoreError::InvalidArgument) => {
+            return Err(KvError::store(StoreOp::List, StoreError::InvalidArgument).into())
+        }
+        Err(e) => Err(KvError::store(StoreOp::List, e).into()),
     };
     settled(result, context)
 }
@@ -248,12 +414,16 @@ impl Class for JsKvStore {
 
 #[derive(Debug, Trace, Finalize, JsData)]
 pub struct JsKvStoreEntry {
+    /// The value, until `body` turns it into a stream.
     #[unsafe_ignore_trace]
     value: Bytes,
     #[unsafe_ignore_trace]
     metadata: Option<Bytes>,
     /// `metadata()` returns the same `Uint8Array` every time.
     metadata_array: Option<JsObject>,
+    /// `body`, made on first use; the same stream every time after.
+    stream: Option<JsObject>,
+    /// Set by `text()`, `json()` or `arrayBuffer()`.
     #[unsafe_ignore_trace]
     used: bool,
 }
@@ -264,6 +434,7 @@ impl JsKvStoreEntry {
             value,
             metadata: metadata.filter(|m| !m.is_empty()),
             metadata_array: None,
+            stream: None,
             used: false,
         };
         let prototype = class_prototype::<Self>(context)?;
@@ -291,26 +462,72 @@ fn read_entry(
     context: &mut Context,
 ) -> JsResult<JsValue> {
     let entry = this_entry(this, method)?;
-    let taken = {
-        let mut entry = entry.borrow_mut();
-        let data = entry.data_mut();
-        if data.used {
-            Err(KvError::BodyConsumed)
-        } else {
-            data.used = true;
-            Ok(data.value.clone())
-        }
+    let (used, stream, value) = {
+        let e = entry.borrow();
+        let data = e.data();
+        (data.used, data.stream.clone(), data.value.clone())
     };
-    let result = match taken {
-        Ok(bytes) => read_as(&bytes, how, Utf8Mode::Strict, malformed, context),
-        Err(err) => Err(err.into()),
+    if used {
+        return settled(Err(KvError::BodyConsumed.into()), context);
+    }
+    let Some(stream) = stream else {
+        entry.borrow_mut().data_mut().used = true;
+        let result = read_as(&value, how, Utf8Mode::Strict, malformed, context);
+        return settled(result, context);
     };
-    settled(result, context)
+    // `body` was taken: read through it, unless the app locked or read it.
+    if body_stream::is_disturbed_or_locked(&stream, context)? {
+        return settled(Err(KvError::StreamLockedOrDisturbed.into()), context);
+    }
+    entry.borrow_mut().data_mut().used = true;
+    let all = body_stream::read_all(&stream, context)?;
+    let on_bytes = NativeFunction::from_copy_closure(move |_, args, context| {
+        let chunk = args.first().cloned().unwrap_or_default();
+        let bytes = body_stream::uint8_bytes(&chunk, context)?;
+        read_as(&bytes, how, Utf8Mode::Strict, malformed, context)
+    })
+    .to_js_function(context.realm());
+    Ok(all.then(Some(on_bytes), None, context)?.into())
 }
 
-fn entry_body_used(this: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
+/// `body`: a ReadableStream of the value, made once; the same object on every read.
+fn entry_body(this: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let entry = this_entry(this, "body")?;
+    let (existing, value) = {
+        let e = entry.borrow();
+        (e.data().stream.clone(), e.data().value.clone())
+    };
+    if let Some(stream) = existing {
+        return Ok(stream.into());
+    }
+    let stream = body_stream::from_bytes(&value, context)?;
+    let used = {
+        let mut e = entry.borrow_mut();
+        let data = e.data_mut();
+        data.stream = Some(stream.clone());
+        // The stream holds the bytes now.
+        data.value = Bytes::new();
+        data.used
+    };
+    if used {
+        // Already read through text()/json()/arrayBuffer(): the body is a stream that has
+        // been read (locked and disturbed), as a consumed Response body is.
+        drop(body_stream::read_all(&stream, context)?);
+    }
+    Ok(stream.into())
+}
+
+/// `bodyUsed`: read through a method, or its `body` stream read from or canceled.
+fn entry_body_used(this: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let entry = this_entry(this, "bodyUsed")?;
-    let used = entry.borrow().data().used;
+    let (used, stream) = {
+        let e = entry.borrow();
+        (e.data().used, e.data().stream.clone())
+    };
+    let used = match stream {
+        Some(stream) if !used => body_stream::is_disturbed(&stream, context)?,
+        _ => used,
+    };
     Ok(used.into())
 }
 
@@ -389,15 +606,19 @@ pub fn register_classes(context: &mut Context) -> JsResult<()> {
     context.register_global_class::<JsKvStoreEntry>()?;
 
     let store = class_prototype::<JsKvStore>(context)?;
-    // `list` joins after `put` when it is implemented.
-    let store_methods: [(&str, NativeFunctionPointer); 3] =
-        [("delete", delete), ("get", get), ("put", put)];
+    let store_methods: [(&str, NativeFunctionPointer); 4] = [
+        ("delete", delete),
+        ("get", get),
+        ("put", put),
+        ("list", list),
+    ];
     for (name, function) in store_methods {
         // Every method has length 1 on the platform, `put` included.
         define_enumerable_method(&store, name, 1, function, context)?;
     }
 
     let entry = class_prototype::<JsKvStoreEntry>(context)?;
+    define_enumerable_getter(&entry, "body", entry_body, context)?;
     define_enumerable_getter(&entry, "bodyUsed", entry_body_used, context)?;
     let entry_methods: [(&str, NativeFunctionPointer); 5] = [
         ("arrayBuffer", entry_array_buffer),

@@ -104,6 +104,22 @@ pub enum KvError {
     MetadataNotBytes,
     #[error("{}", msg::VALUE_TOO_BIG)]
     ValueTooBig,
+    #[error("{}", msg::LIST_OPTIONS_NOT_OBJECT)]
+    ListOptionsNotObject,
+    #[error("{}", msg::LIST_CURSOR_NOT_STRING)]
+    ListCursorNotString,
+    #[error("{}", msg::LIST_LIMIT_NOT_INTEGER)]
+    ListLimitNotInteger,
+    #[error("{}", msg::LIST_PREFIX_NOT_STRING)]
+    ListPrefixNotString,
+    #[error("{}", msg::LIST_NO_SYNC_NOT_BOOLEAN)]
+    ListNoSyncNotBoolean,
+    /// A ReadableStream value or entry body that is locked or was read from or canceled.
+    #[error("{}", msg::STREAM_LOCKED_OR_DISTURBED)]
+    StreamLockedOrDisturbed,
+    /// A ReadableStream value that the app made itself (production's open limitation).
+    #[error("{}", msg::CONTENT_PROVIDED_STREAM)]
+    ContentProvidedStream,
     #[error("{}", msg::ENTRY_NOT_CONSTRUCTIBLE)]
     EntryNotConstructible,
     #[error("{}", msg::BODY_CONSUMED)]
@@ -234,6 +250,36 @@ mod tests {
             ),
             (KvError::EntryNotConstructible, "Error", "KVStoreEntry can't be instantiated directly"),
             (KvError::BodyConsumed, "Error", "Body has already been consumed"),
+            (KvError::ListOptionsNotObject, "TypeError", "KVStore.list: options must be an object"),
+            (KvError::ListCursorNotString, "TypeError", "KVStore.list: cursor must be a string"),
+            (KvError::ListLimitNotInteger, "TypeError", "KVStore.list: limit must be an integer"),
+            (KvError::ListPrefixNotString, "TypeError", "KVStore.list: prefix must be a string"),
+            (KvError::ListNoSyncNotBoolean, "TypeError", "KVStore.list: noSync must be a boolean"),
+            (
+                KvError::StreamLockedOrDisturbed,
+                "TypeError",
+                "Can't use a ReadableStream that's locked or has ever been read from or canceled",
+            ),
+            (
+                KvError::ContentProvidedStream,
+                "TypeError",
+                "Content-provided streams are not yet supported for streaming into KVStore",
+            ),
+            (
+                KvError::store(StoreOp::List, StoreError::InvalidArgument),
+                "Error",
+                "list: Invalid argument.\n",
+            ),
+            (
+                KvError::store(StoreOp::List, StoreError::BadRequest),
+                "TypeError",
+                "KVStore list: Bad request.",
+            ),
+            (
+                KvError::store(StoreOp::Delete, StoreError::NotFound),
+                "TypeError",
+                "KVStore delete: Not found.",
+            ),
             (
                 KvError::MalformedUtf8(3),
                 "TypeError",

@@ -27,6 +27,17 @@ pub const METADATA_NOT_BYTES: &str =
     "KVStore.put metadata: bytes must be an ArrayBuffer or ArrayBufferView object";
 pub const VALUE_TOO_BIG: &str = "KVStore value can not be more than 30 Megabytes in size";
 
+pub const LIST_OPTIONS_NOT_OBJECT: &str = "KVStore.list: options must be an object";
+pub const LIST_CURSOR_NOT_STRING: &str = "KVStore.list: cursor must be a string";
+pub const LIST_LIMIT_NOT_INTEGER: &str = "KVStore.list: limit must be an integer";
+pub const LIST_PREFIX_NOT_STRING: &str = "KVStore.list: prefix must be a string";
+pub const LIST_NO_SYNC_NOT_BOOLEAN: &str = "KVStore.list: noSync must be a boolean";
+
+pub const STREAM_LOCKED_OR_DISTURBED: &str =
+    "Can't use a ReadableStream that's locked or has ever been read from or canceled";
+pub const CONTENT_PROVIDED_STREAM: &str =
+    "Content-provided streams are not yet supported for streaming into KVStore";
+
 pub const ENTRY_NOT_CONSTRUCTIBLE: &str = "KVStoreEntry can't be instantiated directly";
 pub const BODY_CONSUMED: &str = "Body has already been consumed";
 

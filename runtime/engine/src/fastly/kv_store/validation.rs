@@ -107,6 +107,11 @@ pub fn generation_from_number(n: f64) -> u64 {
     }
 }
 
+/// Whether `mode` is one of the four the docs list (case-sensitive).
+pub fn is_documented_mode(mode: &str) -> bool {
+    matches!(mode, "overwrite" | "add" | "append" | "prepend")
+}
+
 /// `put`'s `mode`: case-sensitive, and any other string silently means overwrite.
 pub fn insert_mode(mode: &str) -> edgeshim_store::InsertMode {
     use edgeshim_store::InsertMode;
@@ -116,6 +121,26 @@ pub fn insert_mode(mode: &str) -> edgeshim_store::InsertMode {
         "prepend" => InsertMode::Prepend,
         _ => InsertMode::Overwrite,
     }
+}
+
+/// `list`'s `limit` once known to be a number: `None` unless it is integral (NaN is not).
+///
+/// Production stores the limit in a `uint32`: an int32 value wraps (`-1` becomes
+/// 4294967295, "list everything"), and other integral doubles saturate, as wasm's
+/// float-to-int conversion does. 0 means the default (1000), as a limit of 0 could never
+/// make progress.
+pub fn list_limit_from_number(n: f64) -> Option<u64> {
+    if n.is_nan() || n.floor() != n {
+        return None;
+    }
+    let limit = if n >= f64::from(i32::MIN) && n <= f64::from(i32::MAX) {
+        // In int32 range and integral, so the cast is exact; then reinterpret as uint32.
+        (n as i32) as u32
+    } else {
+        // Saturating: below 0 gives 0, above (and Infinity) gives u32::MAX.
+        n as u32
+    };
+    Some(u64::from(limit))
 }
 
 /// Refuses a converted value larger than 30 MiB.
@@ -223,6 +248,19 @@ mod tests {
         assert_eq!(insert_mode("overwrite"), InsertMode::Overwrite);
         assert_eq!(insert_mode("ADD"), InsertMode::Overwrite);
         assert_eq!(insert_mode("nonsense"), InsertMode::Overwrite);
+    }
+
+    #[test]
+    fn list_limits_wrap_like_uint32() {
+        assert_eq!(list_limit_from_number(10.0), Some(10));
+        assert_eq!(list_limit_from_number(0.0), Some(0));
+        assert_eq!(list_limit_from_number(-0.0), Some(0));
+        assert_eq!(list_limit_from_number(-1.0), Some(4_294_967_295));
+        assert_eq!(list_limit_from_number(5.5), None);
+        assert_eq!(list_limit_from_number(f64::NAN), None);
+        assert_eq!(list_limit_from_number(f64::INFINITY), Some(4_294_967_295));
+        assert_eq!(list_limit_from_number(1e12), Some(4_294_967_295));
+        assert_eq!(list_limit_from_number(-1e12), Some(0));
     }
 
     #[test]
