@@ -93,3 +93,21 @@ test(() => {
   assert_equals(new Response().body, null);
   assert_equals(new Request("https://example.com/").body, null);
 }, "a null body has a null stream");
+
+test(() => {
+  const r = Response.error();
+  assert_equals(r.type, "error");
+  assert_equals(r.status, 0);
+  assert_equals(r.statusText, "");
+  assert_equals(r.ok, false);
+  assert_equals(r.body, null);
+  assert_equals([...r.headers].length, 0);
+  let error;
+  try {
+    r.headers.set("x", "1");
+  } catch (e) {
+    error = e;
+  }
+  assert_true(error instanceof TypeError, "the headers are immutable");
+  assert_equals(new Response("x").type, "default");
+}, "Response.error() is a network error");

@@ -70,6 +70,11 @@ impl JsResponse {
         if body_used(&object, context)? {
             return Err(type_error(format!("respondWith: {BODY_USED}")));
         }
+        if object.borrow().data().status == 0 {
+            return Err(type_error(
+                "respondWith: the app answered with Response.error(), a network error",
+            ));
+        }
         let (status, headers, bytes, stream) = {
             let response = object.borrow();
             let response = response.data();
@@ -214,8 +219,14 @@ impl Class for JsResponse {
             Ok(false.into())
         });
         getter(class, "type", |this, _, _| {
-            this_as::<JsResponse>(this, "type", CLASS)?;
-            Ok(js_string!("default").into())
+            let r = this_as::<JsResponse>(this, "type", CLASS)?;
+            // Only `Response.error()` makes a network error, the one response with status 0.
+            let kind = if r.borrow().data().status == 0 {
+                "error"
+            } else {
+                "default"
+            };
+            Ok(js_string!(kind).into())
         });
         getter(class, "url", |this, _, _| {
             this_as::<JsResponse>(this, "url", CLASS)?;
@@ -264,6 +275,20 @@ impl Class for JsResponse {
                         Some("application/json"),
                         ctx,
                     )?;
+                    Ok(JsResponse::from_data(response, ctx)?.into())
+                }),
+            )
+            .static_method(
+                js_string!("error"),
+                0,
+                NativeFunction::from_fn_ptr(|_, _, ctx| {
+                    // A network error: status 0, no body, immutable empty headers.
+                    let response = JsResponse {
+                        status: 0,
+                        status_text: String::new(),
+                        headers: JsHeaders::from_pairs([], true).create(ctx)?,
+                        body: BodyState::default(),
+                    };
                     Ok(JsResponse::from_data(response, ctx)?.into())
                 }),
             )
