@@ -30,6 +30,7 @@ fn run_suite(path: &Path) -> (Vec<String>, Vec<String>) {
             url: "http://localhost/".into(),
             headers: vec![],
             body: Default::default(),
+            pop: 0,
         }))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let edgeshim_engine::web::body_stream::HostBody::Full(body) = response.body else {

@@ -53,6 +53,7 @@ fn main() {
                         url: "http://x/".into(),
                         headers: vec![],
                         body: Default::default(),
+                        pop: 0,
                     },
                     |r| assert_eq!(r.unwrap().status, 200),
                 )

@@ -19,7 +19,7 @@ use edgeshim_store::Stores;
 use crate::event_loop::{EventLoop, RunOutcome};
 use crate::fastly::compat::Compat;
 use crate::fastly::env::Env;
-use crate::fastly::kv_store::{self, KvStores};
+use crate::fastly::kv_store::{self, KvLocations, KvStores};
 use crate::host::Phase;
 use crate::loader::{AppLoader, SourceCache};
 use crate::web::request::JsRequest;
@@ -44,6 +44,9 @@ pub struct App {
     path: PathBuf,
     sources: Arc<SourceCache>,
     stores: Stores,
+    /// The stores as each simulated edge location sees them (`--pops`); empty: `stores`
+    /// everywhere.
+    locations: Vec<Stores>,
     settings: AppSettings,
 }
 
@@ -107,6 +110,8 @@ pub struct IncomingRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: HostBody,
+    /// The simulated edge location serving the request (`--pops`); 0 when there is one.
+    pub pop: usize,
 }
 
 impl App {
@@ -124,6 +129,7 @@ impl App {
             path,
             sources,
             stores,
+            locations: Vec::new(),
             settings: AppSettings::default(),
         })
     }
@@ -132,6 +138,14 @@ impl App {
     #[must_use]
     pub fn with_settings(mut self, settings: AppSettings) -> Self {
         self.settings = settings;
+        self
+    }
+
+    /// The same app where a request served by edge location `pop` opens its stores from
+    /// `locations[pop]` (each location's view of [`App::stores`]).
+    #[must_use]
+    pub fn with_locations(mut self, locations: Vec<Stores>) -> Self {
+        self.locations = locations;
         self
     }
 
@@ -211,6 +225,9 @@ impl Instance {
         web::register(&mut context).map_err(|e| BootError::Setup(e.to_string()))?;
         kv_store::register(KvStores(app.stores.clone()), &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
+        if !app.locations.is_empty() {
+            context.insert_data(KvLocations(app.locations.clone()));
+        }
         Env::install(&app.settings.env, &mut context);
         Compat::install(app.settings.strict, &mut context);
 
@@ -322,7 +339,9 @@ impl Instance {
             url,
             headers,
             body,
+            pop,
         } = request;
+        Phase::set_pop(context, pop);
         let event = match JsRequest::incoming(&method, url, headers, body, context)
             .and_then(|request| JsFetchEvent::create(request, context))
         {

@@ -29,6 +29,7 @@
 //!         url: "http://localhost/".into(),
 //!         headers: vec![],
 //!         body: Default::default(),
+//!         pop: 0,
 //!     })
 //!     .await?;
 //! assert_eq!(response.status, 200);

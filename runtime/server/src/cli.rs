@@ -56,10 +56,31 @@ pub struct ServeArgs {
     /// other keys are kept.
     #[arg(long, value_name = "DIR", default_value = crate::DEFAULT_STATE_DIR)]
     pub state_dir: PathBuf,
+    /// Keep KV data in a Redis server instead, redis://[[USER]:PASSWORD@]HOST[:PORT][/DB],
+    /// shared by every server pointed at it. Seeded keys are reset to their seed at every
+    /// start, other keys are kept.
+    #[arg(
+        long,
+        value_name = "URL",
+        value_parser = parse_redis_url,
+        conflicts_with_all = ["ephemeral", "state_dir"]
+    )]
+    pub kv_backend: Option<String>,
     /// An environment variable for `fastly:env`: NAME=VALUE, or NAME to pass the server's own
     /// value. Repeatable. These take precedence over the FASTLY_* variables the server defines.
     #[arg(long = "env", value_name = "NAME[=VALUE]", value_parser = parse_env_var)]
     pub env: Vec<(String, String)>,
+    /// Simulate N edge locations (POPs) over the one KV backend, to see eventual consistency:
+    /// a request is served by the location its x-edgeshim-pop header names (0..N-1 or
+    /// pop-0..pop-N-1), else by the next in turn. Default: 1 (strongly consistent).
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub pops: u16,
+    /// With --pops: how long a KV write takes to reach the other locations, in milliseconds;
+    /// until then they keep reading (and listing) the previous value. The writing location
+    /// sees it at once.
+    #[arg(long, value_name = "MS", default_value_t = 0, requires = "pops")]
+    pub kv_propagation: u64,
     /// Fail a request (500) where the app relies on behaviour that Fastly's docs and its
     /// production runtime disagree on, instead of logging a warning.
     #[arg(long)]
@@ -87,6 +108,20 @@ pub fn parse_env_var(arg: &str) -> Result<(String, String), String> {
     Ok((name.to_owned(), value))
 }
 
+/// A `redis://` URL (checked further when connecting).
+///
+/// # Errors
+/// Another scheme.
+pub fn parse_redis_url(arg: &str) -> Result<String, String> {
+    if arg.starts_with("redis://") || arg.starts_with("redis+unix://") {
+        Ok(arg.to_owned())
+    } else {
+        Err(format!(
+            "{arg:?} is not a Redis URL: expected redis://HOST[:PORT][/DB]"
+        ))
+    }
+}
+
 impl ServeArgs {
     pub fn into_options(self) -> ServeOptions {
         let mut pool = PoolConfig {
@@ -103,7 +138,11 @@ impl ServeArgs {
             pool,
             env: self.env,
             strict: self.strict,
-            kv: if self.ephemeral {
+            pops: usize::from(self.pops),
+            kv_propagation: std::time::Duration::from_millis(self.kv_propagation),
+            kv: if let Some(url) = self.kv_backend {
+                KvBackend::Redis { url }
+            } else if self.ephemeral {
                 KvBackend::Memory
             } else {
                 KvBackend::Sqlite {
@@ -117,6 +156,8 @@ impl ServeArgs {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -155,5 +196,36 @@ mod tests {
                 ("B".to_owned(), "2".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn kv_backend_and_pops_flags_reach_the_options() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(["edgeshim", "serve", "app.js"].iter().chain(args)).map(|cli| {
+                let Command::Serve(args) = cli.command;
+                args.into_options()
+            })
+        };
+        let options = parse(&["--kv-backend", "redis://127.0.0.1:6379/2"]).unwrap();
+        assert_eq!(
+            options.kv,
+            KvBackend::Redis {
+                url: "redis://127.0.0.1:6379/2".to_owned()
+            }
+        );
+        assert_eq!((options.pops, options.kv_propagation), (1, Duration::ZERO));
+        assert!(parse(&["--kv-backend", "redis://h", "--ephemeral"]).is_err());
+        assert!(parse(&["--kv-backend", "redis://h", "--state-dir", "d"]).is_err());
+        let refused = parse(&["--kv-backend", "http://h"])
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("http://h"), "{refused}");
+
+        let options = parse(&["--pops", "3", "--kv-propagation", "250"]).unwrap();
+        assert_eq!(
+            (options.pops, options.kv_propagation),
+            (3, Duration::from_millis(250))
+        );
+        assert!(parse(&["--pops", "0"]).is_err());
     }
 }

@@ -28,9 +28,62 @@ use tracing::Instrument;
 /// Rust through the same server stack.
 #[derive(Debug, Clone)]
 pub enum Handler {
-    App(Arc<Pool>),
+    /// The app, served by the simulated edge locations `Locations`.
+    App(Arc<Pool>, Arc<Locations>),
     /// Answers every request `200` with this body, without running JS.
     Static(Bytes),
+}
+
+/// The request header that picks the simulated edge location serving a request (`--pops`):
+/// its index `0`..`N-1` or its name `pop-0`..`pop-N-1`.
+pub const POP_HEADER: &str = "x-edgeshim-pop";
+
+/// The simulated edge locations (`--pops`) requests are spread over.
+#[derive(Debug)]
+pub struct Locations {
+    count: usize,
+    next: AtomicU64,
+}
+
+impl Locations {
+    /// `count` locations (at least 1).
+    pub fn new(count: usize) -> Self {
+        Self {
+            count: count.max(1),
+            next: AtomicU64::new(0),
+        }
+    }
+
+    /// Number of locations.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The location serving a request with `header` (the value of [`POP_HEADER`], if any):
+    /// the one it names, else the next in round robin.
+    ///
+    /// # Errors
+    /// A header that names no location; the message says which values are accepted.
+    pub fn pick(&self, header: Option<&str>) -> Result<usize, String> {
+        if self.count == 1 {
+            return Ok(0);
+        }
+        let Some(header) = header else {
+            let next = self.next.fetch_add(1, Ordering::Relaxed);
+            // The remainder is below `count`, a usize.
+            return Ok(usize::try_from(next % self.count as u64).unwrap_or(0));
+        };
+        let trimmed = header.trim();
+        let number = trimmed.strip_prefix("pop-").unwrap_or(trimmed);
+        match number.parse::<usize>() {
+            Ok(pop) if pop < self.count => Ok(pop),
+            _ => Err(format!(
+                "{POP_HEADER}: {header:?} names no edge location; use 0 to {last} or pop-0 to                  pop-{last} (--pops {count})",
+                last = self.count - 1,
+                count = self.count
+            )),
+        }
+    }
 }
 
 /// How long open connections get to finish after a shutdown signal.
@@ -121,6 +174,7 @@ async fn request_body(headers: &http::HeaderMap, body: Incoming) -> Result<HostB
 async fn incoming(
     request: Request<Incoming>,
     local: SocketAddr,
+    pop: usize,
 ) -> Result<IncomingRequest, hyper::Error> {
     let (parts, body) = request.into_parts();
     let body = request_body(&parts.headers, body).await?;
@@ -145,6 +199,7 @@ async fn incoming(
         url: format!("http://{host}{path}"),
         headers,
         body,
+        pop,
     })
 }
 
@@ -172,39 +227,64 @@ async fn answer_in_span(
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    let mut served_by = None;
     let response = match handler {
         Handler::Static(body) => Response::new(full(body)),
-        Handler::App(pool) => match incoming(request, local).await {
-            Err(e) => plain(
-                StatusCode::BAD_REQUEST,
-                format!("could not read the request body: {e}\n"),
-            ),
-            Ok(request) => match pool.handle(request).await {
-                Ok(parts) => to_hyper(parts),
-                Err(error) => {
-                    match &error {
-                        HandleError::NoResponse
-                        | HandleError::NoListener
-                        | HandleError::NeverSettled => {
-                            tracing::warn!("{error}");
-                        }
-                        _ => tracing::error!("{error}"),
-                    }
-                    plain(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        format!("edgeshim: {error}\n"),
-                    )
+        Handler::App(pool, locations) => match locations.pick(
+            request
+                .headers()
+                .get(POP_HEADER)
+                .map(|v| v.to_str().unwrap_or("(not text)")),
+        ) {
+            Err(message) => plain(StatusCode::BAD_REQUEST, format!("edgeshim: {message}\n")),
+            Ok(pop) => {
+                if locations.count() > 1 {
+                    served_by = Some(pop);
                 }
-            },
+                answer_app(&pool, request, local, pop).await
+            }
         },
     };
+    let pop = served_by.map_or_else(String::new, |pop| format!(" pop-{pop}"));
     tracing::info!(
         target: "edgeshim::access",
-        "{method} {path} {} {:.2}ms",
+        "{method} {path} {} {:.2}ms{pop}",
         response.status().as_u16(),
         started.elapsed().as_secs_f64() * 1000.0
     );
     response
+}
+
+/// The app's answer to `request`, served by edge location `pop`.
+async fn answer_app(
+    pool: &Pool,
+    request: Request<Incoming>,
+    local: SocketAddr,
+    pop: usize,
+) -> Response<Body> {
+    match incoming(request, local, pop).await {
+        Err(e) => plain(
+            StatusCode::BAD_REQUEST,
+            format!("could not read the request body: {e}\n"),
+        ),
+        Ok(request) => match pool.handle(request).await {
+            Ok(parts) => to_hyper(parts),
+            Err(error) => {
+                match &error {
+                    HandleError::NoResponse
+                    | HandleError::NoListener
+                    | HandleError::NeverSettled => {
+                        tracing::warn!("{error}");
+                    }
+                    _ => tracing::error!("{error}"),
+                }
+                plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("edgeshim: {error}\n"),
+                )
+            }
+        },
+    }
 }
 
 /// Serves `listener` until `shutdown` completes, then lets open connections finish.

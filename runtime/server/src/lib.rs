@@ -21,13 +21,13 @@ pub mod http;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use edgeshim_engine::instance::AppSettings;
 use edgeshim_engine::{App, BootError, Pool, PoolConfig, PoolError};
 use edgeshim_store::{
-    Bytes, Clock, Insert, KvStore, MemoryStore, OpenError, SqliteStore, StoreError, Stores,
-    SystemClock, DATABASE_FILE,
+    Bytes, Clock, Insert, KvStore, MemoryStore, OpenError, Propagation, RedisConnectError,
+    RedisStore, SqliteStore, StoreError, Stores, SystemClock, DATABASE_FILE,
 };
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -48,6 +48,10 @@ pub struct ServeOptions {
     pub env: Vec<(String, String)>,
     /// `--strict`: compatibility warnings fail their request with a 500.
     pub strict: bool,
+    /// `--pops`: simulated edge locations over the one KV backend (1: no simulation).
+    pub pops: usize,
+    /// `--kv-propagation`: how long a KV write takes to reach the other locations.
+    pub kv_propagation: Duration,
 }
 
 /// Viceroy's default address.
@@ -71,6 +75,8 @@ impl ServeOptions {
             kv: KvBackend::Memory,
             env: Vec::new(),
             strict: false,
+            pops: 1,
+            kv_propagation: Duration::ZERO,
         }
     }
 }
@@ -78,7 +84,8 @@ impl ServeOptions {
 /// Where the KV stores declared in fastly.toml keep their data.
 ///
 /// Whatever the backend, every start resets each seeded key to its seed; with
-/// [`KvBackend::Sqlite`] every other key is kept from earlier runs.
+/// [`KvBackend::Sqlite`] and [`KvBackend::Redis`] every other key is kept from earlier runs
+/// (and from the other servers sharing the backend).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KvBackend {
     /// In process memory, lost at exit: every start begins from the seeds alone, as
@@ -88,6 +95,9 @@ pub enum KvBackend {
     /// to the working directory): durable across restarts and kills, and shareable by
     /// several servers at once.
     Sqlite { state_dir: PathBuf },
+    /// A Redis server (`redis://[[user]:password@]HOST[:PORT][/DB]`), shared by every
+    /// server pointed at it (`--kv-backend`): each store is a [`RedisStore`] there.
+    Redis { url: String },
 }
 
 impl std::fmt::Display for KvBackend {
@@ -98,6 +108,7 @@ impl std::fmt::Display for KvBackend {
             Self::Sqlite { state_dir } => {
                 write!(f, "sqlite {}", state_dir.join(DATABASE_FILE).display())
             }
+            Self::Redis { url } => write!(f, "redis {}", redact_url(url)),
         }
     }
 }
@@ -132,6 +143,8 @@ pub enum StartError {
          --ephemeral)"
     )]
     KvOpen(#[from] OpenError),
+    #[error("{0} (is a Redis server listening there? check --kv-backend)")]
+    KvRedis(#[from] RedisConnectError),
     #[error("store '{store}': cannot seed key '{key}': {detail}")]
     Seed {
         store: String,
@@ -161,11 +174,18 @@ fn open_stores(backend: &KvBackend, config: &FastlyToml) -> Result<Stores, Start
     if let (KvBackend::Sqlite { state_dir }, false) = (backend, config.kv_stores.is_empty()) {
         create_state_dir(state_dir)?;
     }
+    if let (KvBackend::Redis { url }, true) = (backend, config.kv_stores.is_empty()) {
+        // No store to open: still refuse to start on a backend that cannot be reached.
+        RedisStore::connect(url, "", clock.clone())?;
+    }
     for seed in &config.kv_stores {
         let store: Arc<dyn KvStore> = match backend {
             KvBackend::Memory => Arc::new(MemoryStore::new(clock.clone())),
             KvBackend::Sqlite { state_dir } => {
                 Arc::new(SqliteStore::open_in(state_dir, &seed.name, clock.clone())?)
+            }
+            KvBackend::Redis { url } => {
+                Arc::new(RedisStore::connect(url, &seed.name, clock.clone())?)
             }
         };
         for entry in &seed.entries {
@@ -193,6 +213,43 @@ fn open_stores(backend: &KvBackend, config: &FastlyToml) -> Result<Stores, Start
         stores.insert(seed.name.clone(), store);
     }
     Ok(stores)
+}
+
+/// Each simulated edge location's view of `stores`: none when there is one location (every
+/// request uses `stores`), else a [`Propagation`] per store where writes take `propagation`
+/// to reach the other locations.
+fn locations(stores: &Stores, pops: usize, propagation: Duration) -> Vec<Stores> {
+    if pops <= 1 {
+        return Vec::new();
+    }
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut locations = vec![Stores::new(); pops];
+    for name in stores.names() {
+        let Some(store) = stores.get(name) else {
+            continue;
+        };
+        let shared = Propagation::new(store, pops, propagation, clock.clone());
+        for (pop, location) in locations.iter_mut().enumerate() {
+            location.insert(name, shared.location(pop));
+        }
+    }
+    locations
+}
+
+/// `url` with the password of its `user:password@` part replaced by `***`, for logs.
+fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    let Some((user, _)) = rest[..at].split_once(':') else {
+        return url.to_owned();
+    };
+    format!("{}{user}:***{}", &url[..scheme_end], &rest[at..])
 }
 
 /// Creates the state folder if missing, with a `.gitignore` that ignores all of it.
@@ -276,6 +333,7 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, StartError> {
     let kv = options.kv.clone();
     let opened =
         tokio::task::spawn_blocking(move || open_stores(&kv, &config).map(|s| (s, config))).await;
+    let pops = options.pops.max(1);
     let (stores, config) = match opened {
         Ok(opened) => opened?,
         // A panic while opening is a bug: let it surface as one.
@@ -292,12 +350,14 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, StartError> {
         })
         .collect();
 
+    let locations = locations(&stores, pops, options.kv_propagation);
     let app = App::new(&options.app, stores)
         .map_err(PoolError::from)?
         .with_settings(AppSettings {
             env: options.env.clone(),
             strict: options.strict,
-        });
+        })
+        .with_locations(locations);
     let app_path = app.path().to_owned();
     let pool_config = options.pool.clone();
     // Booting runs JS on the worker threads; keep it off the async reactor.
@@ -317,7 +377,7 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, StartError> {
     })?;
     let workers = options.pool.workers;
     tracing::info!(
-        "serving {} on http://{addr} in {:.1} ms: {}, {workers} worker{}, {}, kv: {}, stores: {}",
+        "serving {} on http://{addr} in {:.1} ms: {}, {workers} worker{}, {}, kv: {}{}, stores: {}",
         app_path.display(),
         started.elapsed().unwrap_or_default().as_secs_f64() * 1000.0,
         if options.pool.reuse_instances {
@@ -332,6 +392,14 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, StartError> {
             format!("config {}", config.path.display())
         },
         options.kv,
+        if pops > 1 {
+            format!(
+                ", {pops} edge locations (kv propagation {} ms)",
+                options.kv_propagation.as_millis()
+            )
+        } else {
+            String::new()
+        },
         if store_summary.is_empty() {
             "none".to_owned()
         } else {
@@ -342,9 +410,13 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, StartError> {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let pool = Arc::new(pool);
     let task = tokio::spawn(async move {
-        let result = http::serve(listener, http::Handler::App(pool.clone()), async {
-            let _ = stop_rx.await;
-        })
+        let result = http::serve(
+            listener,
+            http::Handler::App(pool.clone(), Arc::new(http::Locations::new(pops))),
+            async {
+                let _ = stop_rx.await;
+            },
+        )
         .await;
         // Let the workers finish their waitUntil work, off the reactor.
         let _ = tokio::task::spawn_blocking(move || drop(pool)).await;

@@ -22,6 +22,7 @@
 //! | Shared backend in a Redis server (key layout, two clocks) | [`RedisStore`], `redis_store.rs` |
 //! | Rules every backend shares (modes, generations, TTL, cursors) | `rules.rs` |
 //! | The suite every backend passes          | `tests.rs` (`backend_suite!`) |
+//! | Simulated edge locations (eventual consistency) | [`Propagation`], `eventual.rs` |
 //! | Named stores of an app                 | [`Stores`]                  |
 //! | Time, injectable for tests             | [`Clock`], [`SystemClock`], [`ManualClock`] |
 //!
@@ -46,6 +47,7 @@
 
 mod clock;
 mod error;
+mod eventual;
 mod host;
 mod memory;
 mod redis_store;
@@ -71,6 +73,7 @@ pub use error::{
     REASON_NOT_FOUND, REASON_PAYLOAD_TOO_LARGE, REASON_PRECONDITION_FAILED,
     REASON_TOO_MANY_REQUESTS,
 };
+pub use eventual::Propagation;
 pub use host::{check_host_key, check_host_list, HostChecked};
 pub use memory::MemoryStore;
 pub use redis_store::{RedisConnectError, RedisStore, DEFAULT_REDIS_KEY_PREFIX};

@@ -38,6 +38,12 @@ const ENTRY_CLASS: &str = "KVStoreEntry";
 #[derive(Debug, Clone)]
 pub struct KvStores(pub Stores);
 
+/// The stores as each simulated edge location sees them (`--pops`), handed to the context
+/// as host data when there are several; `new KVStore` opens the one of the location serving
+/// the request ([`Phase::pop`]).
+#[derive(Debug, Clone)]
+pub struct KvLocations(pub Vec<Stores>);
+
 #[derive(Trace, Finalize, JsData)]
 pub struct JsKvStore {
     #[unsafe_ignore_trace]
@@ -394,9 +400,16 @@ impl Class for JsKvStore {
     fn data_constructor(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Self> {
         require(args, "KVStore constructor", 1)?;
         let name = StoreName::new(to_rust_string(&args[0], context)?).map_err(KvError::from)?;
-        let store = context
-            .get_data::<KvStores>()
-            .and_then(|stores| stores.0.get(name.as_str()));
+        let located = context.get_data::<KvLocations>().and_then(|locations| {
+            let pop = Phase::pop(context);
+            locations.0.get(pop % locations.0.len().max(1)).cloned()
+        });
+        let store = match located {
+            Some(stores) => stores.get(name.as_str()),
+            None => context
+                .get_data::<KvStores>()
+                .and_then(|stores| stores.0.get(name.as_str())),
+        };
         match store {
             Some(store) => Ok(Self { store }),
             None => {

@@ -18,7 +18,7 @@ pub mod validation;
 use boa_engine::module::{Module, SyntheticModuleInitializer};
 use boa_engine::{js_string, Context, JsNativeError, JsResult};
 
-pub use binding::{JsKvStore, JsKvStoreEntry, KvStores};
+pub use binding::{JsKvStore, JsKvStoreEntry, KvLocations, KvStores};
 
 /// The module specifier apps import.
 pub const SPECIFIER: &str = "fastly:kv-store";
