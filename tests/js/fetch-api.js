@@ -1,0 +1,96 @@
+// Headers, Request and Response constructors and their validation (WHATWG Fetch).
+import {
+  test, promise_test, assert_equals, assert_true, assert_false, assert_array_equals, assert_throws_js,
+} from "./harness.js";
+
+test(() => {
+  const h = new Headers({ "X-B": "2", "x-a": "1" });
+  h.append("x-a", "3");
+  assert_array_equals([...h.keys()], ["x-a", "x-b"], "sorted, lower-cased names");
+  assert_equals(h.get("X-A"), "1, 3", "values combined");
+  assert_array_equals([...h.entries()].map((e) => e.join("=")), ["x-a=1, 3", "x-b=2"]);
+  assert_array_equals([...h.values()], ["1, 3", "2"]);
+}, "Headers from a record: case, order and combining");
+
+test(() => {
+  const h = new Headers([["set-cookie", "a=1"], ["Set-Cookie", "b=2"], ["accept", "x"]]);
+  assert_array_equals(h.getSetCookie(), ["a=1", "b=2"]);
+  assert_array_equals([...h].map((e) => e.join("=")), ["accept=x", "set-cookie=a=1", "set-cookie=b=2"],
+    "set-cookie is never combined");
+  const copy = new Headers(h);
+  assert_equals(copy.get("accept"), "x");
+  h.delete("accept");
+  assert_equals(copy.get("accept"), "x", "a copy, not a view");
+}, "Headers from pairs and from Headers; set-cookie");
+
+test(() => {
+  const h = new Headers();
+  h.set("x", "  padded\t");
+  assert_equals(h.get("x"), "padded", "leading and trailing whitespace trimmed");
+  assert_equals(h.has("X"), true);
+  assert_equals(h.get("missing"), null);
+  assert_throws_js(TypeError, () => h.set("bad name", "v"), "", "Invalid header name: 'bad name'");
+  assert_throws_js(TypeError, () => h.append("x", "a\nb"));
+  assert_throws_js(TypeError, () => new Headers([["only-one"]]));
+  assert_throws_js(TypeError, () => h.append("x"), "", "Headers.append: At least 2 arguments required, but only 1 passed");
+  const seen = [];
+  new Headers({ b: "2", a: "1" }).forEach((value, name) => seen.push(`${name}:${value}`));
+  assert_array_equals(seen, ["a:1", "b:2"]);
+}, "Headers validation and forEach");
+
+test(() => {
+  const r = new Request("https://example.com/path?q=1", {
+    method: "put",
+    headers: { "x-one": "1" },
+    body: "payload",
+  });
+  assert_equals(r.method, "PUT", "normalized");
+  assert_equals(r.url, "https://example.com/path?q=1");
+  assert_equals(r.headers.get("x-one"), "1");
+  assert_equals(r.headers.get("content-type"), "text/plain;charset=UTF-8");
+  assert_equals(new Request("https://example.com", { method: "patch" }).method, "patch", "only the standard methods are uppercased");
+  assert_throws_js(TypeError, () => new Request("https://example.com", { method: "CONNECT" }));
+  assert_throws_js(TypeError, () => new Request("https://example.com", { method: "bad method" }));
+  assert_throws_js(TypeError, () => new Request("https://example.com", { body: "x" }), "",
+    "Request constructor: HEAD or GET Request cannot have a body.");
+  assert_throws_js(TypeError, () => new Request("not a url"));
+  assert_throws_js(TypeError, () => new Request(), "", "Request constructor: At least 1 argument required, but only 0 passed");
+}, "Request constructor and validation");
+
+promise_test(async () => {
+  const original = new Request("https://example.com/", { method: "POST", body: "abc", headers: { a: "1" } });
+  const copy = new Request(original, { headers: { b: "2" } });
+  assert_equals(copy.method, "POST");
+  assert_equals(copy.headers.get("a"), null, "init headers replace the copied ones");
+  assert_equals(copy.headers.get("b"), "2");
+  assert_equals(await copy.text(), "abc");
+  const clone = original.clone();
+  assert_equals(await clone.text(), "abc");
+  assert_equals(await original.text(), "abc");
+}, "Request from a Request, and clone()");
+
+test(() => {
+  const r = new Response("x", { status: 299, statusText: "Fine", headers: [["a", "b"]] });
+  assert_equals(r.status, 299);
+  assert_equals(r.statusText, "Fine");
+  assert_true(r.ok);
+  assert_false(new Response(null, { status: 404 }).ok);
+  assert_equals(r.redirected, false);
+  assert_equals(r.url, "");
+  assert_throws_js(RangeError, () => new Response("", { status: 600 }), "", "Response constructor: Invalid response status code 600");
+  assert_throws_js(RangeError, () => new Response("", { status: 199 }));
+  assert_throws_js(TypeError, () => new Response("x", { status: 304 }));
+  assert_throws_js(TypeError, () => new Response("", { statusText: "a\nb" }));
+}, "Response status and statusText validation");
+
+promise_test(async () => {
+  const r = Response.json({ a: [1, "two"] }, { status: 201, headers: { "content-type": "application/vnd.x+json" } });
+  assert_equals(r.status, 201);
+  assert_equals(r.headers.get("content-type"), "application/vnd.x+json", "an explicit type wins");
+  assert_equals(await r.text(), '{"a":[1,"two"]}');
+  assert_throws_js(TypeError, () => Response.json(undefined));
+  const redirect = Response.redirect("https://example.com/a b", 307);
+  assert_equals(redirect.status, 307);
+  assert_equals(redirect.headers.get("location"), "https://example.com/a%20b");
+  assert_throws_js(RangeError, () => Response.redirect("https://example.com/", 200));
+}, "Response.json and Response.redirect");
