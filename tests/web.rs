@@ -79,9 +79,9 @@ async fn requests_and_responses() {
     assert_eq!(
         errors.text(),
         [
-            "RangeError: Response constructor: Invalid response status code 99",
-            "TypeError: Response constructor: Response with null body status 204 cannot have body",
-            "RangeError: Response.redirect: Invalid redirect status code 200",
+            "RangeError: Response constructor: Invalid response status code. The status provided (99) is outside the range [200, 599].",
+            "TypeError: Response constructor: Response body is given with a null body status.",
+            "RangeError: Response.redirect: Invalid redirect status code.",
             "TypeError: Invalid header name: 'bad name'",
             "TypeError: Method 'text' called on receiver that's not an instance of Response",
         ]

@@ -77,7 +77,9 @@ test(() => {
   assert_false(new Response(null, { status: 404 }).ok);
   assert_equals(r.redirected, false);
   assert_equals(r.url, "");
-  assert_throws_js(RangeError, () => new Response("", { status: 600 }), "", "Response constructor: Invalid response status code 600");
+  assert_throws_js(RangeError, () => new Response("", { status: 600 }), "", "Response constructor: Invalid response status code. The status provided (600) is outside the range [200, 599].");
+  assert_throws_js(TypeError, () => Response.redirect("nope"), "", "Response.redirect: url parameter is not a valid URL.");
+  assert_throws_js(TypeError, () => Response.json(() => {}), "", "Redirect.json: The data is not JSON serializable");
   assert_throws_js(RangeError, () => new Response("", { status: 199 }));
   assert_throws_js(TypeError, () => new Response("x", { status: 304 }));
   assert_throws_js(TypeError, () => new Response("", { statusText: "a\nb" }));

@@ -22,6 +22,20 @@ use boa_engine::object::builtins::JsPromise;
 
 const CLASS: &str = "Response";
 
+// js-compute-runtime's messages, verbatim (its error_numbers.msg), typo included.
+const INVALID_STATUS_TEXT: &str = "Response constructor: Invalid response status text. The statusText provided contains invalid characters.";
+const BODY_WITH_NULL_BODY_STATUS: &str =
+    "Response constructor: Response body is given with a null body status.";
+const REDIRECT_INVALID_URI: &str = "Response.redirect: url parameter is not a valid URL.";
+const REDIRECT_INVALID_STATUS: &str = "Response.redirect: Invalid redirect status code.";
+const JSON_INVALID_VALUE: &str = "Redirect.json: The data is not JSON serializable";
+
+fn invalid_status(status: &str) -> String {
+    format!(
+        "Response constructor: Invalid response status code. The status provided ({status}) is outside the range [200, 599]."
+    )
+}
+
 #[derive(Debug, Trace, Finalize, JsData)]
 pub struct JsResponse {
     #[unsafe_ignore_trace]
@@ -134,9 +148,8 @@ fn build(
         if !s.is_undefined() {
             let n = s.to_number(context)?;
             if !(200.0..=599.0).contains(&n) || n.fract() != 0.0 {
-                return Err(range_error(format!(
-                    "Response constructor: Invalid response status code {}",
-                    s.to_string(context)?.to_std_string_lossy()
+                return Err(range_error(invalid_status(
+                    &s.to_string(context)?.to_std_string_lossy(),
                 )));
             }
             status = n as u16;
@@ -145,9 +158,7 @@ fn build(
         if !t.is_undefined() {
             status_text = t.to_string(context)?.to_std_string_lossy();
             if status_text.contains(['\r', '\n']) {
-                return Err(type_error(
-                    "Response constructor: Invalid response status text",
-                ));
+                return Err(type_error(INVALID_STATUS_TEXT));
             }
         }
         let h = init.get(js_string!("headers"), context)?;
@@ -157,9 +168,7 @@ fn build(
     }
     let is_null = body.bytes().is_none() && body.stream_object().is_none();
     if !is_null && is_null_body_status(status) {
-        return Err(type_error(format!(
-            "Response constructor: Response with null body status {status} cannot have body"
-        )));
+        return Err(type_error(BODY_WITH_NULL_BODY_STATUS));
     }
     if let Some(ct) = content_type {
         if !pairs.iter().any(|(n, _)| n == "content-type") {
@@ -264,9 +273,8 @@ impl Class for JsResponse {
                 1,
                 NativeFunction::from_fn_ptr(|_, args, ctx| {
                     let data = args.first().cloned().unwrap_or_default();
-                    let text = stringify_json(&data, ctx)?.ok_or_else(|| {
-                        type_error("Response.json: data is not JSON-serializable")
-                    })?;
+                    let text = stringify_json(&data, ctx)?
+                        .ok_or_else(|| type_error(JSON_INVALID_VALUE))?;
                     let body = Bytes::from(text.to_std_string_lossy());
                     let init = args.get(1).cloned().unwrap_or_default();
                     let response = build(
@@ -298,19 +306,14 @@ impl Class for JsResponse {
                 NativeFunction::from_fn_ptr(|_, args, ctx| {
                     let target = args.first().cloned().unwrap_or_default();
                     let target = target.to_string(ctx)?.to_std_string_lossy();
-                    let url = url::Url::parse(&target).map_err(|e| {
-                        type_error(format!(
-                            "Response.redirect: {target} is not a valid URL ({e})"
-                        ))
-                    })?;
+                    let url =
+                        url::Url::parse(&target).map_err(|_| type_error(REDIRECT_INVALID_URI))?;
                     let status = match args.get(1) {
                         Some(s) if !s.is_undefined() => s.to_number(ctx)?,
                         _ => 302.0,
                     };
                     if status.fract() != 0.0 || !is_redirect_status(status as u16) {
-                        return Err(range_error(format!(
-                            "Response.redirect: Invalid redirect status code {status}"
-                        )));
+                        return Err(range_error(REDIRECT_INVALID_STATUS));
                     }
                     let headers =
                         JsHeaders::from_pairs([("location".to_owned(), url.to_string())], false)
