@@ -302,6 +302,24 @@ impl Instance {
         self.report_wait_until_rejections(&event);
     }
 
+    /// The JS-written libraries this instance has evaluated.
+    pub fn loaded_libraries(&self) -> Vec<&'static str> {
+        crate::js_lib::LIBRARIES
+            .iter()
+            .map(|library| library.name)
+            .filter(|name| crate::js_lib::is_loaded(&self.context, name))
+            .collect()
+    }
+
+    /// Evaluates these JS-written libraries now, ahead of the request that will use them.
+    pub fn preload(&mut self, libraries: &[&'static str]) {
+        for library in libraries {
+            if let Err(e) = crate::js_lib::internal(&mut self.context, library) {
+                tracing::debug!("preloading {library} failed: {e}");
+            }
+        }
+    }
+
     fn report_wait_until_rejections(&mut self, event: &JsObject<JsFetchEvent>) {
         let promises = event.borrow().data().wait_until().to_vec();
         for promise in promises {

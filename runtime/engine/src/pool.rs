@@ -6,6 +6,8 @@
 //! one instance per worker instead: faster, but globals leak between requests, which
 //! Compute never does.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -251,6 +253,9 @@ async fn serve_fresh(
 ) {
     let limit = Arc::new(Semaphore::new(max_concurrent.max(1)));
     let mut next: Result<Instance, BootError> = Ok(first);
+    // The JS-written libraries (streams, …) this app has used: later instances evaluate them
+    // while being prepared, so a request does not wait for them.
+    let used_libraries: Rc<RefCell<Vec<&'static str>>> = Rc::default();
     loop {
         let Ok(permit) = limit.clone().acquire_owned().await else {
             break;
@@ -264,6 +269,7 @@ async fn serve_fresh(
             span,
         } = job;
         let instance = std::mem::replace(&mut next, Err(BootError::EvaluationStalled));
+        let used = used_libraries.clone();
         tokio::task::spawn_local(
             async move {
                 match instance {
@@ -273,6 +279,13 @@ async fn serve_fresh(
                                 let _ = reply.send(result);
                             })
                             .await;
+                        let mut used = used.borrow_mut();
+                        for library in instance.loaded_libraries() {
+                            if !used.contains(&library) {
+                                used.push(library);
+                            }
+                        }
+                        drop(used);
                         drop(instance);
                     }
                     Err(e) => {
@@ -286,8 +299,9 @@ async fn serve_fresh(
         // Let the request run to its first wait before building the next instance.
         tokio::task::yield_now().await;
         next = Instance::boot(app).await;
-        if let Err(e) = &next {
-            tracing::error!("building the next instance failed: {e}");
+        match &mut next {
+            Ok(instance) => instance.preload(&used_libraries.borrow()),
+            Err(e) => tracing::error!("building the next instance failed: {e}"),
         }
     }
 }
