@@ -121,3 +121,30 @@ pub fn define_enumerable_getter(
     )?;
     Ok(())
 }
+
+/// The receiver as a `T` object, if it is one (the brand check every class makes).
+pub fn downcast_this<T: NativeObject>(this: &JsValue) -> Option<JsObject<T>> {
+    this.as_object()
+        .and_then(|o| o.clone().downcast::<T>().ok())
+}
+
+/// The method name the platform's wrong-receiver message uses for a getter: `on_prototype`
+/// (`"<name> get"`) when it was called on the class's own prototype, else `elsewhere` (the
+/// C++ function name, `"<name>_get"`).
+pub fn getter_name<T: boa_engine::class::Class>(
+    this: &JsValue,
+    on_prototype: &'static str,
+    elsewhere: &'static str,
+    context: &boa_engine::Context,
+) -> &'static str {
+    let is_prototype = this.as_object().is_some_and(|o| {
+        context
+            .get_global_class::<T>()
+            .is_some_and(|c| JsObject::equals(&c.prototype(), &o))
+    });
+    if is_prototype {
+        on_prototype
+    } else {
+        elsewhere
+    }
+}

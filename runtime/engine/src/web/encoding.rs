@@ -20,7 +20,8 @@ use encoding_rs::{Decoder, DecoderResult, Encoding};
 
 use super::body::{buffer_source_bytes, uint8_array};
 use crate::class_util::{
-    define_enumerable_getter, define_enumerable_method, too_few_arguments, wrong_receiver,
+    define_enumerable_getter, define_enumerable_method, downcast_this, getter_name,
+    too_few_arguments, wrong_receiver,
 };
 
 const ENCODER_CLASS: &str = "TextEncoder";
@@ -100,9 +101,7 @@ fn receiver<T: NativeObject>(
     method: &'static str,
     class: &'static str,
 ) -> Result<JsObject<T>, EncodingError> {
-    this.as_object()
-        .and_then(|o| o.clone().downcast::<T>().ok())
-        .ok_or(EncodingError::WrongReceiver { method, class })
+    downcast_this::<T>(this).ok_or(EncodingError::WrongReceiver { method, class })
 }
 
 /// The receiver of a getter. The platform's message names the getter `"<name> get"` when it
@@ -114,20 +113,9 @@ fn getter_receiver<T: NativeObject + Class>(
     elsewhere: &'static str,
     context: &Context,
 ) -> Result<JsObject<T>, EncodingError> {
-    receiver::<T>(this, on_prototype, T::NAME).map_err(|_| {
-        let is_prototype = this.as_object().is_some_and(|o| {
-            context
-                .get_global_class::<T>()
-                .is_some_and(|c| JsObject::equals(&c.prototype(), &o))
-        });
-        EncodingError::WrongReceiver {
-            method: if is_prototype {
-                on_prototype
-            } else {
-                elsewhere
-            },
-            class: T::NAME,
-        }
+    downcast_this::<T>(this).ok_or_else(|| EncodingError::WrongReceiver {
+        method: getter_name::<T>(this, on_prototype, elsewhere, context),
+        class: T::NAME,
     })
 }
 

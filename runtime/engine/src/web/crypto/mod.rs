@@ -31,7 +31,9 @@ use boa_engine::{
 
 pub use error::CryptoError;
 
-use crate::class_util::{define_enumerable_getter, define_enumerable_method};
+use crate::class_util::{
+    define_enumerable_getter, define_enumerable_method, downcast_this, getter_name,
+};
 use crate::web::encoding::write_into_view;
 
 const CLASS: &str = "Crypto";
@@ -64,9 +66,7 @@ fn receiver<T: NativeObject>(
     method: &'static str,
     class: &'static str,
 ) -> Result<JsObject<T>, CryptoError> {
-    this.as_object()
-        .and_then(|o| o.clone().downcast::<T>().ok())
-        .ok_or(CryptoError::WrongReceiver { method, class })
+    downcast_this::<T>(this).ok_or(CryptoError::WrongReceiver { method, class })
 }
 
 /// The receiver of a getter. On the platform the prototype names the getter `"<name> get"`
@@ -77,18 +77,9 @@ fn getter_receiver<T: NativeObject + Class>(
     elsewhere: &'static str,
     context: &Context,
 ) -> Result<JsObject<T>, boa_engine::JsError> {
-    receiver::<T>(this, on_prototype, T::NAME).map_err(|_| {
-        let is_prototype = this.as_object().is_some_and(|o| {
-            context
-                .get_global_class::<T>()
-                .is_some_and(|c| JsObject::equals(&c.prototype(), &o))
-        });
+    downcast_this::<T>(this).ok_or_else(|| {
         CryptoError::WrongReceiver {
-            method: if is_prototype {
-                on_prototype
-            } else {
-                elsewhere
-            },
+            method: getter_name::<T>(this, on_prototype, elsewhere, context),
             class: T::NAME,
         }
         .into_native()
