@@ -8,141 +8,30 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use edgeshim::{KvBackend, ServeOptions};
 use edgeshim_engine::PoolConfig;
+use support::process::{self, ServerProcess, TempDir};
 use support::{fixture, request, try_request, HttpResponse, Server};
 
 const APP: &str = "kv-durable/index.js";
 const PRECONDITION_FAILED: &str = "TypeError: KVStore insert: Precondition failed.";
 
-/// A fresh folder under the system's temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let path = std::env::temp_dir().join(format!(
-            "edgeshim-durability-{name}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
+/// The binary serving the fixture app with two workers, in `cwd`.
+fn start(cwd: &Path, args: &[&str]) -> ServerProcess {
+    let mut all = vec!["--workers", "2"];
+    all.extend_from_slice(args);
+    ServerProcess::start(&fixture(APP), Some(cwd), &all)
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The `edgeshim` binary serving the fixture app, with its log collected on a thread.
-struct Binary {
-    child: Child,
-    addr: SocketAddr,
-    start_line: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Binary {
-    /// Starts `edgeshim serve APP --addr 127.0.0.1:0 ARGS` in `cwd` and waits until it
-    /// listens.
-    fn start(cwd: &Path, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_edgeshim"))
-            .arg("serve")
-            .arg(fixture(APP))
-            .args(["--addr", "127.0.0.1:0", "--workers", "2"])
-            .args(args)
-            .current_dir(cwd)
-            .env("NO_COLOR", "1")
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut early = Vec::new();
-        let start_line = loop {
-            match lines.next() {
-                Some(line) => {
-                    let line = line.unwrap();
-                    if line.contains("serving") {
-                        break line;
-                    }
-                    early.push(line);
-                }
-                None => panic!("the server did not start; its log:\n{}", early.join("\n")),
-            }
-        };
-        let addr = start_line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap()
-            .parse()
-            .unwrap();
-        // Keep draining the log, so that the server never blocks on a full pipe.
-        let log = Arc::new(Mutex::new(early));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Self {
-            child,
-            addr,
-            start_line,
-            log,
-        }
-    }
-
-    /// Kills the process with SIGKILL (no shutdown code runs) and waits for it.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs `edgeshim serve APP ARGS` expecting it to fail at start; returns its stderr.
 fn failing_start(cwd: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_edgeshim"))
-        .arg("serve")
-        .arg(fixture(APP))
-        .args(["--addr", "127.0.0.1:0"])
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!output.status.success(), "it should not start");
-    String::from_utf8(output.stderr).unwrap()
+    process::failing_start(&fixture(APP), Some(cwd), args)
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -235,7 +124,7 @@ fn acknowledged_writes_survive_sigkill_and_seeds_are_reset_at_every_start() {
     let state_arg = state.to_str().unwrap();
     let rt = runtime();
 
-    let first = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    let first = start(dir.path(), &["--state-dir", state_arg]);
     let expected = format!("kv: sqlite {}/kv.sqlite3, ", state.display());
     assert!(first.start_line.contains(&expected), "{}", first.start_line);
     assert!(
@@ -273,7 +162,7 @@ fn acknowledged_writes_survive_sigkill_and_seeds_are_reset_at_every_start() {
     let wal = std::fs::metadata(state.join("kv.sqlite3-wal")).unwrap();
     assert!(wal.len() > 0, "the WAL holds the writes; log:\n{log}");
 
-    let second = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    let second = start(dir.path(), &["--state-dir", state_arg]);
     let expected_count = format!("stores: data ({} entries)", WRITERS * PUTS + 2);
     assert!(
         second.start_line.contains(&expected_count),
@@ -303,7 +192,7 @@ fn acknowledged_writes_survive_sigkill_and_seeds_are_reset_at_every_start() {
     });
     second.kill();
 
-    let third = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    let third = start(dir.path(), &["--state-dir", state_arg]);
     assert!(
         third
             .start_line
@@ -319,7 +208,7 @@ fn acknowledged_writes_survive_sigkill_and_seeds_are_reset_at_every_start() {
     drop(third);
 
     // --ephemeral ignores the state folder: Viceroy's fresh store on every run.
-    let ephemeral = Binary::start(dir.path(), &["--ephemeral"]);
+    let ephemeral = start(dir.path(), &["--ephemeral"]);
     assert!(
         ephemeral
             .start_line
@@ -345,7 +234,7 @@ fn writes_acknowledged_up_to_a_kill_in_mid_traffic_are_kept() {
     let state_arg = state.to_str().unwrap();
     let rt = runtime();
 
-    let server = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    let server = start(dir.path(), &["--state-dir", state_arg]);
     let addr = server.addr;
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let tasks: Vec<_> = (0..WRITERS)
@@ -384,7 +273,7 @@ fn writes_acknowledged_up_to_a_kill_in_mid_traffic_are_kept() {
         acknowledged.lock().unwrap().iter().cloned().collect()
     };
 
-    let restarted = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    let restarted = start(dir.path(), &["--state-dir", state_arg]);
     let addr = restarted.addr;
     rt.block_on(async {
         let mut missing = Vec::new();
@@ -439,8 +328,8 @@ fn concurrent_appends_and_adds_through_two_servers_sharing_a_state_folder() {
     let dir = TempDir::new("two-servers");
     let state = dir.path().join("state");
     let state_arg = state.to_str().unwrap();
-    let one = Binary::start(dir.path(), &["--state-dir", state_arg]);
-    let two = Binary::start(dir.path(), &["--state-dir", state_arg]);
+    let one = start(dir.path(), &["--state-dir", state_arg]);
+    let two = start(dir.path(), &["--state-dir", state_arg]);
     let servers = [one.addr, two.addr];
     runtime().block_on(async {
         append_concurrently(&servers, "log", WRITERS, APPENDS).await;
@@ -456,7 +345,7 @@ fn concurrent_appends_and_adds_through_two_servers_sharing_a_state_folder() {
 #[test]
 fn the_state_folder_defaults_to_dot_edgeshim_in_the_working_directory() {
     let dir = TempDir::new("default-dir");
-    let server = Binary::start(dir.path(), &[]);
+    let server = start(dir.path(), &[]);
     assert!(
         server
             .start_line

@@ -11,12 +11,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use support::process::{self, ServerProcess, TempDir};
 use support::{fixture, request, HttpResponse};
 
 const APP: &str = "kv-durable/index.js";
@@ -72,7 +73,7 @@ impl Redis {
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no"])
                 .arg("--dir")
-                .arg(&dir.0)
+                .arg(dir.path())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -122,124 +123,15 @@ fn ping(port: u16) -> bool {
     stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
 }
 
-/// A fresh folder under the system's temporary folder, removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let path = std::env::temp_dir().join(format!(
-            "edgeshim-redis-servers-{name}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
+/// The binary serving the fixture app with two workers.
+fn start(args: &[&str]) -> ServerProcess {
+    let mut all = vec!["--workers", "2"];
+    all.extend_from_slice(args);
+    ServerProcess::start(&fixture(APP), None, &all)
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The `edgeshim` binary serving the fixture app, its log drained on a thread.
-struct Binary {
-    child: Child,
-    addr: SocketAddr,
-    start_line: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Binary {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_edgeshim"))
-            .arg("serve")
-            .arg(fixture(APP))
-            .args(["--addr", "127.0.0.1:0", "--workers", "2"])
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut early = Vec::new();
-        let start_line = loop {
-            match lines.next() {
-                Some(line) => {
-                    let line = line.unwrap();
-                    if line.contains("serving") {
-                        break line;
-                    }
-                    early.push(line);
-                }
-                None => panic!("the server did not start; its log:\n{}", early.join("\n")),
-            }
-        };
-        let addr = start_line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap()
-            .parse()
-            .unwrap();
-        let log = Arc::new(Mutex::new(early));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Self {
-            child,
-            addr,
-            start_line,
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs `edgeshim serve APP ARGS` expecting it to fail before listening; returns its stderr.
 fn failing_start(args: &[&str]) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_edgeshim"))
-        .arg("serve")
-        .arg(fixture(APP))
-        .args(["--addr", "127.0.0.1:0"])
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "it should not start:\n{stderr}");
-    assert!(!stderr.contains("serving"), "{stderr}");
-    stderr
+    process::failing_start(&fixture(APP), None, args)
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -268,8 +160,8 @@ fn two_servers_share_one_redis_store() {
         return;
     };
     let url = redis.url();
-    let one = Binary::start(&["--kv-backend", &url]);
-    let two = Binary::start(&["--kv-backend", &url]);
+    let one = start(&["--kv-backend", &url]);
+    let two = start(&["--kv-backend", &url]);
     for server in [&one, &two] {
         let expected = format!("kv: redis {url}, stores: data (2 entries)");
         assert!(
@@ -376,7 +268,7 @@ fn two_servers_share_one_redis_store() {
     drop(one);
 
     // ...is reset by the next start; other keys are kept.
-    let three = Binary::start(&["--kv-backend", &url]);
+    let three = start(&["--kv-backend", &url]);
     rt.block_on(async {
         assert_eq!(get(three.addr, "seeded").await.text(), "from fastly.toml");
         assert_eq!(get(three.addr, "shared").await.text(), "from two");
