@@ -33,6 +33,70 @@ async fn request_body_passed_through_unchanged() {
     server.stop().await;
 }
 
+/// Sends `head` and `body`, then reads the raw response to EOF.
+async fn raw_exchange(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The server may answer (and stop reading) before the whole upload is sent.
+    let _ = stream.write_all(body).await;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    raw
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_response_stream_is_a_failed_transfer() {
+    let server = serve("streaming", false, 2).await;
+    let raw = raw_exchange(
+        server.addr(),
+        "GET /never-ends HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"",
+    )
+    .await;
+    let text = String::from_utf8_lossy(&raw);
+    // The connection is cut: whatever hyper had flushed arrives, but never the final chunk
+    // that would make the body look complete.
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 200 OK"),
+        "{text}"
+    );
+    assert!(
+        !text.ends_with("0\r\n\r\n"),
+        "it must not look complete: {text}"
+    );
+    // The server is fine afterwards.
+    assert_eq!(server.get("/generate?chunks=1").await.text(), "chunk 0\n");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unread_upload_does_not_wedge_the_server() {
+    let server = serve("streaming", false, 1).await;
+    let body = vec![b'u'; 5 * 1024 * 1024];
+    let head = format!(
+        "POST /ignore HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let started = std::time::Instant::now();
+    let raw = raw_exchange(server.addr(), &head, &body).await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+    assert!(text.ends_with("ignored"), "{text}");
+    for _ in 0..3 {
+        assert_eq!(server.get("/generate?chunks=1").await.text(), "chunk 0\n");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // Shutting down does not wait for the abandoned upload.
+    let stopping = std::time::Instant::now();
+    server.stop().await;
+    assert!(
+        stopping.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        stopping.elapsed()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_body_read_whole_without_js_streams() {
     let server = serve("streaming", false, 2).await;

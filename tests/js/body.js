@@ -111,3 +111,25 @@ test(() => {
   assert_true(error instanceof TypeError, "the headers are immutable");
   assert_equals(new Response("x").type, "default");
 }, "Response.error() is a network error");
+
+promise_test(async () => {
+  const r = new Response("hello");
+  assert_equals(await r.text(), "hello");
+  const body = r.body;
+  assert_true(body instanceof ReadableStream, "a consumed body is still a stream");
+  assert_equals(body.locked, true, "read and locked");
+  let error;
+  try {
+    body.getReader();
+  } catch (e) {
+    error = e;
+  }
+  assert_true(error instanceof TypeError, "it cannot be read again");
+}, "body after text() is the consumed stream, not a fresh copy");
+
+promise_test(async () => {
+  const r = new Response("x");
+  r.body.getReader();
+  await promise_rejects_js(TypeError, r.text(), "locked");
+  assert_equals(r.bodyUsed, false, "a rejected read does not use the body");
+}, "bodyUsed stays false when a read is refused");

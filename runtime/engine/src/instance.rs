@@ -197,8 +197,9 @@ fn describe(value: &JsValue, context: &mut Context) -> String {
 pub struct Instance {
     context: Context,
     event_loop: Rc<EventLoop>,
-    /// Settles when a streamed response body has been handed to the server.
-    body_sent: Option<JsPromise>,
+    /// For a streamed response body: settles when it has been handed to the server, and
+    /// the sending end, closed as failed if the instance ends first.
+    body_sent: Option<(JsPromise, crate::web::body_stream::ResponseSender)>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -222,6 +223,7 @@ impl Instance {
             .map_err(|e| BootError::Setup(e.to_string()))?;
         Phase::install(&mut context);
         context.insert_data(crate::web::body_stream::EventLoopHandle(event_loop.clone()));
+        context.insert_data(crate::web::body_stream::HostBodies::default());
         web::register(&mut context).map_err(|e| BootError::Setup(e.to_string()))?;
         kv_store::register(KvStores(app.stores.clone()), &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
@@ -273,33 +275,50 @@ impl Instance {
     ) {
         let (result, event) = self.respond(request).await;
         respond(result);
-        let Some(event) = event else { return };
-        let body_sent = self.body_sent.take();
+        if let Some(event) = event {
+            self.finish(&event).await;
+        }
+        // Whatever is still open ends with the request: an unread upload is abandoned, and a
+        // response body the app never finished is cut off (an error for the client, never a
+        // body that looks complete).
+        crate::web::body_stream::release_host_bodies(&self.context);
+        if let Some((_, sender)) = self.body_sent.take() {
+            crate::web::body_stream::abandon_response(
+                &sender,
+                "the app's response stream did not finish",
+            );
+        }
+    }
+
+    /// Runs until the streamed response body is sent and the `waitUntil` promises settle.
+    async fn finish(&mut self, event: &JsObject<JsFetchEvent>) {
+        let body_sent = self.body_sent.as_ref().map(|(sent, _)| sent.clone());
+        let pending = |p: &JsPromise| matches!(p.state(), PromiseState::Pending);
         // Re-read on every check: `waitUntil` may be called after dispatch, from async code.
-        // A streamed body keeps the instance running until it has been sent.
-        let all_settled = move |event: &JsObject<JsFetchEvent>| {
-            let pending = |p: &JsPromise| matches!(p.state(), PromiseState::Pending);
-            !body_sent.as_ref().is_some_and(pending)
-                && !event.borrow().data().wait_until().iter().any(pending)
-        };
-        if all_settled(&event) {
-            self.report_wait_until_rejections(&event);
-            return;
-        }
-        let watched = event.clone();
-        let settled = self
-            .event_loop
-            .run_until(&mut self.context, move |_| all_settled(&watched));
-        match tokio::time::timeout(WAIT_UNTIL_LIMIT, settled).await {
-            Ok(RunOutcome::Done) => {}
-            Ok(RunOutcome::Idle) => {
-                tracing::warn!("a promise given to event.waitUntil() never settled");
+        let body_pending = move || body_sent.as_ref().is_some_and(pending);
+        let wait_until_pending =
+            |event: &JsObject<JsFetchEvent>| event.borrow().data().wait_until().iter().any(pending);
+        if body_pending() || wait_until_pending(event) {
+            let watched = event.clone();
+            let check = body_pending.clone();
+            let settled = self.event_loop.run_until(&mut self.context, move |_| {
+                !check() && !wait_until_pending(&watched)
+            });
+            let outcome = tokio::time::timeout(WAIT_UNTIL_LIMIT, settled).await;
+            let what = if body_pending() {
+                "the response body stream"
+            } else {
+                "a promise given to event.waitUntil()"
+            };
+            match outcome {
+                Ok(RunOutcome::Done) => {}
+                Ok(RunOutcome::Idle) => tracing::warn!("{what} never finished"),
+                Err(_) => tracing::warn!(
+                    "{what} was still running after {WAIT_UNTIL_LIMIT:?}; stopped it"
+                ),
             }
-            Err(_) => tracing::warn!(
-                "event.waitUntil() work was still running after {WAIT_UNTIL_LIMIT:?}; stopped it"
-            ),
         }
-        self.report_wait_until_rejections(&event);
+        self.report_wait_until_rejections(event);
     }
 
     /// The JS-written libraries this instance has evaluated.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use edgeshim_engine::web::body_stream::{BodyChunks, HostBody, CHANNEL_CHUNKS};
+use edgeshim_engine::web::body_stream::{BodyChunks, Chunk, HostBody, CHANNEL_CHUNKS};
 use edgeshim_engine::{HandleError, IncomingRequest, Pool, ResponseParts};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
@@ -96,14 +96,18 @@ fn full(bytes: Bytes) -> Body {
     Full::new(bytes).map_err(|never| match never {}).boxed()
 }
 
-/// Chunks from the engine, ending early (the connection is cut) if the app's stream failed.
+/// Chunks from the engine. The body ends cleanly only at `Chunk::End`; an error, or a
+/// channel closed without it, cuts the connection so the client sees a failed transfer.
 fn streamed(chunks: BodyChunks) -> Body {
-    let frames = futures_util::stream::unfold(chunks, |mut chunks| async move {
-        let next = chunks.recv().await?;
-        let frame = next.map(Frame::data).map_err(|message| {
-            std::io::Error::other(format!("the response body failed: {message}"))
-        });
-        Some((frame, chunks))
+    let frames = futures_util::stream::unfold(Some(chunks), |chunks| async move {
+        let mut chunks = chunks?;
+        let cut = |why: &str| std::io::Error::other(format!("the response body failed: {why}"));
+        match chunks.recv().await {
+            Some(Chunk::Data(bytes)) => Some((Ok(Frame::data(bytes)), Some(chunks))),
+            Some(Chunk::End) => None,
+            Some(Chunk::Error(message)) => Some((Err(cut(&message)), None)),
+            None => Some((Err(cut("the stream was cut off")), None)),
+        }
     });
     StreamBody::new(frames).boxed()
 }
@@ -144,6 +148,10 @@ fn to_hyper(parts: ResponseParts) -> Response<Body> {
 /// or unsized ones reach the app as a stream while they arrive.
 const BUFFERED_BODY_LIMIT: u64 = 64 * 1024;
 
+/// How much of an upload the app did not read is still read and dropped, to keep the
+/// connection usable.
+const DISCARD_LIMIT: usize = 1024 * 1024;
+
 async fn request_body(headers: &http::HeaderMap, body: Incoming) -> Result<HostBody, hyper::Error> {
     let length = headers
         .get(hyper::header::CONTENT_LENGTH)
@@ -155,18 +163,31 @@ async fn request_body(headers: &http::HeaderMap, body: Incoming) -> Result<HostB
     let (sender, chunks) = tokio::sync::mpsc::channel(CHANNEL_CHUNKS);
     tokio::spawn(async move {
         let mut body = body;
+        let mut abandoned = false;
+        let mut discarded = 0usize;
         while let Some(frame) = body.frame().await {
-            let sent = match frame {
+            let data = match frame {
                 Ok(frame) => match frame.into_data() {
-                    Ok(data) => sender.send(Ok(data)).await,
+                    Ok(data) => data,
                     Err(_) => continue, // trailers
                 },
-                Err(e) => sender.send(Err(e.to_string())).await,
+                Err(e) => {
+                    let _ = sender.send(Chunk::Error(e.to_string())).await;
+                    return;
+                }
             };
-            if sent.is_err() {
-                break; // the app dropped the body
+            if abandoned {
+                // The app let the body go: read on (within a bound) so that the connection
+                // can serve its next request; past the bound, let hyper close it.
+                discarded += data.len();
+                if discarded > DISCARD_LIMIT {
+                    return;
+                }
+            } else if sender.send(Chunk::Data(data)).await.is_err() {
+                abandoned = true;
             }
         }
+        let _ = sender.send(Chunk::End).await;
     });
     Ok(HostBody::Stream(chunks))
 }

@@ -12,7 +12,7 @@ use boa_engine::{js_string, Context, Finalize, JsResult, JsValue, NativeFunction
 use bytes::Bytes;
 
 use super::body::{read_as, ReadAs, Utf8Mode};
-use super::body_stream::{self, BodyChunks};
+use super::body_stream::{self, HostSlot};
 use crate::class_util::{getter, this_as, type_error};
 
 pub const BODY_USED: &str = "Body has already been consumed";
@@ -23,14 +23,14 @@ pub struct BodyState {
     #[unsafe_ignore_trace]
     bytes: Option<Bytes>,
     #[unsafe_ignore_trace]
-    host: Option<BodyChunks>,
+    host: Option<HostSlot>,
     stream: Option<JsObject>,
     #[unsafe_ignore_trace]
     used: bool,
 }
 
 impl BodyState {
-    fn new(bytes: Option<Bytes>, host: Option<BodyChunks>, stream: Option<JsObject>) -> Self {
+    fn new(bytes: Option<Bytes>, host: Option<HostSlot>, stream: Option<JsObject>) -> Self {
         Self {
             bytes,
             host,
@@ -43,8 +43,8 @@ impl BodyState {
         Self::new(bytes, None, None)
     }
 
-    pub fn from_host(chunks: BodyChunks) -> Self {
-        Self::new(None, Some(chunks), None)
+    pub fn from_host(slot: HostSlot) -> Self {
+        Self::new(None, Some(slot), None)
     }
 
     pub fn from_stream(stream: JsObject) -> Self {
@@ -94,27 +94,50 @@ pub trait HasBody: NativeObject + Sized {
     fn body(&mut self) -> &mut BodyState;
 }
 
-/// The body as a JS stream, creating it on first use (`null` for a null body). No borrow
-/// of `object` is held while JS runs.
+/// The body as a JS stream, creating it on first use (`null` for a null body). A body
+/// already consumed by `text()` and the like is a stream that is read and locked, as the
+/// Fetch standard's is. No borrow of `object` is held while JS runs.
 pub fn body_stream<T: HasBody>(
     object: &JsObject<T>,
     context: &mut Context,
 ) -> JsResult<Option<JsObject>> {
-    let (existing, host, bytes) = {
+    let (existing, host, bytes, used) = {
         let mut data = object.borrow_mut();
         let body = data.data_mut().body();
-        (body.stream.clone(), body.host.take(), body.bytes.take())
+        (
+            body.stream.clone(),
+            body.host.take(),
+            body.bytes.take(),
+            body.used,
+        )
     };
     if existing.is_some() {
         return Ok(existing);
     }
-    let stream = match (host, bytes) {
-        (Some(chunks), _) => body_stream::from_host(chunks, context)?,
-        (None, Some(bytes)) => body_stream::from_bytes(&bytes, context)?,
-        (None, None) => return Ok(None),
+    let made = match (&host, &bytes, used) {
+        (Some(slot), _, false) => body_stream::from_host(slot.clone(), context),
+        (None, Some(bytes), false) => body_stream::from_bytes(bytes, context),
+        (None, None, false) => return Ok(None),
+        // Consumed: an empty stream, read to its end, so it is disturbed and locked.
+        (_, _, true) => body_stream::from_bytes(&[], context).and_then(|stream| {
+            body_stream::read_all(&stream, context)?;
+            Ok(stream)
+        }),
     };
-    object.borrow_mut().data_mut().body().stream = Some(stream.clone());
-    Ok(Some(stream))
+    let mut data = object.borrow_mut();
+    let body = data.data_mut().body();
+    match made {
+        Ok(stream) => {
+            body.stream = Some(stream.clone());
+            Ok(Some(stream))
+        }
+        Err(e) => {
+            // Nothing is lost when the stream cannot be made.
+            body.host = host;
+            body.bytes = bytes;
+            Err(e)
+        }
+    }
 }
 
 /// `bodyUsed`: read through a method, or its stream disturbed.
@@ -174,36 +197,31 @@ fn read<T: HasBody>(
     if body_used(&object, context)? {
         return Ok(JsPromise::reject(type_error(BODY_USED), context)?.into());
     }
-    let bytes = {
+    // A complete body, or a host body nobody has made a stream of, is read natively: no JS
+    // streams needed. Either is taken, so a later `body` is an empty, consumed stream.
+    let (bytes, host) = {
         let mut data = object.borrow_mut();
         let body = data.data_mut().body();
-        body.used = true;
-        if body.stream.is_none() && body.host.is_none() {
-            Some(body.bytes.clone().unwrap_or_default())
+        if body.stream.is_none() {
+            body.used = true;
+            match body.host.take() {
+                Some(slot) => (None, Some(slot)),
+                None => (Some(body.bytes.take().unwrap_or_default()), None),
+            }
         } else {
-            None
+            (None, None)
         }
     };
-    // Reading is asynchronous in the platform even when the body is already complete.
     if let Some(bytes) = bytes {
+        // Reading is asynchronous in the platform even when the body is already complete.
         return Ok(match convert(&bytes, how, context) {
             Ok(value) => JsPromise::resolve(value, context)?,
             Err(err) => JsPromise::reject(err, context)?,
         }
         .into());
     }
-    // A host body nobody has made a stream of is read natively: no JS streams needed.
-    let host = {
-        let mut data = object.borrow_mut();
-        let body = data.data_mut().body();
-        if body.stream.is_none() {
-            body.host.take()
-        } else {
-            None
-        }
-    };
-    if let Some(chunks) = host {
-        return read_host(chunks, how, context);
+    if let Some(slot) = host {
+        return read_host(slot, how, context);
     }
     let Some(stream) = body_stream(&object, context)? else {
         return Ok(JsPromise::resolve(JsValue::undefined(), context)?.into());
@@ -211,6 +229,7 @@ fn read<T: HasBody>(
     if body_stream::is_disturbed_or_locked(&stream, context)? {
         return Ok(JsPromise::reject(type_error(BODY_USED), context)?.into());
     }
+    object.borrow_mut().data_mut().body().used = true;
     let all = body_stream::read_all(&stream, context)?;
     let on_bytes = NativeFunction::from_copy_closure(move |_, args, context| {
         let bytes = body_stream::uint8_bytes(&args.first().cloned().unwrap_or_default(), context)?;
@@ -221,19 +240,24 @@ fn read<T: HasBody>(
 }
 
 /// Reads a host body to its end off the JS thread's stack, then converts it.
-fn read_host(mut chunks: BodyChunks, how: ReadAs, context: &mut Context) -> JsResult<JsValue> {
+fn read_host(slot: HostSlot, how: ReadAs, context: &mut Context) -> JsResult<JsValue> {
     let (promise, resolvers) = JsPromise::new_pending(context);
+    let receiver = slot.borrow_mut().take();
     body_stream::event_loop(context)?.spawn_host_op(async move {
         let mut collected = bytes::BytesMut::new();
         let mut failure = None;
-        while let Some(chunk) = chunks.recv().await {
-            match chunk {
-                Ok(bytes) => collected.extend_from_slice(&bytes),
-                Err(message) => {
-                    failure = Some(message);
-                    break;
+        match receiver {
+            Some(mut chunks) => loop {
+                match body_stream::next_chunk(&mut chunks).await {
+                    Ok(Some(bytes)) => collected.extend_from_slice(&bytes),
+                    Ok(None) => break,
+                    Err(message) => {
+                        failure = Some(message);
+                        break;
+                    }
                 }
-            }
+            },
+            None => failure = Some("the body was released".to_owned()),
         }
         let completion: crate::event_loop::HostCompletion =
             Box::new(move |context: &mut Context| {

@@ -20,10 +20,59 @@ use crate::event_loop::{EventLoop, HostCompletion};
 use crate::js_lib;
 use crate::web::body::uint8_array;
 
-/// Chunks of a body in flight between threads; an `Err` ends it with that message.
-pub type BodyChunks = mpsc::Receiver<Result<Bytes, String>>;
+/// One message of a body in flight between threads. A body is complete only when `End`
+/// arrives: a channel that closes without it was cut off, and the reader treats it as an
+/// error, so a truncated body never looks whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chunk {
+    Data(Bytes),
+    End,
+    Error(String),
+}
+
+/// The chunks of a body in flight between threads.
+pub type BodyChunks = mpsc::Receiver<Chunk>;
 /// The sending side of [`BodyChunks`].
-pub type BodySender = mpsc::Sender<Result<Bytes, String>>;
+pub type BodySender = mpsc::Sender<Chunk>;
+
+/// A host body's receiving end, shared by whoever reads it (a JS stream's pulls, or a whole
+/// read) and by the instance, which drops every one still held when the request ends so
+/// that the server stops waiting for an unread upload.
+pub type HostSlot = Rc<RefCell<Option<BodyChunks>>>;
+
+/// The host bodies of the current request (context data).
+#[derive(Default)]
+pub struct HostBodies(RefCell<Vec<HostSlot>>);
+
+/// Makes a slot for `chunks`, registered so that [`release_host_bodies`] can drop it.
+pub fn host_slot(chunks: BodyChunks, context: &Context) -> HostSlot {
+    let slot: HostSlot = Rc::new(RefCell::new(Some(chunks)));
+    if let Some(bodies) = context.get_data::<HostBodies>() {
+        bodies.0.borrow_mut().push(slot.clone());
+    }
+    slot
+}
+
+/// Drops every host body receiver of the request: unread uploads are abandoned (the server
+/// then discards or closes), and no receiver waits in the GC heap for a collection.
+pub fn release_host_bodies(context: &Context) {
+    if let Some(bodies) = context.get_data::<HostBodies>() {
+        for slot in bodies.0.borrow_mut().drain(..) {
+            slot.borrow_mut().take();
+        }
+    }
+}
+
+/// The response body being sent, if any: closed with an error when the instance ends
+/// before the app's stream did, so the client sees a cut-off body, not a complete one.
+pub type ResponseSender = Rc<RefCell<Option<BodySender>>>;
+
+/// Ends a response body that is still open, as failed.
+pub fn abandon_response(sender: &ResponseSender, why: &str) {
+    if let Some(sender) = sender.borrow_mut().take() {
+        let _ = sender.try_send(Chunk::Error(why.to_owned()));
+    }
+}
 
 /// A body crossing between the server and the engine: complete, or arriving in chunks.
 #[derive(Debug)]
@@ -113,17 +162,31 @@ fn object(value: JsValue) -> JsResult<JsObject> {
 
 /// The receiver of a host body, shared between the stream's pulls (one at a time).
 #[derive(Trace, Finalize)]
-struct ChunkSource(#[unsafe_ignore_trace] Rc<RefCell<Option<BodyChunks>>>);
+struct ChunkSource(#[unsafe_ignore_trace] HostSlot);
 
-/// A host readable stream whose chunks come from `chunks`.
-pub fn from_host(chunks: BodyChunks, context: &mut Context) -> JsResult<JsObject> {
-    let source = ChunkSource(Rc::new(RefCell::new(Some(chunks))));
+/// Receives the next chunk of a host body: `Some(bytes)`, `None` at its end, or the error.
+pub async fn next_chunk(receiver: &mut BodyChunks) -> Result<Option<Bytes>, String> {
+    match receiver.recv().await {
+        Some(Chunk::Data(bytes)) => Ok(Some(bytes)),
+        Some(Chunk::End) => Ok(None),
+        Some(Chunk::Error(message)) => Err(message),
+        None => Err("the body was cut off before its end".to_owned()),
+    }
+}
+
+fn body_error(message: &str, context: &mut Context) -> JsResult<JsValue> {
+    crate::class_util::type_error(format!("the request body could not be read: {message}"))
+        .into_opaque(context)
+}
+
+/// A host readable stream whose chunks come from `slot`.
+pub fn from_host(slot: HostSlot, context: &mut Context) -> JsResult<JsObject> {
     let pull = NativeFunction::from_copy_closure_with_captures(
         |_, _, source: &ChunkSource, context| {
             let (promise, resolvers) = JsPromise::new_pending(context);
             let taken = source.0.borrow_mut().take();
             let Some(mut receiver) = taken else {
-                // Already at the end (or a pull is somehow in flight): end the stream.
+                // Released (the request ended) or canceled: the stream has nothing more.
                 resolvers
                     .resolve
                     .call(&JsValue::undefined(), &[JsValue::null()], context)?;
@@ -131,47 +194,49 @@ pub fn from_host(chunks: BodyChunks, context: &mut Context) -> JsResult<JsObject
             };
             let slot = source.0.clone();
             event_loop(context)?.spawn_host_op(async move {
-                let next = receiver.recv().await;
+                let next = next_chunk(&mut receiver).await;
                 let completion: HostCompletion = Box::new(move |context: &mut Context| {
-                    match next {
-                        Some(Ok(bytes)) => {
+                    let settled = match next {
+                        Ok(Some(bytes)) => {
                             *slot.borrow_mut() = Some(receiver);
                             let chunk = uint8_array(&bytes, context)?;
-                            resolvers.resolve.call(
-                                &JsValue::undefined(),
-                                &[chunk.into()],
-                                context,
-                            )?;
+                            resolvers
+                                .resolve
+                                .call(&JsValue::undefined(), &[chunk.into()], context)
                         }
-                        None => {
-                            resolvers.resolve.call(
-                                &JsValue::undefined(),
-                                &[JsValue::null()],
-                                context,
-                            )?;
-                        }
-                        Some(Err(message)) => {
-                            let error = crate::class_util::type_error(format!(
-                                "the request body could not be read: {message}"
-                            ))
-                            .into_opaque(context)?;
+                        Ok(None) => resolvers.resolve.call(
+                            &JsValue::undefined(),
+                            &[JsValue::null()],
+                            context,
+                        ),
+                        Err(message) => {
+                            let error = body_error(&message, context)?;
                             resolvers
                                 .reject
-                                .call(&JsValue::undefined(), &[error], context)?;
+                                .call(&JsValue::undefined(), &[error], context)
                         }
-                    }
-                    Ok(())
+                    };
+                    settled.map(drop)
                 });
                 completion
             });
             Ok(promise.into())
         },
-        source,
+        ChunkSource(slot.clone()),
+    )
+    .to_js_function(context.realm());
+    // Canceling the stream abandons the upload at once.
+    let cancel = NativeFunction::from_copy_closure_with_captures(
+        |_, _, source: &ChunkSource, _| {
+            source.0.borrow_mut().take();
+            Ok(JsValue::undefined())
+        },
+        ChunkSource(slot),
     )
     .to_js_function(context.realm());
     object(call_internal(
         "createHostReadable",
-        &[pull.into()],
+        &[pull.into(), cancel.into()],
         context,
     )?)
 }
@@ -230,6 +295,26 @@ fn settle_done(pump: &Pump, result: Result<(), JsValue>, context: &mut Context) 
     call_method(&pump.done, key, &[arg], context).map(|_| ())
 }
 
+/// Sends the body's last message (its end, or its error) once there is room, then settles.
+fn send_last(
+    pump: &Pump,
+    last: Chunk,
+    result: Result<(), JsValue>,
+    context: &mut Context,
+) -> JsResult<()> {
+    let sender = pump.sender.borrow_mut().take();
+    let pump = pump.clone();
+    event_loop(context)?.spawn_host_op(async move {
+        if let Some(sender) = sender {
+            let _ = sender.send(last).await;
+        }
+        let completion: HostCompletion =
+            Box::new(move |context: &mut Context| settle_done(&pump, result, context));
+        completion
+    });
+    Ok(())
+}
+
 /// Reads the next chunk; once the host has taken it, reads the one after, until the end.
 fn pump_step(pump: Pump, context: &mut Context) -> JsResult<()> {
     let read = call_method(&pump.reader, "read", &[], context)?;
@@ -238,7 +323,7 @@ fn pump_step(pump: Pump, context: &mut Context) -> JsResult<()> {
         |_, args, pump: &Pump, context| {
             let chunk = args.first().cloned().unwrap_or_default();
             if chunk.is_null() {
-                settle_done(pump, Ok(()), context)?;
+                send_last(pump, Chunk::End, Ok(()), context)?;
                 return Ok(JsValue::undefined());
             }
             let bytes = uint8_bytes(&chunk, context)?;
@@ -246,7 +331,7 @@ fn pump_step(pump: Pump, context: &mut Context) -> JsResult<()> {
             let sender = pump.sender.borrow().clone();
             event_loop(context)?.spawn_host_op(async move {
                 let sent = match sender {
-                    Some(sender) => sender.send(Ok(bytes)).await.map_err(drop),
+                    Some(sender) => sender.send(Chunk::Data(bytes)).await.map_err(drop),
                     None => Err(()),
                 };
                 let completion: HostCompletion =
@@ -273,10 +358,7 @@ fn pump_step(pump: Pump, context: &mut Context) -> JsResult<()> {
                 .map(|s| s.to_std_string_lossy())
                 .unwrap_or_else(|_| "error".to_owned());
             // The client sees the body end with an error (the connection is cut).
-            if let Some(sender) = pump.sender.borrow().as_ref() {
-                let _ = sender.try_send(Err(message));
-            }
-            settle_done(pump, Err(reason), context)?;
+            send_last(pump, Chunk::Error(message), Err(reason), context)?;
             Ok(JsValue::undefined())
         },
         pump,
@@ -287,9 +369,12 @@ fn pump_step(pump: Pump, context: &mut Context) -> JsResult<()> {
 }
 
 /// Starts sending `stream` chunk by chunk into a new bounded channel. Returns the channel's
-/// receiving end and a promise that settles when the stream is fully sent (or failed), which
-/// the instance awaits before it ends.
-pub fn pump_to_host(stream: &JsObject, context: &mut Context) -> JsResult<(BodyChunks, JsPromise)> {
+/// receiving end, a promise that settles when the stream is fully sent (or failed), which
+/// the instance awaits before it ends, and the sending end, to abandon it if it never does.
+pub fn pump_to_host(
+    stream: &JsObject,
+    context: &mut Context,
+) -> JsResult<(BodyChunks, JsPromise, ResponseSender)> {
     let reader = object(call_internal(
         "createByteReader",
         &[stream.clone().into()],
@@ -309,16 +394,16 @@ pub fn pump_to_host(stream: &JsObject, context: &mut Context) -> JsResult<(BodyC
             boa_engine::property::Attribute::all(),
         )
         .build();
-    let sender = Rc::new(RefCell::new(Some(sender)));
+    let sender: ResponseSender = Rc::new(RefCell::new(Some(sender)));
     pump_step(
         Pump {
             reader,
             done,
-            sender,
+            sender: sender.clone(),
         },
         context,
     )?;
-    Ok((receiver, promise))
+    Ok((receiver, promise, sender))
 }
 
 /// A body-read failure as a JS error value.

@@ -64,7 +64,9 @@ impl JsRequest {
             HostBody::Full(bytes) => BodyState::from_bytes(
                 (!bytes.is_empty() || !matches!(method, "GET" | "HEAD")).then_some(bytes),
             ),
-            HostBody::Stream(chunks) => BodyState::from_host(chunks),
+            HostBody::Stream(chunks) => {
+                BodyState::from_host(super::body_stream::host_slot(chunks, context))
+            }
         };
         Self::from_data(
             Self {

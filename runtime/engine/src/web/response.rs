@@ -61,11 +61,12 @@ pub struct ResponseParts {
     pub body: HostBody,
 }
 
-/// A response ready to send, and (for a streamed body) the promise that settles when the
-/// whole body has been handed to the server: the instance must run until then.
+/// A response ready to send, and for a streamed body the promise that settles when the whole
+/// body has been handed to the server (the instance must run until then) with the sending
+/// end, to abandon the body if the instance ends first.
 pub struct Outgoing {
     pub parts: ResponseParts,
-    pub body_sent: Option<JsPromise>,
+    pub body_sent: Option<(JsPromise, body_stream::ResponseSender)>,
 }
 
 impl JsResponse {
@@ -102,14 +103,14 @@ impl JsResponse {
         let (body, body_sent) = match (bytes, stream) {
             (Some(bytes), _) => (HostBody::Full(bytes), None),
             (None, Some(stream)) => {
-                let (chunks, sent) = body_stream::pump_to_host(&stream, context)?;
-                (HostBody::Stream(chunks), Some(sent))
+                let (chunks, sent, sender) = body_stream::pump_to_host(&stream, context)?;
+                (HostBody::Stream(chunks), Some((sent, sender)))
             }
             (None, None) => match body_mixin::body_stream(&object, context)? {
                 // An unread host body (a request's, passed through): stream it.
                 Some(stream) => {
-                    let (chunks, sent) = body_stream::pump_to_host(&stream, context)?;
-                    (HostBody::Stream(chunks), Some(sent))
+                    let (chunks, sent, sender) = body_stream::pump_to_host(&stream, context)?;
+                    (HostBody::Stream(chunks), Some((sent, sender)))
                 }
                 None => (HostBody::Full(Bytes::new()), None),
             },
