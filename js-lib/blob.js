@@ -203,6 +203,25 @@
       // The bytes of a Blob (not a copy: the caller must not mutate them).
       blobBytes: (blob) => BYTES.get(blob).bytes,
       blobType: (blob) => BYTES.get(blob).type,
+      isFormData: (value) => value instanceof FormData,
+      // multipart/form-data for a FormData body: { bytes, boundary }.
+      formDataToMultipart(formData) {
+        const boundary = `----edgeshim${crypto.randomUUID().replace(/-/g, "")}`;
+        const escape = (s) => s.replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/"/g, "%22");
+        const enc = encoder();
+        const parts = [];
+        for (const [name, value] of ENTRIES.get(formData)) {
+          let head = `--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"`;
+          if (value instanceof File) {
+            head += `; filename="${escape(value.name)}"\r\nContent-Type: ${value.type || "application/octet-stream"}`;
+            parts.push(enc.encode(`${head}\r\n\r\n`), BYTES.get(value).bytes, enc.encode("\r\n"));
+          } else {
+            parts.push(enc.encode(`${head}\r\n\r\n${value.replace(/\r?\n|\r/g, "\r\n")}\r\n`));
+          }
+        }
+        parts.push(enc.encode(`--${boundary}--\r\n`));
+        return { bytes: concat(parts), boundary };
+      },
       // A FormData holding the pairs of an application/x-www-form-urlencoded body.
       formDataFromPairs(pairs) {
         const formData = new FormData();

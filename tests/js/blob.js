@@ -61,3 +61,26 @@ test(() => {
   assert_equals(upload.type, "text/plain");
   assert_equals(fd.get("named").name, "n.bin");
 }, "FormData wraps blobs in files");
+
+promise_test(async () => {
+  const r = new Response(new Blob(["xyz"], { type: "x/y" }));
+  assert_equals(r.headers.get("content-type"), "x/y");
+  assert_equals(await r.text(), "xyz");
+  const untyped = new Response(new Blob([new Uint8Array([1, 2])]));
+  assert_equals(untyped.headers.get("content-type"), null);
+  assert_array_equals(new Uint8Array(await untyped.arrayBuffer()), [1, 2]);
+}, "a Blob as a body keeps its bytes and type");
+
+promise_test(async () => {
+  const fd = new FormData();
+  fd.append("a", "1");
+  fd.append("f", new Blob(["data"], { type: "text/plain" }), "x.txt");
+  const r = new Response(fd);
+  const type = r.headers.get("content-type");
+  assert_true(type.startsWith("multipart/form-data; boundary="), type);
+  const boundary = type.split("boundary=")[1];
+  assert_equals(await r.text(),
+    `--${boundary}\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="x.txt"\r\nContent-Type: text/plain\r\n\r\ndata\r\n` +
+    `--${boundary}--\r\n`);
+}, "a FormData as a body is multipart/form-data");

@@ -1,6 +1,7 @@
 // Headers, Request and Response constructors and their validation (WHATWG Fetch).
 import {
   test, promise_test, assert_equals, assert_true, assert_false, assert_array_equals, assert_throws_js,
+  promise_rejects_js,
 } from "./harness.js";
 
 test(() => {
@@ -63,11 +64,18 @@ promise_test(async () => {
   assert_equals(copy.method, "POST");
   assert_equals(copy.headers.get("a"), null, "init headers replace the copied ones");
   assert_equals(copy.headers.get("b"), "2");
+  assert_equals(original.bodyUsed, true, "the body moved to the new request");
+  await promise_rejects_js(TypeError, original.text());
   assert_equals(await copy.text(), "abc");
-  const clone = original.clone();
-  assert_equals(await clone.text(), "abc");
-  assert_equals(await original.text(), "abc");
-}, "Request from a Request, and clone()");
+  assert_throws_js(TypeError, () => new Request(original), "",
+    "Request constructor: the input request's body isn't usable.");
+  assert_throws_js(TypeError, () => new Request(new Request("https://example.com/", { method: "POST", body: "x" }), { method: "GET" }),
+    "", "Request constructor: HEAD or GET Request cannot have a body.");
+  const other = new Request("https://example.com/", { method: "POST", body: "xyz" });
+  const clone = other.clone();
+  assert_equals(await clone.text(), "xyz");
+  assert_equals(await other.text(), "xyz");
+}, "Request from a Request moves the body; clone() tees it");
 
 test(() => {
   const r = new Response("x", { status: 299, statusText: "Fine", headers: [["a", "b"]] });

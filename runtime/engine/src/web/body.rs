@@ -8,6 +8,8 @@ use boa_engine::object::builtins::{
     AlignedVec, JsArrayBuffer, JsDataView, JsSharedArrayBuffer, JsTypedArray, JsUint8Array,
 };
 use boa_engine::{js_string, Context, JsNativeError, JsObject, JsResult, JsString, JsValue};
+use std::borrow::Cow;
+
 use bytes::Bytes;
 
 /// The bytes of an `ArrayBuffer`, `SharedArrayBuffer`, TypedArray or `DataView` (exactly the
@@ -154,12 +156,15 @@ pub fn read_as(
 pub fn extract_body(
     value: &JsValue,
     context: &mut Context,
-) -> JsResult<(Option<Bytes>, Option<&'static str>)> {
+) -> JsResult<(Option<Bytes>, Option<Cow<'static, str>>)> {
     if value.is_null_or_undefined() {
         return Ok((None, None));
     }
     if let Some(bytes) = buffer_source_bytes(value, context)? {
         return Ok((Some(Bytes::from(bytes)), None));
+    }
+    if let Some(blob) = blob_body(value, context)? {
+        return Ok(blob);
     }
     if let Some(params) = value
         .as_object()
@@ -167,9 +172,61 @@ pub fn extract_body(
     {
         return Ok((
             Some(Bytes::from(params)),
-            Some("application/x-www-form-urlencoded;charset=UTF-8"),
+            Some(Cow::Borrowed(
+                "application/x-www-form-urlencoded;charset=UTF-8",
+            )),
         ));
     }
     let text = to_utf8_string(value, context)?;
-    Ok((Some(Bytes::from(text)), Some("text/plain;charset=UTF-8")))
+    Ok((
+        Some(Bytes::from(text)),
+        Some(Cow::Borrowed("text/plain;charset=UTF-8")),
+    ))
+}
+
+/// A `Blob` (its bytes and type) or a `FormData` (multipart) as a body, if `value` is one.
+/// Neither can exist before the blob library was loaded, so it is not loaded to check.
+type Extracted = (Option<Bytes>, Option<Cow<'static, str>>);
+
+fn blob_body(value: &JsValue, context: &mut Context) -> JsResult<Option<Extracted>> {
+    if value.as_object().is_none() || !crate::js_lib::is_loaded(context, "blob") {
+        return Ok(None);
+    }
+    let internal = crate::js_lib::internal(context, "blob")?;
+    let call = |name: &str, context: &mut Context| -> JsResult<JsValue> {
+        let function = internal.get(js_string!(name), context)?;
+        let function = function.as_callable().ok_or_else(|| {
+            JsNativeError::typ().with_message(format!("blob internal {name} is missing"))
+        })?;
+        function.call(
+            &internal.clone().into(),
+            std::slice::from_ref(value),
+            context,
+        )
+    };
+    if call("isBlob", context)?.to_boolean() {
+        let bytes = buffer_source_bytes(&call("blobBytes", context)?, context)?.unwrap_or_default();
+        let kind = call("blobType", context)?
+            .to_string(context)?
+            .to_std_string_lossy();
+        let kind = (!kind.is_empty()).then_some(Cow::Owned(kind));
+        return Ok(Some((Some(Bytes::from(bytes)), kind)));
+    }
+    if call("isFormData", context)?.to_boolean() {
+        let multipart = call("formDataToMultipart", context)?;
+        let multipart = multipart
+            .as_object()
+            .ok_or_else(|| JsNativeError::typ().with_message("multipart serialization failed"))?;
+        let bytes = multipart.get(js_string!("bytes"), context)?;
+        let bytes = buffer_source_bytes(&bytes, context)?.unwrap_or_default();
+        let boundary = multipart
+            .get(js_string!("boundary"), context)?
+            .to_string(context)?;
+        let kind = format!(
+            "multipart/form-data; boundary={}",
+            boundary.to_std_string_lossy()
+        );
+        return Ok(Some((Some(Bytes::from(bytes)), Some(Cow::Owned(kind)))));
+    }
+    Ok(None)
 }

@@ -55,6 +55,16 @@ impl BodyState {
         self.used
     }
 
+    /// Marks the body used (its contents were moved elsewhere).
+    pub fn mark_used(&mut self) {
+        self.used = true;
+    }
+
+    /// Whether the body is an incoming host body not yet turned into a stream.
+    pub fn has_host(&self) -> bool {
+        self.host.is_some()
+    }
+
     /// The complete bytes, if the body is held as bytes.
     pub fn bytes(&self) -> Option<&Bytes> {
         self.bytes.as_ref()
@@ -72,7 +82,7 @@ pub fn extract(
     value: &JsValue,
     what: &str,
     context: &mut Context,
-) -> JsResult<(BodyState, Option<&'static str>)> {
+) -> JsResult<(BodyState, Option<std::borrow::Cow<'static, str>>)> {
     if body_stream::is_readable_stream(value, context)? {
         let stream = value
             .as_object()

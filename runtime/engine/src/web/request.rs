@@ -11,7 +11,7 @@ use boa_engine::{
     Trace,
 };
 
-use super::body_mixin::{add_body_members, clone_body, extract, BodyState, HasBody};
+use super::body_mixin::{add_body_members, body_used, clone_body, extract, BodyState, HasBody};
 use super::body_stream::HostBody;
 use super::headers::JsHeaders;
 use crate::class_util::{getter, require_args, this_as, type_error};
@@ -80,6 +80,24 @@ impl JsRequest {
     }
 }
 
+/// Moves the body out of `source` for a new `Request` made from it, as the Fetch standard
+/// does: the source's body is then used.
+fn take_body(source: &JsObject<JsRequest>, context: &mut Context) -> JsResult<BodyState> {
+    if body_used(source, context)? {
+        return Err(type_error(
+            "Request constructor: the input request's body isn't usable.",
+        ));
+    }
+    let mut data = source.borrow_mut();
+    let body = &mut data.data_mut().body;
+    let has_body = body.bytes().is_some() || body.stream_object().is_some() || body.has_host();
+    let taken = std::mem::take(body);
+    if has_body {
+        body.mark_used();
+    }
+    Ok(taken)
+}
+
 impl Class for JsRequest {
     const NAME: &'static str = CLASS;
     const LENGTH: usize = 1;
@@ -93,7 +111,7 @@ impl Class for JsRequest {
         let source = input
             .as_object()
             .and_then(|o| o.downcast::<JsRequest>().ok());
-        let (mut method, url, mut headers, mut body) = match source {
+        let (mut method, url, mut headers, mut body) = match &source {
             Some(source) => {
                 let (method, url, headers) = {
                     let r = source.borrow();
@@ -104,7 +122,7 @@ impl Class for JsRequest {
                         JsHeaders::pairs_of(&r.headers),
                     )
                 };
-                (method, url, headers, clone_body(&source, context)?)
+                (method, url, headers, None)
             }
             None => {
                 let text = input.to_string(context)?.to_std_string_lossy();
@@ -113,12 +131,7 @@ impl Class for JsRequest {
                         "Request constructor: {text} is not a valid URL ({e})"
                     ))
                 })?;
-                (
-                    "GET".to_owned(),
-                    url.to_string(),
-                    Vec::new(),
-                    BodyState::default(),
-                )
+                ("GET".to_owned(), url.to_string(), Vec::new(), None)
             }
         };
 
@@ -149,19 +162,26 @@ impl Class for JsRequest {
             let b = init.get(js_string!("body"), context)?;
             if !b.is_undefined() {
                 let (extracted, content_type) = extract(&b, "Request constructor", context)?;
-                let is_null = extracted.bytes().is_none() && extracted.stream_object().is_none();
-                if !is_null && matches!(method.as_str(), "GET" | "HEAD") {
-                    return Err(type_error(
-                        "Request constructor: HEAD or GET Request cannot have a body.",
-                    ));
-                }
                 if let Some(ct) = content_type {
                     if !headers.iter().any(|(n, _)| n == "content-type") {
                         headers.push(("content-type".into(), ct.into()));
                     }
                 }
-                body = extracted;
+                body = Some(extracted);
             }
+        }
+        // The input request's body moves here last, once every check has passed.
+        let body = match (body, &source) {
+            (Some(body), _) => body,
+            (None, Some(source)) => take_body(source, context)?,
+            (None, None) => BodyState::default(),
+        };
+        // Whether the body came from `init` or from the input request.
+        let has_body = body.bytes().is_some() || body.stream_object().is_some() || body.has_host();
+        if has_body && matches!(method.as_str(), "GET" | "HEAD") {
+            return Err(type_error(
+                "Request constructor: HEAD or GET Request cannot have a body.",
+            ));
         }
         let headers = JsHeaders::from_pairs(headers, false).create(context)?;
         Ok(Self {

@@ -138,7 +138,7 @@ fn is_redirect_status(status: u16) -> bool {
 fn build(
     init: &JsValue,
     body: BodyState,
-    content_type: Option<&str>,
+    content_type: Option<std::borrow::Cow<'static, str>>,
     context: &mut Context,
 ) -> JsResult<JsResponse> {
     let mut status = 200u16;
@@ -281,7 +281,7 @@ impl Class for JsResponse {
                     let response = build(
                         &init,
                         BodyState::from_bytes(Some(body)),
-                        Some("application/json"),
+                        Some("application/json".into()),
                         ctx,
                     )?;
                     Ok(JsResponse::from_data(response, ctx)?.into())
