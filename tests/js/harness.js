@@ -110,6 +110,38 @@ export async function promise_rejects_js(constructor, promise, description = "",
   throw new AssertionError(`promise_rejects_js: ${description}: fulfilled`);
 }
 
+// WPT's common helpers, as its streams tests use them.
+export const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const flushAsyncEvents = () => delay(0).then(() => delay(0)).then(() => delay(0)).then(() => delay(0));
+
+// Resolves when `promise` rejects with exactly `expected` (the same value).
+export async function promise_rejects_exactly(expected, promise, description = "") {
+  try {
+    await promise;
+  } catch (e) {
+    assert_equals(e, expected, `${description} (rejection)`);
+    return;
+  }
+  throw new AssertionError(`promise_rejects_exactly: ${description}: fulfilled`);
+}
+
+// Throws unless `fn()` throws exactly `expected` (the same value).
+export function assert_throws_exactly(expected, fn, description = "") {
+  try {
+    fn();
+  } catch (e) {
+    assert_equals(e, expected, description);
+    return;
+  }
+  throw new AssertionError(`assert_throws_exactly: ${description}: did not throw`);
+}
+
+// A reader's result is `{ value, done }` with exactly these.
+export function assert_read(result, value, done, description = "") {
+  assert_equals(result.value, value, `${description} value`);
+  assert_equals(result.done, done, `${description} done`);
+}
+
 async function runAll() {
   const passed = [];
   const failed = [];

@@ -1,24 +1,14 @@
 // Readable byte streams: ReadableByteStreamController, BYOB reader and request, read(view,
 // { min }), byte tee. Ported from WPT streams/readable-byte-streams/*.
 import {
-  test, promise_test, assert_equals, assert_not_equals, assert_array_equals, assert_true, assert_false,
-  assert_throws_js, promise_rejects_js,
+  test, promise_test, assert_equals, assert_not_equals, assert_array_equals, assert_true,
+  assert_false, assert_throws_js, promise_rejects_js, delay, flushAsyncEvents,
+  promise_rejects_exactly,
 } from "./harness.js";
 
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const flushAsyncEvents = () => delay(0).then(() => delay(0)).then(() => delay(0)).then(() => delay(0));
 const error1 = new Error("error1");
 error1.name = "error1";
 
-async function promise_rejects_exactly(expected, promise, description = "") {
-  try {
-    await promise;
-  } catch (e) {
-    assert_equals(e, expected, `${description} (rejection)`);
-    return;
-  }
-  throw new Error(`${description}: fulfilled`);
-}
 function assert_typed_array_equals(actual, expected, description = "") {
   assert_equals(actual.constructor, expected.constructor, `${description} constructor`);
   assert_array_equals(actual, expected, description);

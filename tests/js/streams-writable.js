@@ -1,39 +1,16 @@
 // WritableStream, TransformStream and the encoding streams: ported from WPT
 // streams/writable-streams/*, streams/transform-streams/* and encoding/streams/*.
 import {
-  test, promise_test, assert_equals, assert_not_equals, assert_array_equals, assert_true, assert_false,
-  assert_throws_js, promise_rejects_js,
+  test, promise_test, assert_equals, assert_not_equals, assert_array_equals, assert_true,
+  assert_false, assert_throws_js, promise_rejects_js, delay, flushAsyncEvents,
+  promise_rejects_exactly, assert_throws_exactly, assert_read,
 } from "./harness.js";
 
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const flushAsyncEvents = () => delay(0).then(() => delay(0)).then(() => delay(0)).then(() => delay(0));
 const error1 = new Error("error1");
 error1.name = "error1";
 const error2 = new Error("error2");
 error2.name = "error2";
 
-async function promise_rejects_exactly(expected, promise, description = "") {
-  try {
-    await promise;
-  } catch (e) {
-    assert_equals(e, expected, `${description} (rejection)`);
-    return;
-  }
-  throw new Error(`${description}: fulfilled`);
-}
-function assert_throws_exactly(expected, fn, description = "") {
-  try {
-    fn();
-  } catch (e) {
-    assert_equals(e, expected, description);
-    return;
-  }
-  throw new Error(`${description}: did not throw`);
-}
-function assert_read(result, value, done, description = "") {
-  assert_equals(result.value, value, `${description} value`);
-  assert_equals(result.done, done, `${description} done`);
-}
 
 // A WritableStream whose sink records every call in `ws.events`.
 function recordingWritableStream(extras = {}, strategy) {
