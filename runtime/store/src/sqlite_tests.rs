@@ -149,33 +149,9 @@ fn two_handles_on_one_file_lose_no_append_and_let_one_add_win() {
         thread.join().unwrap();
     }
     let log = text(&*handles[0], "log").unwrap();
-    for t in 0..THREADS {
-        for i in 0..APPENDS {
-            assert_eq!(log.matches(&format!("<{t}.{i}>")).count(), 1, "<{t}.{i}>");
-        }
-    }
-    assert_eq!(log.matches('<').count(), THREADS * APPENDS);
+    crate::tests::assert_each_token_once(&log, THREADS, APPENDS);
 
-    for round in 0..20 {
-        let key = format!("race{round}");
-        let barrier = Arc::new(Barrier::new(THREADS));
-        let threads: Vec<_> = (0..THREADS)
-            .map(|t| {
-                let (store, barrier, key) = (handles[t % 2].clone(), barrier.clone(), key.clone());
-                thread::spawn(move || {
-                    barrier.wait();
-                    store.insert(&key, ins(&t.to_string(), InsertMode::Add))
-                })
-            })
-            .collect();
-        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-        let winners: Vec<usize> = (0..THREADS).filter(|&t| results[t].is_ok()).collect();
-        assert_eq!(winners.len(), 1, "round {round}: {results:?}");
-        assert!(results
-            .iter()
-            .all(|r| r.is_ok() || *r == Err(StoreError::PreconditionFailed)));
-        assert_eq!(text(&*handles[1], &key), Some(winners[0].to_string()));
-    }
+    crate::tests::race_adds_across(&handles, THREADS, 20);
 }
 
 #[test]

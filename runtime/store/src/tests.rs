@@ -1277,3 +1277,44 @@ backend_suite!(
     concurrent_adds_have_exactly_one_winner,
     concurrent_writes_get_distinct_generations,
 );
+
+/// `threads` writers, alternating between the two handles, race to `add` the same key,
+/// `rounds` times: exactly one wins each time and the others see `PreconditionFailed`.
+pub(crate) fn race_adds_across(handles: &[Arc<dyn KvStore>; 2], threads: usize, rounds: usize) {
+    for round in 0..rounds {
+        let key = format!("race{round}");
+        let barrier = Arc::new(Barrier::new(threads));
+        let racers: Vec<_> = (0..threads)
+            .map(|t| {
+                let (store, barrier, key) = (handles[t % 2].clone(), barrier.clone(), key.clone());
+                thread::spawn(move || {
+                    barrier.wait();
+                    let insert = Insert {
+                        value: Bytes::from(t.to_string()),
+                        mode: InsertMode::Add,
+                        ..Insert::default()
+                    };
+                    store.insert(&key, insert)
+                })
+            })
+            .collect();
+        let results: Vec<_> = racers.into_iter().map(|t| t.join().unwrap()).collect();
+        let winners: Vec<usize> = (0..threads).filter(|&t| results[t].is_ok()).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {results:?}");
+        assert!(results
+            .iter()
+            .all(|r| r.is_ok() || *r == Err(StoreError::PreconditionFailed)));
+        let stored = handles[1].lookup(&key).unwrap().map(|e| e.value);
+        assert_eq!(stored, Some(Bytes::from(winners[0].to_string())));
+    }
+}
+
+/// Every `<t.i>` token of `threads` × `per_thread` writers is in `log` exactly once.
+pub(crate) fn assert_each_token_once(log: &str, threads: usize, per_thread: usize) {
+    for t in 0..threads {
+        for i in 0..per_thread {
+            assert_eq!(log.matches(&format!("<{t}.{i}>")).count(), 1, "<{t}.{i}>");
+        }
+    }
+    assert_eq!(log.matches('<').count(), threads * per_thread);
+}
