@@ -17,11 +17,9 @@ use std::time::{Duration, Instant};
 
 use edgeshim::{KvBackend, ServeOptions};
 use edgeshim_engine::PoolConfig;
+use support::kv_durable::{add_race, get, put, APP};
 use support::process::{self, ServerProcess, TempDir};
-use support::{fixture, request, try_request, HttpResponse, Server};
-
-const APP: &str = "kv-durable/index.js";
-const PRECONDITION_FAILED: &str = "TypeError: KVStore insert: Precondition failed.";
+use support::{fixture, request, try_request, Server};
 
 /// The binary serving the fixture app with two workers, in `cwd`.
 fn start(cwd: &Path, args: &[&str]) -> ServerProcess {
@@ -40,15 +38,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-async fn get(addr: SocketAddr, key: &str) -> HttpResponse {
-    request(addr, "GET", &format!("/kv/{key}"), &[], b"").await
-}
-
-async fn put(addr: SocketAddr, key: &str, mode: &str, value: &str) -> HttpResponse {
-    let path = format!("/kv/{key}?mode={mode}");
-    request(addr, "POST", &path, &[], value.as_bytes()).await
 }
 
 /// Asserts that `log` holds every token of every writer exactly once and nothing else.
@@ -84,35 +73,6 @@ async fn append_concurrently(servers: &[SocketAddr], key: &str, writers: usize, 
     for task in tasks {
         task.await.unwrap();
     }
-}
-
-/// `racers` concurrent `add`s of `key`, spread over `servers`: exactly one is written, the
-/// others fail with the platform's precondition error, and the winner's value is stored.
-async fn add_race(servers: &[SocketAddr], key: &str, racers: usize) {
-    let barrier = Arc::new(tokio::sync::Barrier::new(racers));
-    let tasks: Vec<_> = (0..racers)
-        .map(|r| {
-            let addr = servers[r % servers.len()];
-            let (key, barrier) = (key.to_owned(), barrier.clone());
-            tokio::spawn(async move {
-                barrier.wait().await;
-                let response = put(addr, &key, "add", &format!("racer {r}")).await;
-                (r, response.status, response.text())
-            })
-        })
-        .collect();
-    let mut winners = Vec::new();
-    for task in tasks {
-        let (r, status, body) = task.await.unwrap();
-        match status {
-            200 => winners.push(r),
-            412 => assert_eq!(body, PRECONDITION_FAILED, "racer {r}"),
-            other => panic!("racer {r}: unexpected {other}: {body}"),
-        }
-    }
-    assert_eq!(winners.len(), 1, "{key}: winners {winners:?}");
-    let stored = get(servers[0], key).await;
-    assert_eq!(stored.text(), format!("racer {}", winners[0]));
 }
 
 #[test]

@@ -12,16 +12,13 @@
 mod support;
 
 use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use support::fixture;
+use support::kv_durable::{add_race, get, put, APP};
 use support::process::{self, ServerProcess, TempDir};
-use support::{fixture, request, HttpResponse};
-
-const APP: &str = "kv-durable/index.js";
-const PRECONDITION_FAILED: &str = "TypeError: KVStore insert: Precondition failed.";
 
 /// A port nobody listens on now.
 fn free_port() -> u16 {
@@ -142,15 +139,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-async fn get(addr: SocketAddr, key: &str) -> HttpResponse {
-    request(addr, "GET", &format!("/kv/{key}"), &[], b"").await
-}
-
-async fn put(addr: SocketAddr, key: &str, mode: &str, value: &str) -> HttpResponse {
-    let path = format!("/kv/{key}?mode={mode}");
-    request(addr, "POST", &path, &[], value.as_bytes()).await
-}
-
 #[test]
 fn two_servers_share_one_redis_store() {
     const WRITERS: usize = 6;
@@ -227,35 +215,7 @@ fn two_servers_share_one_redis_store() {
 
         // Racing adds across both servers: exactly one wins.
         for round in 0..3 {
-            let key = format!("race-{round}");
-            let barrier = Arc::new(tokio::sync::Barrier::new(RACERS));
-            let tasks: Vec<_> = (0..RACERS)
-                .map(|r| {
-                    let addr = servers[r % servers.len()];
-                    let (key, barrier) = (key.clone(), barrier.clone());
-                    tokio::spawn(async move {
-                        barrier.wait().await;
-                        let response = put(addr, &key, "add", &format!("racer {r}")).await;
-                        (r, response.status, response.text())
-                    })
-                })
-                .collect();
-            let mut winners = Vec::new();
-            for task in tasks {
-                let (r, status, body) = task.await.unwrap();
-                match status {
-                    200 => winners.push(r),
-                    412 => assert_eq!(body, PRECONDITION_FAILED, "racer {r}"),
-                    other => panic!("racer {r}: unexpected {other}: {body}"),
-                }
-            }
-            assert_eq!(winners.len(), 1, "{key}: winners {winners:?}");
-            for addr in servers {
-                assert_eq!(
-                    get(addr, &key).await.text(),
-                    format!("racer {}", winners[0])
-                );
-            }
+            add_race(&servers, &format!("race-{round}"), RACERS).await;
         }
         // The seeded key changed by the app...
         assert_eq!(
