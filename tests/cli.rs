@@ -116,7 +116,7 @@ fn serves_logs_and_stops_on_sigterm() {
         "{start_line}"
     );
     assert!(
-        start_line.contains("a fresh instance per request, 1 worker"),
+        start_line.contains("each request in a fresh copy of it (Compute's model), 1 worker"),
         "{start_line}"
     );
 

@@ -12,7 +12,6 @@
 mod support;
 
 use edgeshim::ServeOptions;
-use edgeshim_engine::PoolConfig;
 use serde_json::Value;
 use support::{fixture, Server};
 
@@ -23,10 +22,7 @@ const REQUEST_BODY: &[u8] = b"conformance request body";
 async fn start(dir: &str, env: &[(&str, &str)], strict: bool) -> Server {
     let mut options = ServeOptions::new(fixture(&format!("{dir}/index.js")));
     options.addr = "127.0.0.1:0".parse().unwrap();
-    options.pool = PoolConfig {
-        workers: 2,
-        ..PoolConfig::default()
-    };
+    options.pool = support::pool(2, false);
     options.env = env
         .iter()
         .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))

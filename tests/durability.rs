@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use edgeshim::{KvBackend, ServeOptions};
-use edgeshim_engine::PoolConfig;
 use support::kv_durable::{add_race, get, put, APP};
 use support::process::{self, ServerProcess, TempDir};
 use support::{fixture, request, try_request, Server};
@@ -259,10 +258,7 @@ async fn concurrent_appends_and_adds_through_one_server() {
     let dir = TempDir::new("one-server");
     let mut options = ServeOptions::new(fixture(APP));
     options.addr = "127.0.0.1:0".parse().unwrap();
-    options.pool = PoolConfig {
-        workers: 4,
-        ..PoolConfig::default()
-    };
+    options.pool = support::pool(4, false);
     options.kv = KvBackend::Sqlite {
         state_dir: dir.path().join("state"),
     };

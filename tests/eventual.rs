@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use edgeshim::ServeOptions;
-use edgeshim_engine::PoolConfig;
 use support::{fixture, request, HttpResponse};
 
 const PROPAGATION: Duration = Duration::from_millis(300);
@@ -19,10 +18,7 @@ const PROPAGATION: Duration = Duration::from_millis(300);
 async fn start(pops: usize) -> edgeshim::RunningServer {
     let mut options = ServeOptions::new(fixture("kv-eventual/index.js"));
     options.addr = "127.0.0.1:0".parse().unwrap();
-    options.pool = PoolConfig {
-        workers: 2,
-        ..PoolConfig::default()
-    };
+    options.pool = support::pool(2, false);
     options.pops = pops;
     options.kv_propagation = PROPAGATION;
     edgeshim::start(options).await.unwrap()

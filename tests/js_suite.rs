@@ -33,7 +33,7 @@ fn run_suite(path: &Path) -> (Vec<String>, Vec<String>) {
             pop: 0,
         }))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let edgeshim_engine::web::body_stream::HostBody::Full(body) = response.body else {
+    let edgeshim_engine::HostBody::Full(body) = response.body else {
         panic!(
             "{}: the harness answers with a complete body",
             path.display()

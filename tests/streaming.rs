@@ -99,7 +99,9 @@ async fn an_unread_upload_does_not_wedge_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_body_read_whole_without_js_streams() {
-    let server = serve("streaming", false, 2).await;
+    // Only in-process instances load the JS-written streams lazily; a snapshot has them
+    // evaluated already, at no cost per request.
+    let server = support::serve_in_process("streaming", 2).await;
     let body = "z".repeat(1_000_000);
     let response = request(server.addr(), "POST", "/read-text", &[], body.as_bytes()).await;
     assert_eq!(

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use edgeshim::{RunningServer, ServeOptions};
-use edgeshim_engine::PoolConfig;
+use edgeshim_engine::{Limits, PoolConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -55,19 +55,52 @@ impl Server {
 pub async fn serve(dir: &str, reuse_instances: bool, workers: usize) -> Server {
     let mut options = ServeOptions::new(fixture(&format!("{dir}/index.js")));
     options.addr = "127.0.0.1:0".parse().unwrap();
+    options.pool = pool(workers, reuse_instances);
+    let running = edgeshim::start(options).await.expect("the fixture starts");
+    Server { running }
+}
+
+/// Starts `fixtures/<dir>/index.js` with in-process instances, a fresh one per request (the
+/// mode without a snapshot process).
+pub async fn serve_in_process(dir: &str, workers: usize) -> Server {
+    let mut options = ServeOptions::new(fixture(&format!("{dir}/index.js")));
+    options.addr = "127.0.0.1:0".parse().unwrap();
     options.pool = PoolConfig {
         workers,
-        reuse_instances,
         ..PoolConfig::default()
     };
     let running = edgeshim::start(options).await.expect("the fixture starts");
     Server { running }
 }
 
+/// The pool the `edgeshim` command runs: Compute's instance model (a snapshot process
+/// started from the binary, a fresh copy per request) unless `reuse_instances`.
+pub fn pool(workers: usize, reuse_instances: bool) -> PoolConfig {
+    PoolConfig {
+        workers,
+        reuse_instances,
+        snapshot_program: Some(env!("CARGO_BIN_EXE_edgeshim").into()),
+        limits: test_limits(),
+        ..PoolConfig::default()
+    }
+}
+
+/// Compute's limits, but CPU time for an unoptimized build: the tests run a debug `edgeshim`,
+/// 20 to 50 times slower than a release build (the conformance app's 30 MiB KV values take
+/// seconds of CPU there).
+pub fn test_limits() -> Limits {
+    Limits {
+        cpu: Some(std::time::Duration::from_secs(10)),
+        ..Limits::default()
+    }
+}
+
 /// Starts `fixtures/<dir>/index.js` with every option at its default but the address.
 pub async fn serve_defaults(dir: &str) -> Server {
     let mut options = ServeOptions::new(fixture(&format!("{dir}/index.js")));
     options.addr = "127.0.0.1:0".parse().unwrap();
+    options.pool.snapshot_program = Some(env!("CARGO_BIN_EXE_edgeshim").into());
+    options.pool.limits = test_limits();
     let running = edgeshim::start(options).await.expect("the fixture starts");
     Server { running }
 }

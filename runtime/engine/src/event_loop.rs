@@ -107,6 +107,8 @@ impl EventLoop {
             let next = self.promise_jobs.borrow_mut().pop_front();
             if let Some(job) = next {
                 report_job_error(job.call(&mut context.borrow_mut()));
+                #[cfg(unix)]
+                crate::snapshot::collect_under_pressure();
                 continue;
             }
             let next = self.generic_jobs.borrow_mut().pop_front();

@@ -19,8 +19,10 @@ use edgeshim_store::Stores;
 use crate::event_loop::{EventLoop, RunOutcome};
 use crate::fastly::compat::Compat;
 use crate::fastly::env::Env;
-use crate::fastly::kv_store::{self, KvLocations, KvStores};
+use crate::fastly::kv_store::{self, KvStoreNames};
 use crate::host::Phase;
+use crate::host_call::{Host, HostHandle, StoreHost};
+use crate::limits::{Limit, RECURSION_LIMIT, VALUE_STACK_LIMIT};
 use crate::loader::{AppLoader, SourceCache};
 use crate::web::request::JsRequest;
 use crate::web::response::{JsResponse, ResponseParts};
@@ -32,26 +34,27 @@ use crate::web::{
 /// otherwise keep an instance, and shutdown, waiting forever).
 const WAIT_UNTIL_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// How long the app may take to settle the promise given to `respondWith`.
-const RESPONSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long the app may take to settle the promise given to `respondWith` (Compute's
+/// wall-clock limit; the snapshot copy enforces it on the whole request).
+const RESPONSE_LIMIT: std::time::Duration = crate::limits::WALL_LIMIT;
 
 /// How long the app's top-level code may take to evaluate.
 const BOOT_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// What every instance of one app shares: the app's path, its source texts and its stores.
+/// What every instance of one app shares: the app's path, its source texts, the host that
+/// answers its host calls and the names of the stores that host serves.
 #[derive(Debug, Clone)]
 pub struct App {
     path: PathBuf,
     sources: Arc<SourceCache>,
     stores: Stores,
-    /// The stores as each simulated edge location sees them (`--pops`); empty: `stores`
-    /// everywhere.
-    locations: Vec<Stores>,
+    store_names: Vec<String>,
+    host: Arc<dyn Host>,
     settings: AppSettings,
 }
 
 /// Per-app settings from the command line.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct AppSettings {
     /// Variables `fastly:env`'s `env(name)` returns (`--env`), ahead of the `FASTLY_*` ones.
     pub env: Vec<(String, String)>,
@@ -60,7 +63,7 @@ pub struct AppSettings {
 }
 
 /// Why an instance could not be built.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum BootError {
     #[error("cannot read the app {path}: {message}")]
     Read { path: PathBuf, message: String },
@@ -79,7 +82,7 @@ pub enum BootError {
 }
 
 /// Why a request got no response from the app.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum HandleError {
     #[error("the app registered no fetch event listener; add addEventListener(\"fetch\", (event) => event.respondWith(...))")]
     NoListener,
@@ -100,6 +103,12 @@ pub enum HandleError {
     Incompatible(String),
     #[error("the instance could not be built: {0}")]
     Boot(#[from] BootError),
+    /// The request went over one of Compute's limits and was stopped.
+    #[error("{limit}{}", at.as_ref().map(|at| format!(" (at {at})")).unwrap_or_default())]
+    Limit { limit: Limit, at: Option<String> },
+    /// The copy of the instance running the request ended without answering.
+    #[error("the instance running the request ended without a response: {0}")]
+    Crashed(String),
 }
 
 /// A request in plain data, as the server hands it to the engine.
@@ -125,13 +134,31 @@ impl App {
         let path = std::fs::canonicalize(path).map_err(read_error)?;
         let sources = Arc::new(SourceCache::default());
         sources.get(&path).map_err(read_error)?;
+        let store_names = stores.names().map(str::to_owned).collect();
         Ok(Self {
             path,
             sources,
+            host: Arc::new(StoreHost::new(stores.clone(), Vec::new())),
             stores,
-            locations: Vec::new(),
+            store_names,
             settings: AppSettings::default(),
         })
+    }
+
+    /// The app at `path` whose host calls go to `host`, which serves the stores `store_names`.
+    pub(crate) fn with_host(
+        path: &Path,
+        store_names: Vec<String>,
+        host: Arc<dyn Host>,
+    ) -> Result<Self, BootError> {
+        let mut app = Self::new(path, Stores::new())?;
+        app.store_names = store_names;
+        app.host = host;
+        Ok(app)
+    }
+
+    pub(crate) fn store_names(&self) -> &[String] {
+        &self.store_names
     }
 
     /// The same app with `settings` (`--env`, `--strict`).
@@ -145,8 +172,13 @@ impl App {
     /// `locations[pop]` (each location's view of [`App::stores`]).
     #[must_use]
     pub fn with_locations(mut self, locations: Vec<Stores>) -> Self {
-        self.locations = locations;
+        self.host = Arc::new(StoreHost::new(self.stores.clone(), locations));
         self
+    }
+
+    /// The host answering this app's host calls.
+    pub fn host(&self) -> Arc<dyn Host> {
+        self.host.clone()
     }
 
     pub fn settings(&self) -> &AppSettings {
@@ -156,14 +188,14 @@ impl App {
     pub fn path(&self) -> &Path {
         &self.path
     }
-
-    pub fn stores(&self) -> &Stores {
-        &self.stores
-    }
 }
 
 /// The readable form of a thrown value: `Name: message` and the stack, when there is one.
 pub fn error_report(error: &JsError, context: &mut Context) -> String {
+    // An engine error (a runtime limit) has no JS value to describe.
+    if let Some(engine) = error.as_engine() {
+        return engine.to_string();
+    }
     let value = error.clone().into_opaque(context).unwrap_or_default();
     let text = value
         .to_string(context)
@@ -178,6 +210,23 @@ pub fn error_report(error: &JsError, context: &mut Context) -> String {
     match stack {
         Some(stack) => format!("{text}\n{}", stack.trim_end()),
         None => text,
+    }
+}
+
+/// What a JS error thrown out of the handler means for the request: a runtime limit, or the
+/// app's own exception.
+fn exception(error: &JsError, context: &mut Context) -> HandleError {
+    use boa_engine::error::{EngineError, RuntimeLimitError};
+    match error.as_engine() {
+        Some(EngineError::RuntimeLimit(
+            RuntimeLimitError::Recursion | RuntimeLimitError::StackSize,
+        )) => HandleError::Limit {
+            limit: Limit::Stack(RECURSION_LIMIT),
+            at: None,
+        },
+        _ => HandleError::Exception {
+            report: error_report(error, context),
+        },
     }
 }
 
@@ -224,12 +273,14 @@ impl Instance {
         Phase::install(&mut context);
         context.insert_data(crate::web::body_stream::EventLoopHandle(event_loop.clone()));
         context.insert_data(crate::web::body_stream::HostBodies::default());
+        context.insert_data(HostHandle(app.host.clone()));
+        let limits = context.runtime_limits_mut();
+        limits.set_recursion_limit(RECURSION_LIMIT);
+        limits.set_stack_size_limit(VALUE_STACK_LIMIT);
+        crate::boa_fixes::register(&mut context).map_err(|e| BootError::Setup(e.to_string()))?;
         web::register(&mut context).map_err(|e| BootError::Setup(e.to_string()))?;
-        kv_store::register(KvStores(app.stores.clone()), &mut context)
+        kv_store::register(KvStoreNames(app.store_names.clone()), &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
-        if !app.locations.is_empty() {
-            context.insert_data(KvLocations(app.locations.clone()));
-        }
         Env::install(&app.settings.env, &mut context);
         Compat::install(app.settings.strict, &mut context);
 
@@ -400,8 +451,7 @@ impl Instance {
         let state = event.borrow_mut().data_mut().finish_dispatch();
         let response = event.borrow().data().response();
         if let Some(e) = thrown {
-            let report = error_report(&e, context);
-            return (Err(HandleError::Exception { report }), Some(event));
+            return (Err(exception(&e, context)), Some(event));
         }
         let Some(response) = response.filter(|_| state == FetchEventState::Responded) else {
             return (Err(HandleError::NoResponse), Some(event));

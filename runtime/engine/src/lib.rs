@@ -1,18 +1,22 @@
 //! The JavaScript side of edgeshim: Boa contexts that run a Fastly Compute app.
 //!
-//! The server hands this crate plain requests ([`IncomingRequest`]) and gets plain responses
-//! ([`ResponseParts`]) back; no Boa type crosses that line. Inside, a [`Pool`] of worker
-//! threads runs [`Instance`]s: a Boa context with the web globals, the `fastly:*` modules and
-//! the app module evaluated.
+//! This crate's public surface is its boundary: plain requests in ([`IncomingRequest`]),
+//! plain responses ([`ResponseParts`]) and host calls ([`HostCall`], answered by a [`Host`])
+//! out; no Boa type crosses it. Inside, a [`Pool`] runs the app in Compute's instance model:
+//! the top level evaluated once, each request in a fresh copy of that state, within
+//! Compute's [`Limits`].
 //!
 //! | What                                   | Where                    |
 //! |----------------------------------------|--------------------------|
-//! | Worker threads, isolation modes        | [`pool`]                 |
-//! | One instance: boot, fetch event        | [`instance`]             |
-//! | The job executor (event loop)          | [`event_loop`]           |
-//! | Module loading (`fastly:*`, app files) | [`loader`]               |
-//! | `fastly:kv-store`                      | [`fastly::kv_store`]     |
-//! | Request, Response, Headers, console    | [`web`]                  |
+//! | Isolation modes, worker threads        | `pool`                   |
+//! | Snapshot process and its copies (Unix) | `snapshot`               |
+//! | The host-call boundary                 | `host_call`              |
+//! | Compute's limits                       | `limits`                 |
+//! | One instance: boot, fetch event        | `instance`               |
+//! | The job executor (event loop)          | `event_loop`             |
+//! | Module loading (`fastly:*`, app files) | `loader`                 |
+//! | `fastly:kv-store`                      | `fastly::kv_store`       |
+//! | Request, Response, Headers, console    | `web`                    |
 //!
 //! # Example
 //!
@@ -36,16 +40,28 @@
 //! # Ok(()) }
 //! ```
 
-pub mod class_util;
-pub mod event_loop;
-pub mod fastly;
-pub mod host;
-pub mod instance;
-pub mod js_lib;
-pub mod loader;
-pub mod pool;
-pub mod web;
+mod boa_fixes;
+mod class_util;
+mod event_loop;
+mod fastly;
+mod host;
+mod host_call;
+mod instance;
+mod js_lib;
+mod limits;
+mod loader;
+mod pool;
+#[cfg(unix)]
+mod snapshot;
+mod web;
 
-pub use instance::{App, BootError, HandleError, IncomingRequest, Instance};
+pub use host_call::{Host, HostCall, HostFuture, HostReply, KvOp, KvReply, StoreHost};
+pub use instance::{App, AppSettings, BootError, HandleError, IncomingRequest};
+pub use limits::{
+    Limit, Limits, CPU_LIMIT, HEAP_HEADROOM, HEAP_LIMIT, RECURSION_LIMIT, WALL_LIMIT,
+};
 pub use pool::{Pool, PoolConfig, PoolError};
+#[cfg(unix)]
+pub use snapshot::{run_snapshot_process, CountingAllocator, SNAPSHOT_PROCESS_ARG};
+pub use web::body_stream::{BodyChunks, Chunk, HostBody, CHANNEL_CHUNKS};
 pub use web::response::ResponseParts;

@@ -1,12 +1,17 @@
-//! The JS worker pool: OS threads that each run instances of the app on their own
-//! current-thread tokio runtime. Only plain Rust data (requests, responses) crosses threads.
+//! Where requests run. Three modes:
 //!
-//! Isolation follows Compute by default: every request gets a fresh instance, built ahead
-//! of time so a request does not wait for one. `reuse_instances` serves many requests from
-//! one instance per worker instead: faster, but globals leak between requests, which
-//! Compute never does.
+//! - snapshot (the default on Unix, [`crate::snapshot`]): the app's top level runs once and
+//!   every request runs in a fresh copy of that state, as on Compute;
+//! - fresh instances (elsewhere, or without a snapshot program): worker threads build a new
+//!   instance per request, re-running the top level each time, ahead of the request;
+//! - `reuse_instances`: one instance per worker thread serves many requests: fastest, but
+//!   state leaks between requests, which Compute never does.
+//!
+//! Worker threads each run a current-thread tokio runtime; only plain Rust data (requests,
+//! responses) crosses threads.
 
 use std::cell::RefCell;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -15,6 +20,7 @@ use tokio::sync::{oneshot, Semaphore};
 use tracing::Instrument;
 
 use crate::instance::{App, BootError, HandleError, IncomingRequest, Instance};
+use crate::limits::Limits;
 use crate::web::response::ResponseParts;
 
 /// How the pool runs the app.
@@ -26,6 +32,13 @@ pub struct PoolConfig {
     pub reuse_instances: bool,
     /// Requests one worker runs at once in fresh-instance mode (each in its own instance).
     pub max_concurrent_per_worker: usize,
+    /// Compute's per-request limits (CPU, wall clock and heap are enforced in snapshot mode).
+    pub limits: Limits,
+    /// The program that runs the snapshot process: one whose `main` calls
+    /// [`crate::run_snapshot_process`] when its first argument is
+    /// [`crate::SNAPSHOT_PROCESS_ARG`] (the `edgeshim` binary). `None`, or a platform other
+    /// than Unix: fresh in-process instances instead.
+    pub snapshot_program: Option<PathBuf>,
 }
 
 impl Default for PoolConfig {
@@ -34,6 +47,8 @@ impl Default for PoolConfig {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             reuse_instances: false,
             max_concurrent_per_worker: 32,
+            limits: Limits::default(),
+            snapshot_program: None,
         }
     }
 }
@@ -59,31 +74,114 @@ struct Job {
 
 /// A running pool. Dropping it (or [`Pool::shutdown`]) lets in-flight requests finish.
 pub struct Pool {
-    sender: async_channel::Sender<Job>,
-    workers: Vec<JoinHandle<()>>,
-    /// Disconnects when every worker thread has ended.
-    finished: parking_lot::Mutex<std::sync::mpsc::Receiver<()>>,
+    inner: Inner,
     app: App,
 }
 
-/// How long shutting down waits for the workers' in-flight requests and `waitUntil` work.
-const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+enum Inner {
+    Workers(Workers),
+    #[cfg(unix)]
+    Snapshot(crate::snapshot::SnapshotPool),
+}
+
+/// Copies kept forked ahead of requests, per worker.
+#[cfg(unix)]
+const READY_COPIES_PER_WORKER: usize = 4;
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pool")
-            .field("workers", &self.workers.len())
+            .field("mode", &self.mode())
             .finish_non_exhaustive()
     }
 }
 
 impl Pool {
-    /// Starts the workers; each builds its first instance before this returns, so an app
-    /// that does not parse or throws at top level fails here, before any request.
+    /// Starts the pool; the app's top level has run (at least once) before this returns, so
+    /// an app that does not parse or throws at top level fails here, before any request.
     ///
     /// # Errors
-    /// The app failed to boot, or a thread could not be started.
+    /// The app failed to boot, or a thread or process could not be started.
     pub fn start(app: App, config: &PoolConfig) -> Result<Self, PoolError> {
+        #[cfg(unix)]
+        if let (false, Some(program)) = (config.reuse_instances, &config.snapshot_program) {
+            let ready = config.workers.max(1) * READY_COPIES_PER_WORKER;
+            let pool = crate::snapshot::SnapshotPool::start(program, &app, config.limits, ready)?;
+            return Ok(Self {
+                inner: Inner::Snapshot(pool),
+                app,
+            });
+        }
+        let workers = Workers::start(app.clone(), config)?;
+        Ok(Self {
+            inner: Inner::Workers(workers),
+            app,
+        })
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// How requests run, for the start-up line.
+    pub fn mode(&self) -> &'static str {
+        match &self.inner {
+            Inner::Workers(w) if w.reuse => {
+                "instances reused (fast; state leaks between requests, which Compute never does)"
+            }
+            Inner::Workers(_) => "a fresh instance per request (the top level re-runs for each)",
+            #[cfg(unix)]
+            Inner::Snapshot(_) => {
+                "top level run once, each request in a fresh copy of it (Compute's model)"
+            }
+        }
+    }
+
+    /// Runs the app for one request. JS logs go to the caller's current tracing span, so
+    /// `console.*` lines carry the request they belong to.
+    ///
+    /// # Errors
+    /// The app gave no response; the error says why.
+    pub async fn handle(&self, request: IncomingRequest) -> Result<ResponseParts, HandleError> {
+        match &self.inner {
+            Inner::Workers(workers) => workers.handle(request).await,
+            #[cfg(unix)]
+            Inner::Snapshot(snapshot) => snapshot.handle(request).await,
+        }
+    }
+
+    /// Shutting down: requests still running after `grace` are stopped (snapshot mode; an
+    /// in-process instance cannot be interrupted).
+    pub fn abort_after(&self, grace: std::time::Duration) {
+        match &self.inner {
+            Inner::Workers(_) => {}
+            #[cfg(unix)]
+            Inner::Snapshot(snapshot) => snapshot.abort_after(grace),
+        }
+        let _ = grace;
+    }
+
+    /// Stops taking requests and waits for the ones in flight.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+/// Worker threads running in-process instances.
+struct Workers {
+    reuse: bool,
+    sender: async_channel::Sender<Job>,
+    workers: Vec<JoinHandle<()>>,
+    /// Disconnects when every worker thread has ended.
+    finished: parking_lot::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+/// How long shutting down waits for the workers' in-flight requests and `waitUntil` work.
+const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Workers {
+    /// Starts the workers; each builds its first instance before this returns.
+    fn start(app: App, config: &PoolConfig) -> Result<Self, PoolError> {
         let (sender, receiver) = async_channel::unbounded::<Job>();
         let mut workers = Vec::new();
         let mut ready = Vec::new();
@@ -120,23 +218,14 @@ impl Pool {
         }
         drop(finished_tx);
         Ok(Self {
+            reuse: config.reuse_instances,
             sender,
             workers,
             finished: parking_lot::Mutex::new(finished),
-            app,
         })
     }
 
-    pub fn app(&self) -> &App {
-        &self.app
-    }
-
-    /// Runs the app for one request. JS logs go to the caller's current tracing span, so
-    /// `console.*` lines carry the request they belong to.
-    ///
-    /// # Errors
-    /// The app gave no response; the error says why.
-    pub async fn handle(&self, request: IncomingRequest) -> Result<ResponseParts, HandleError> {
+    async fn handle(&self, request: IncomingRequest) -> Result<ResponseParts, HandleError> {
         let span = tracing::Span::current();
         let (reply, response) = oneshot::channel();
         let job = Job {
@@ -154,11 +243,6 @@ impl Pool {
                 "a JS worker stopped".into(),
             )))
         })
-    }
-
-    /// Stops taking requests and waits for the workers to finish the ones they have.
-    pub fn shutdown(mut self) {
-        self.stop();
     }
 
     fn stop(&mut self) {
@@ -184,7 +268,7 @@ impl Pool {
     }
 }
 
-impl Drop for Pool {
+impl Drop for Workers {
     fn drop(&mut self) {
         self.stop();
     }

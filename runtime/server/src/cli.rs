@@ -43,10 +43,15 @@ pub struct ServeArgs {
     /// Threads running JavaScript. Default: one per CPU core.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
-    /// Serve many requests from each instance instead of a fresh instance per request.
-    /// Faster, but module-level state survives between requests, which Compute never does.
+    /// Serve many requests from each instance instead of a fresh copy of the app's snapshot
+    /// per request. Faster, but module-level state survives between requests, which Compute
+    /// never does, and only the stack limit is enforced.
     #[arg(long)]
     pub reuse_instances: bool,
+    /// CPU time a request may use, in milliseconds (Compute's default: 50); 0 for no limit.
+    /// A request over it ends with a 500 that says so.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub cpu_limit: u64,
     /// Keep KV data in memory only: every start begins from the fastly.toml seeds alone,
     /// as Viceroy does. Default: durable stores in the state folder.
     #[arg(long, conflicts_with = "state_dir")]
@@ -128,6 +133,8 @@ impl ServeArgs {
             reuse_instances: self.reuse_instances,
             ..PoolConfig::default()
         };
+        pool.limits.cpu =
+            (self.cpu_limit > 0).then(|| std::time::Duration::from_millis(self.cpu_limit));
         if let Some(workers) = self.workers {
             pool.workers = usize::from(workers);
         }

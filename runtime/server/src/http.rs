@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use edgeshim_engine::web::body_stream::{BodyChunks, Chunk, HostBody, CHANNEL_CHUNKS};
-use edgeshim_engine::{HandleError, IncomingRequest, Pool, ResponseParts};
+use edgeshim_engine::{
+    BodyChunks, Chunk, HandleError, HostBody, IncomingRequest, Pool, ResponseParts, CHANNEL_CHUNKS,
+};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Incoming;

@@ -23,8 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use edgeshim_engine::instance::AppSettings;
-use edgeshim_engine::{App, BootError, Pool, PoolConfig, PoolError};
+use edgeshim_engine::{App, AppSettings, BootError, Pool, PoolConfig, PoolError};
 use edgeshim_store::{
     Bytes, Clock, Insert, KvStore, MemoryStore, OpenError, Propagation, RedisConnectError,
     RedisStore, SqliteStore, StoreError, Stores, SystemClock, DATABASE_FILE,
@@ -159,6 +158,9 @@ fn boot_message(error: &PoolError) -> String {
         other => other.to_string(),
     }
 }
+
+/// How long requests in flight get to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
 /// What a state folder holds a `.gitignore` for, so that it never shows in `git status`.
 const STATE_DIR_GITIGNORE: &str = "# Local KV data of edgeshim; see --state-dir.\n*\n";
@@ -376,16 +378,19 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, StartError> {
         source,
     })?;
     let workers = options.pool.workers;
+    let limits = &options.pool.limits;
     tracing::info!(
-        "serving {} on http://{addr} in {:.1} ms: {}, {workers} worker{}, {}, kv: {}{}, stores: {}",
+        "serving {} on http://{addr} in {:.1} ms: {}, {workers} worker{}, limits: {} CPU, \
+         {} s wall, {} MB heap, {}, kv: {}{}, stores: {}",
         app_path.display(),
         started.elapsed().unwrap_or_default().as_secs_f64() * 1000.0,
-        if options.pool.reuse_instances {
-            "instances reused (not Compute-faithful)"
-        } else {
-            "a fresh instance per request"
-        },
+        pool.mode(),
         if workers == 1 { "" } else { "s" },
+        limits
+            .cpu
+            .map_or_else(|| "no".to_owned(), |cpu| format!("{} ms", cpu.as_millis())),
+        limits.wall.as_secs(),
+        limits.heap / (1024 * 1024),
         if config.path.as_os_str().is_empty() {
             "no fastly.toml".to_owned()
         } else {
@@ -410,11 +415,15 @@ pub async fn start(options: ServeOptions) -> Result<RunningServer, StartError> {
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let pool = Arc::new(pool);
     let task = tokio::spawn(async move {
+        let stopping = pool.clone();
         let result = http::serve(
             listener,
             http::Handler::App(pool.clone(), Arc::new(http::Locations::new(pops))),
-            async {
+            async move {
                 let _ = stop_rx.await;
+                // Requests still running soon after the signal are stopped, so that shutdown
+                // stays prompt even with a handler that never ends.
+                stopping.abort_after(SHUTDOWN_GRACE);
             },
         )
         .await;

@@ -6,13 +6,29 @@ use clap::Parser;
 use edgeshim::cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
 
+// Counts heap bytes so that the snapshot copy serving a request can be held to Compute's
+// heap limit.
+#[cfg(unix)]
+#[global_allocator]
+static ALLOCATOR: edgeshim_engine::CountingAllocator = edgeshim_engine::CountingAllocator;
+
+/// The log filter the server chose, for the snapshot process it starts.
+const LOG_FILTER_ENV: &str = "EDGESHIM_LOG_FILTER";
+
 fn init_logging(verbose: u8) {
     let default = match verbose {
         0 => "info",
         1 => "debug,hyper=info,boa_engine=info",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_owned());
+    // Set before any thread exists; the snapshot process logs as the server does.
+    std::env::set_var(LOG_FILTER_ENV, &filter);
+    init_logging_with(&filter);
+}
+
+fn init_logging_with(filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -45,6 +61,14 @@ async fn shutdown_signal() {
 }
 
 fn main() -> ExitCode {
+    // Started again by the server as its snapshot process: no command line, no runtime.
+    #[cfg(unix)]
+    if std::env::args_os().nth(1).as_deref()
+        == Some(std::ffi::OsStr::new(edgeshim_engine::SNAPSHOT_PROCESS_ARG))
+    {
+        init_logging_with(&std::env::var(LOG_FILTER_ENV).unwrap_or_else(|_| "info".to_owned()));
+        return edgeshim_engine::run_snapshot_process();
+    }
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -60,7 +84,10 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => {
-                let mut server = match edgeshim::start(args.into_options()).await {
+                let mut options = args.into_options();
+                // This program runs the app's snapshot process too.
+                options.pool.snapshot_program = std::env::current_exe().ok();
+                let mut server = match edgeshim::start(options).await {
                     Ok(server) => server,
                     Err(e) => {
                         tracing::error!("{e}");

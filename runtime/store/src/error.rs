@@ -21,7 +21,7 @@ pub const REASON_INVALID_ARGUMENT: &str = "Invalid argument.";
 /// `KVStore insert: Precondition failed.` from it. Mapping a variant to a JS error class
 /// (`TypeError` for the statuses, plain `Error` for [`InvalidArgument`](Self::InvalidArgument))
 /// is the binding's job.
-#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum StoreError {
     /// Malformed request, e.g. a list cursor that is not base64 of a key.
     #[error("{}", REASON_BAD_REQUEST)]

@@ -14,7 +14,7 @@ pub const DEFAULT_LIST_LIMIT: u64 = 1000;
 pub const MAX_GENERATION: u64 = (1 << 53) - 1;
 
 /// A live entry, as returned by [`KvStore::lookup`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     /// The stored bytes.
     pub value: Bytes,
@@ -25,7 +25,7 @@ pub struct Entry {
 }
 
 /// How [`KvStore::insert`] combines the new value with an existing one (`put`'s `mode`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum InsertMode {
     /// Replace any existing value.
     #[default]
@@ -41,7 +41,7 @@ pub enum InsertMode {
 
 /// One write (`put`). Whatever the mode, the resulting record takes exactly this write's
 /// metadata (`None` clears it), TTL and a new generation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Insert {
     /// The bytes to write (or to join, for append/prepend).
     pub value: Bytes,
@@ -58,7 +58,7 @@ pub struct Insert {
 }
 
 /// One page request of [`KvStore::list`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ListRequest {
     /// Only keys starting with this string.
     pub prefix: Option<String>,
@@ -69,7 +69,7 @@ pub struct ListRequest {
 }
 
 /// One page of keys.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ListPage {
     /// Matching keys in byte-lexicographic order.
     pub keys: Vec<String>,

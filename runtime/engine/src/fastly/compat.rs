@@ -4,7 +4,7 @@
 //! The contract (`shared/reference/kv-store.md`, "Which source wins", rule 4) asks for a
 //! one-line warning rather than silence. Each warning is logged once per call site
 //! (`file:line` of the app code that made the call, taken from Boa's stack) for the life of
-//! the process. With `--strict` ([`Compat::strict`]) each one also fails the request: the
+//! the process. With `--strict`  each one also fails the request: the
 //! instance turns the recorded [`CompatViolation`] into a 500 once the handler is done.
 
 use std::cell::RefCell;
@@ -88,11 +88,6 @@ impl Compat {
             strict,
             violations: RefCell::default(),
         });
-    }
-
-    /// Whether `--strict` is on for this context.
-    pub fn strict(context: &Context) -> bool {
-        context.get_data::<Self>().is_some_and(|c| c.strict)
     }
 
     /// The first violation recorded since the last call, if any (the rest are dropped: one

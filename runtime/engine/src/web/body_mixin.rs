@@ -51,10 +51,6 @@ impl BodyState {
         Self::new(None, None, Some(stream))
     }
 
-    pub fn is_used(&self) -> bool {
-        self.used
-    }
-
     /// Marks the body used (its contents were moved elsewhere).
     pub fn mark_used(&mut self) {
         self.used = true;

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use boa_engine::object::builtins::{JsPromise, JsUint8Array};
 use boa_engine::{
-    js_string, Context, Finalize, JsError, JsObject, JsResult, JsValue, NativeFunction, Trace,
+    js_string, Context, Finalize, JsObject, JsResult, JsValue, NativeFunction, Trace,
 };
 use bytes::Bytes;
 use tokio::sync::mpsc;
@@ -23,7 +23,7 @@ use crate::web::body::uint8_array;
 /// One message of a body in flight between threads. A body is complete only when `End`
 /// arrives: a channel that closes without it was cut off, and the reader treats it as an
 /// error, so a truncated body never looks whole.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Chunk {
     Data(Bytes),
     End,
@@ -404,9 +404,4 @@ pub fn pump_to_host(
         context,
     )?;
     Ok((receiver, promise, sender))
-}
-
-/// A body-read failure as a JS error value.
-pub fn error_value(error: JsError, context: &mut Context) -> JsValue {
-    error.into_opaque(context).unwrap_or_default()
 }

@@ -6,8 +6,7 @@
 use boa_engine::class::{Class, ClassBuilder};
 use boa_engine::property::Attribute;
 use boa_engine::{
-    js_string, Context, Finalize, JsData, JsError, JsNativeError, JsResult, JsString, JsValue,
-    Trace,
+    js_string, Context, Finalize, JsData, JsNativeError, JsResult, JsString, JsValue, Trace,
 };
 
 use crate::class_util::{getter, this_as};
@@ -60,31 +59,6 @@ pub struct JsDomException {
     name: JsString,
     #[unsafe_ignore_trace]
     message: JsString,
-}
-
-impl JsDomException {
-    /// A `DOMException` with `name` (e.g. `"AbortError"`), as a value to throw or reject with.
-    pub fn error(message: &str, name: &str, context: &mut Context) -> JsError {
-        let data = Self {
-            name: JsString::from(name),
-            message: JsString::from(message),
-        };
-        match Self::from_data(data, context) {
-            Ok(object) => JsError::from_opaque(object.into()),
-            Err(e) => e,
-        }
-    }
-
-    /// Whether `value` is a DOMException named `name`.
-    pub fn is(value: &JsValue, name: &str) -> bool {
-        value
-            .as_object()
-            .and_then(|o| {
-                o.downcast_ref::<Self>()
-                    .map(|d| d.name.to_std_string_lossy() == name)
-            })
-            .unwrap_or(false)
-    }
 }
 
 fn string_arg(

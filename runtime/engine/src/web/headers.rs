@@ -54,11 +54,6 @@ impl JsHeaders {
         }
     }
 
-    /// The header list, lower-cased names, insertion order: what goes on the wire.
-    pub fn pairs(&self) -> &[(String, String)] {
-        &self.list
-    }
-
     pub fn into_pairs(mut self) -> Vec<(String, String)> {
         std::mem::take(&mut self.list)
     }

@@ -166,12 +166,7 @@ pub struct JsUrl {
     search_params: Option<JsObject<JsUrlSearchParams>>,
 }
 
-impl JsUrl {
-    /// The parsed URL of a `URL` object.
-    pub fn url_of(obj: &JsObject) -> Option<url::Url> {
-        obj.downcast_ref::<JsUrl>().map(|u| u.url.clone())
-    }
-}
+impl JsUrl {}
 
 /// The query of `url` as a name/value list (empty when there is none).
 fn query_pairs(url: &url::Url) -> Pairs {

@@ -4,8 +4,6 @@
 //! either throws synchronously or returns a promise, exactly where the contract says
 //! (`shared/reference/kv-store.md`). Reference: <https://js-compute-reference-docs.edgecompute.app/docs/fastly:kv-store/KVStore/>.
 
-use std::sync::Arc;
-
 use boa_engine::class::{Class, ClassBuilder};
 use boa_engine::native_function::NativeFunctionPointer;
 use boa_engine::object::builtins::{JsArray, JsPromise};
@@ -16,7 +14,7 @@ use boa_engine::{
     JsValue, NativeFunction, Trace,
 };
 use bytes::Bytes;
-use edgeshim_store::{Insert, KvStore, ListPage, ListRequest, StoreError, Stores};
+use edgeshim_store::{check_host_list, Insert, ListPage, ListRequest, StoreError};
 
 use super::error::{KvError, StoreOp};
 use super::validation::{
@@ -24,8 +22,10 @@ use super::validation::{
     list_limit_from_number, ttl_from_number, Key, StoreName,
 };
 use crate::class_util::{define_enumerable_getter, define_enumerable_method};
+use crate::event_loop::HostCompletion;
 use crate::fastly::compat::{self, CompatWarning, DOCS_METADATA_LIMIT};
 use crate::host::Phase;
+use crate::host_call::{HostCall, HostHandle, HostReply, KvOp, KvReply};
 use crate::js_lib;
 use crate::web::body::{buffer_source_bytes, decode_utf8, read_as, uint8_array, ReadAs, Utf8Mode};
 use crate::web::body_stream;
@@ -34,32 +34,24 @@ use crate::web::url::serialize_params;
 const STORE_CLASS: &str = "KVStore";
 const ENTRY_CLASS: &str = "KVStoreEntry";
 
-/// The stores an instance may open, handed to the context as host data.
-#[derive(Debug, Clone)]
-pub struct KvStores(pub Stores);
+/// The names of the KV stores an instance may open (fastly.toml's), as context data. The
+/// stores themselves stay with the host.
+#[derive(Debug, Clone, Default)]
+pub struct KvStoreNames(pub Vec<String>);
 
-/// The stores as each simulated edge location sees them (`--pops`), handed to the context
-/// as host data when there are several; `new KVStore` opens the one of the location serving
-/// the request ([`Phase::pop`]).
-#[derive(Debug, Clone)]
-pub struct KvLocations(pub Vec<Stores>);
-
-#[derive(Trace, Finalize, JsData)]
+/// An open store: its name and the edge location (`--pops`) of the request that opened it.
+#[derive(Debug, Clone, Trace, Finalize, JsData)]
 pub struct JsKvStore {
     #[unsafe_ignore_trace]
-    store: Arc<dyn KvStore>,
-}
-
-impl std::fmt::Debug for JsKvStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JsKvStore").finish_non_exhaustive()
-    }
+    name: String,
+    #[unsafe_ignore_trace]
+    pop: usize,
 }
 
 /// The receiver as a KVStore, or the platform's TypeError for `method`.
-fn this_store(this: &JsValue, method: &'static str) -> Result<Arc<dyn KvStore>, KvError> {
+fn this_store(this: &JsValue, method: &'static str) -> Result<JsKvStore, KvError> {
     this.as_object()
-        .and_then(|o| o.downcast_ref::<JsKvStore>().map(|s| s.store.clone()))
+        .and_then(|o| o.downcast_ref::<JsKvStore>().map(|s| s.clone()))
         .ok_or(KvError::WrongReceiver {
             method,
             class: STORE_CLASS,
@@ -89,6 +81,51 @@ fn to_rust_string(value: &JsValue, context: &mut Context) -> JsResult<String> {
 fn key_from(value: &JsValue, context: &mut Context) -> JsResult<Key> {
     let key = to_rust_string(value, context)?;
     Ok(Key::new(key).map_err(KvError::from)?)
+}
+
+/// Starts `op` on `store` through the host and returns its promise, settled on the JS thread
+/// by `done` with the host's answer. The JS thread never waits for the store.
+fn kv_call(
+    store: &JsKvStore,
+    op: KvOp,
+    what: StoreOp,
+    done: impl FnOnce(KvReply, &mut Context) -> JsResult<JsValue> + 'static,
+    context: &mut Context,
+) -> JsResult<JsValue> {
+    let host = context
+        .get_data::<HostHandle>()
+        .map(|h| h.0.clone())
+        .ok_or_else(|| JsNativeError::typ().with_message("KV stores are not available here"))?;
+    let call = HostCall::Kv {
+        store: store.name.clone(),
+        pop: store.pop,
+        op,
+    };
+    let (promise, resolvers) = JsPromise::new_pending(context);
+    let reply = host.call(call);
+    body_stream::event_loop(context)?.spawn_host_op(async move {
+        let reply = reply.await;
+        let completion: HostCompletion = Box::new(move |context: &mut Context| {
+            let HostReply::Kv(result) = reply;
+            let outcome = result
+                .map_err(|e| JsError::from(KvError::store(what, e)))
+                .and_then(|reply| done(reply, context));
+            match outcome {
+                Ok(value) => resolvers
+                    .resolve
+                    .call(&JsValue::undefined(), &[value], context),
+                Err(error) => {
+                    let reason = error.into_opaque(context)?;
+                    resolvers
+                        .reject
+                        .call(&JsValue::undefined(), &[reason], context)
+                }
+            }
+            .map(drop)
+        });
+        completion
+    });
+    Ok(promise.into())
 }
 
 /// A settled promise: how results of host calls reach JS.
@@ -218,18 +255,25 @@ fn prepare_put(args: &[JsValue], context: &mut Context) -> JsResult<Result<PutRe
     }))
 }
 
-fn write(store: &Arc<dyn KvStore>, key: &Key, insert: Insert) -> JsResult<JsValue> {
-    store
-        .insert(key.as_str(), insert)
-        .map(|()| JsValue::undefined())
-        .map_err(|e| KvError::store(StoreOp::Insert, e).into())
+fn write(store: &JsKvStore, key: &Key, insert: Insert, context: &mut Context) -> JsResult<JsValue> {
+    let op = KvOp::Insert {
+        key: key.as_str().to_owned(),
+        insert,
+    };
+    kv_call(
+        store,
+        op,
+        StoreOp::Insert,
+        |_, _| Ok(JsValue::undefined()),
+        context,
+    )
 }
 
 /// A write waiting for its host stream to be read.
 #[derive(Clone, Trace, Finalize)]
 struct PendingPut {
     #[unsafe_ignore_trace]
-    store: Arc<dyn KvStore>,
+    store: JsKvStore,
     #[unsafe_ignore_trace]
     key: Key,
     #[unsafe_ignore_trace]
@@ -248,8 +292,7 @@ fn put(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVa
         stream,
     } = request;
     let Some(stream) = stream else {
-        let result = write(&store, &key, insert);
-        return settled(result, context);
+        return write(&store, &key, insert, context);
     };
     // A host stream is read to its end, then written like bytes (30 MiB limit included).
     let all = body_stream::read_all(&stream, context)?;
@@ -260,7 +303,7 @@ fn put(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVa
             check_value_size(bytes.len())?;
             let mut insert = pending.insert.clone();
             insert.value = bytes;
-            write(&pending.store, &pending.key, insert)
+            write(&pending.store, &pending.key, insert, context)
         },
         PendingPut { store, key, insert },
     )
@@ -326,38 +369,73 @@ fn list(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsV
         return Err(KvError::ListOptionsNotObject.into());
     };
     let request = list_request(&options, context)?;
-    let result = match store.list(&request) {
-        Ok(page) => Ok(list_result(page, context)),
-        // The host refuses an empty cursor or prefix before any promise exists.
-        Err(StoreError::InvalidArgument) => {
-            return Err(KvError::store(StoreOp::List, StoreError::InvalidArgument).into())
-        }
-        Err(e) => Err(KvError::store(StoreOp::List, e).into()),
-    };
-    settled(result, context)
+    // The host refuses an empty cursor or prefix before any promise exists.
+    if let Err(e @ StoreError::InvalidArgument) = check_host_list(&request) {
+        return Err(KvError::store(StoreOp::List, e).into());
+    }
+    kv_call(
+        &store,
+        KvOp::List { request },
+        StoreOp::List,
+        |reply, context| match reply {
+            KvReply::Page(page) => Ok(list_result(page, context)),
+            _ => Err(unexpected_reply()),
+        },
+        context,
+    )
+}
+
+/// A reply of the wrong kind: a host bug, reported as the platform reports host failures.
+fn unexpected_reply() -> JsError {
+    KvError::store(
+        StoreOp::Lookup,
+        StoreError::InternalError("unexpected host reply".into()),
+    )
+    .into()
 }
 
 fn get(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let store = this_store(this, "get")?;
     require(args, "get", 1)?;
-    let result = key_from(&args[0], context).and_then(|key| match store.lookup(key.as_str()) {
-        Ok(Some(entry)) => Ok(JsKvStoreEntry::create(entry.value, entry.metadata, context)?.into()),
-        Ok(None) => Ok(JsValue::null()),
-        Err(e) => Err(KvError::store(StoreOp::Lookup, e).into()),
-    });
-    settled(result, context)
+    let key = match key_from(&args[0], context) {
+        Ok(key) => key,
+        Err(e) => return settled(Err(e), context),
+    };
+    let op = KvOp::Lookup {
+        key: key.as_str().to_owned(),
+    };
+    kv_call(
+        &store,
+        op,
+        StoreOp::Lookup,
+        |reply, context| match reply {
+            KvReply::Entry(Some(entry)) => {
+                Ok(JsKvStoreEntry::create(entry.value, entry.metadata, context)?.into())
+            }
+            KvReply::Entry(None) => Ok(JsValue::null()),
+            _ => Err(unexpected_reply()),
+        },
+        context,
+    )
 }
 
 fn delete(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let store = this_store(this, "delete")?;
     require(args, "delete", 1)?;
-    let result = key_from(&args[0], context).and_then(|key| {
-        store
-            .delete(key.as_str())
-            .map(|()| JsValue::undefined())
-            .map_err(|e| KvError::store(StoreOp::Delete, e).into())
-    });
-    settled(result, context)
+    let key = match key_from(&args[0], context) {
+        Ok(key) => key,
+        Err(e) => return settled(Err(e), context),
+    };
+    let op = KvOp::Delete {
+        key: key.as_str().to_owned(),
+    };
+    kv_call(
+        &store,
+        op,
+        StoreOp::Delete,
+        |_, _| Ok(JsValue::undefined()),
+        context,
+    )
 }
 
 impl Class for JsKvStore {
@@ -400,27 +478,22 @@ impl Class for JsKvStore {
     fn data_constructor(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Self> {
         require(args, "KVStore constructor", 1)?;
         let name = StoreName::new(to_rust_string(&args[0], context)?).map_err(KvError::from)?;
-        let located = context.get_data::<KvLocations>().and_then(|locations| {
-            let pop = Phase::pop(context);
-            locations.0.get(pop % locations.0.len().max(1)).cloned()
-        });
-        let store = match located {
-            Some(stores) => stores.get(name.as_str()),
-            None => context
-                .get_data::<KvStores>()
-                .and_then(|stores| stores.0.get(name.as_str())),
-        };
-        match store {
-            Some(store) => Ok(Self { store }),
-            None => {
-                tracing::warn!(
-                    target: "edgeshim::kv",
-                    "new KVStore('{0}'): no KV store named '{0}' is configured; declare it in \
-                     fastly.toml, e.g. [local_server.kv_stores] followed by {0} = []",
-                    name.as_str()
-                );
-                Err(KvError::NoSuchStore(name.as_str().to_owned()).into())
-            }
+        let configured = context
+            .get_data::<KvStoreNames>()
+            .is_some_and(|names| names.0.iter().any(|n| n == name.as_str()));
+        if configured {
+            Ok(Self {
+                name: name.as_str().to_owned(),
+                pop: Phase::pop(context),
+            })
+        } else {
+            tracing::warn!(
+                target: "edgeshim::kv",
+                "new KVStore('{0}'): no KV store named '{0}' is configured; declare it in \
+                 fastly.toml, e.g. [local_server.kv_stores] followed by {0} = []",
+                name.as_str()
+            );
+            Err(KvError::NoSuchStore(name.as_str().to_owned()).into())
         }
     }
 }

@@ -18,13 +18,14 @@ pub mod validation;
 use boa_engine::module::{Module, SyntheticModuleInitializer};
 use boa_engine::{js_string, Context, JsNativeError, JsResult};
 
-pub use binding::{JsKvStore, JsKvStoreEntry, KvLocations, KvStores};
+pub use binding::{JsKvStore, KvStoreNames};
 
 /// The module specifier apps import.
 pub const SPECIFIER: &str = "fastly:kv-store";
 
-/// Registers the globals `KVStore` and `KVStoreEntry` and gives the context its stores.
-pub fn register(stores: KvStores, context: &mut Context) -> JsResult<()> {
+/// Registers the globals `KVStore` and `KVStoreEntry` and tells the context which stores
+/// exist (the host holds them).
+pub fn register(stores: KvStoreNames, context: &mut Context) -> JsResult<()> {
     context.insert_data(stores);
     binding::register_classes(context)
 }

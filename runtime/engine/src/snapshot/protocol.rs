@@ -1,0 +1,202 @@
+//! What the server and a snapshot copy say to each other over the copy's Unix socket: one
+//! request down, its response and host calls up. Each frame is a little-endian `u32` length
+//! and a postcard-encoded [`Down`] or [`Up`].
+
+use std::io::Read;
+
+use bytes::Bytes;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::host_call::{HostCall, HostReply};
+use crate::instance::{AppSettings, BootError, HandleError};
+use crate::limits::{Limit, Limits};
+use crate::web::body_stream::Chunk;
+
+/// Frames larger than this are refused (a request or response body travels in chunks).
+const MAX_FRAME: usize = 64 * 1024 * 1024;
+
+/// Server to copy.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Down {
+    /// The request to serve. `body` is `None` when it follows as [`Down::Body`] frames.
+    Request {
+        method: String,
+        url: String,
+        headers: Vec<(String, String)>,
+        body: Option<Bytes>,
+        pop: usize,
+        limits: Limits,
+    },
+    Body(Chunk),
+    Reply {
+        id: u64,
+        reply: HostReply,
+    },
+}
+
+/// Copy to server.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Up {
+    /// A new copy, ready for a request.
+    Hello {
+        pid: u32,
+    },
+    /// The response head; `body` is `None` when it follows as [`Up::Body`] frames.
+    Head {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Option<Bytes>,
+    },
+    Body(Chunk),
+    /// No response: why.
+    Failed(HandleError),
+    Call {
+        id: u64,
+        call: HostCall,
+    },
+    /// The request went over a limit; the copy has ended.
+    Limit {
+        limit: Limit,
+        at: Option<String>,
+    },
+    /// The request is over, `waitUntil` work included.
+    Done,
+    /// A log line of the app (`console.*`) or the engine, to log in the request's span.
+    Log {
+        level: LogLevel,
+        target: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+/// How the server starts the snapshot process (JSON in [`CONFIG_ENV`]).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ProcessConfig {
+    pub app: std::path::PathBuf,
+    pub store_names: Vec<String>,
+    pub settings: AppSettings,
+    /// Where copies connect.
+    pub socket: std::path::PathBuf,
+}
+
+/// The environment variable carrying [`ProcessConfig`].
+pub(crate) const CONFIG_ENV: &str = "EDGESHIM_SNAPSHOT_CONFIG";
+
+/// What the snapshot process prints on stdout once its top level has run.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Status {
+    Ready,
+    Failed(BootError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FrameError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("malformed frame: {0}")]
+    Decode(#[from] postcard::Error),
+    #[error("a frame of {0} bytes is over the limit")]
+    TooLarge(usize),
+}
+
+/// One frame, length prefix included.
+pub(crate) fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, FrameError> {
+    let mut frame = postcard::to_extend(message, vec![0; 4])?;
+    let len = u32::try_from(frame.len() - 4).map_err(|_| FrameError::TooLarge(frame.len()))?;
+    frame[..4].copy_from_slice(&len.to_le_bytes());
+    Ok(frame)
+}
+
+fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, FrameError> {
+    Ok(postcard::from_bytes(payload)?)
+}
+
+fn checked_len(prefix: [u8; 4]) -> Result<usize, FrameError> {
+    let len = u32::from_le_bytes(prefix) as usize;
+    if len > MAX_FRAME {
+        return Err(FrameError::TooLarge(len));
+    }
+    Ok(len)
+}
+
+/// Reads one frame, blocking; `None` at a clean end of stream.
+pub(crate) fn read_blocking<T: DeserializeOwned>(
+    reader: &mut impl Read,
+) -> Result<Option<T>, FrameError> {
+    let mut prefix = [0; 4];
+    match reader.read_exact(&mut prefix) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let mut payload = vec![0; checked_len(prefix)?];
+    reader.read_exact(&mut payload)?;
+    decode(&payload).map(Some)
+}
+
+/// Reads one frame; `None` at a clean end of stream.
+pub(crate) async fn read<T: DeserializeOwned>(
+    reader: &mut (impl tokio::io::AsyncRead + Unpin),
+) -> Result<Option<T>, FrameError> {
+    let mut prefix = [0; 4];
+    match reader.read_exact(&mut prefix).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let mut payload = vec![0; checked_len(prefix)?];
+    reader.read_exact(&mut payload).await?;
+    decode(&payload).map(Some)
+}
+
+/// Writes one frame.
+pub(crate) async fn write<T: Serialize>(
+    writer: &mut (impl tokio::io::AsyncWrite + Unpin),
+    message: &T,
+) -> Result<(), FrameError> {
+    writer.write_all(&encode(message)?).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn frames_round_trip() {
+        let frame = encode(&Up::Head {
+            status: 201,
+            headers: vec![("a".into(), "b".into())],
+            body: Some(Bytes::from_static(b"hi")),
+        })
+        .unwrap();
+        let mut reader = std::io::Cursor::new([frame.clone(), frame].concat());
+        for _ in 0..2 {
+            let Some(Up::Head { status, body, .. }) = read_blocking(&mut reader).unwrap() else {
+                panic!("not a head");
+            };
+            assert_eq!((status, body.as_deref()), (201, Some(&b"hi"[..])));
+        }
+        assert!(read_blocking::<Up>(&mut reader).unwrap().is_none());
+    }
+
+    #[test]
+    fn oversized_frames_are_refused() {
+        let mut reader = std::io::Cursor::new(u32::MAX.to_le_bytes());
+        assert!(matches!(
+            read_blocking::<Up>(&mut reader),
+            Err(FrameError::TooLarge(_))
+        ));
+    }
+}
