@@ -41,7 +41,13 @@ fn serve_command(app: &Path, cwd: Option<&Path>, args: &[&str]) -> Command {
         .arg("serve")
         .arg(app)
         .args(["--addr", "127.0.0.1:0"])
-        .args(args)
+        .args(args);
+    if !args.contains(&"--cpu-limit") {
+        // The tests run a debug build, far slower than the release build Compute's 50 ms of
+        // CPU per request is meant for (see `support::test_limits`).
+        command.args(["--cpu-limit", "10000"]);
+    }
+    command
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null());
@@ -107,6 +113,27 @@ impl ServerProcess {
     pub fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns how long that took.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, std::time::Duration) {
+        let started = std::time::Instant::now();
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = started + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, started.elapsed());
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running 30 s after SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     /// Everything the server logged so far, one line each.
