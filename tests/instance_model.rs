@@ -97,10 +97,11 @@ async fn median_fast(server: &Server, times: usize) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_over_a_limit_gets_its_error_while_others_are_answered() {
     let limits = Limits {
-        // Room for the memory-hungry route to reach the heap limit first in a debug build.
         cpu: Some(Duration::from_millis(2000)),
         wall: Duration::from_secs(5),
-        ..Limits::default()
+        // Small enough that the memory-hungry route's first 64 MiB buffer is over it: filling
+        // 256 MB takes seconds of CPU in a debug build.
+        heap: 32 * 1024 * 1024,
     };
     let server = start(
         PoolConfig {
@@ -141,7 +142,7 @@ async fn a_request_over_a_limit_gets_its_error_while_others_are_answered() {
     assert_eq!(response.status, 500);
     assert_eq!(
         response.text(),
-        "edgeshim: the app used more than 256 MB of heap memory (Compute's limit is 128 MB; \
+        "edgeshim: the app used more than 64 MB of heap memory (Compute's limit is 32 MB; \
          edgeshim allows 2 times that, as Boa's values take more room than SpiderMonkey's)\n"
     );
 

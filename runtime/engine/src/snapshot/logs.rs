@@ -4,13 +4,18 @@
 use std::fmt::Write as _;
 
 use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::layer::{Context, Layer};
+use tracing::level_filters::LevelFilter;
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Metadata, Subscriber};
 
 use super::protocol::{LogLevel, Up};
 
-/// Sends every event of the copy's JS thread to the server.
-pub(super) struct Forward(pub fn(&Up) -> bool);
+/// Sends the copy's log events (the `edgeshim*` targets, at the server's level) to the
+/// server. A plain `Subscriber`, not a registry: it is made in every copy, so it stays cheap.
+pub(super) struct Forward {
+    pub send: fn(&Up) -> bool,
+    pub max: LevelFilter,
+}
 
 #[derive(Default)]
 struct Message(String);
@@ -33,8 +38,25 @@ impl Visit for Message {
     }
 }
 
-impl<S: Subscriber> Layer<S> for Forward {
-    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+impl Subscriber for Forward {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.target().starts_with("edgeshim") && *metadata.level() <= self.max
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(self.max)
+    }
+
+    // The copy's spans are not forwarded: its lines take the server's request span.
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
         let mut message = Message::default();
         event.record(&mut message);
         let level = match *event.metadata().level() {
@@ -44,12 +66,16 @@ impl<S: Subscriber> Layer<S> for Forward {
             Level::DEBUG => LogLevel::Debug,
             Level::TRACE => LogLevel::Trace,
         };
-        (self.0)(&Up::Log {
+        (self.send)(&Up::Log {
             level,
             target: event.metadata().target().to_owned(),
             message: message.0,
         });
     }
+
+    fn enter(&self, _: &Id) {}
+
+    fn exit(&self, _: &Id) {}
 }
 
 /// Writes a copy's log line on the server, in the current span. Targets are static in

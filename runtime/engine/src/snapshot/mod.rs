@@ -56,16 +56,14 @@ pub(crate) fn collect_under_pressure() {
     }
 }
 
-/// How long a copy may outlive its wall-clock limit before the server kills it (its own
-/// watchdog normally stops it first).
-const KILL_GRACE: Duration = Duration::from_secs(2);
-
 /// Makes socket folder names unique within the process.
 static POOLS: AtomicU64 = AtomicU64::new(1);
 
 /// A copy that has connected and waits for its request.
 struct ReadyCopy {
     pid: u32,
+    /// CPU time the copy had used when it said hello (not the request's).
+    cpu: Duration,
     stream: UnixStream,
 }
 
@@ -208,7 +206,7 @@ impl SnapshotPool {
         }
         let copy = self.ready.recv().await.map_err(|_| gone())?;
         self.fork(1);
-        let ReadyCopy { pid, stream } = copy;
+        let ReadyCopy { pid, cpu, stream } = copy;
         self.live.lock().insert(pid);
         let (reader, writer) = stream.into_split();
         let writer = Arc::new(tokio::sync::Mutex::new(writer));
@@ -242,27 +240,24 @@ impl SnapshotPool {
             tokio::spawn(forward_upload(chunks, writer.clone()).in_current_span());
         }
         let (head_tx, head_rx) = oneshot::channel();
-        let served = serve_copy(reader, writer, self.host.clone(), head_tx);
+        let copy = Copy {
+            pid,
+            cpu_before: cpu,
+            limits: self.limits,
+        };
+        let served = serve_copy(copy, reader, writer, self.host.clone(), head_tx);
         let live = self.live.clone();
-        let wall = self.limits.wall;
         tokio::spawn(
             async move {
-                if tokio::time::timeout(wall + KILL_GRACE, served)
-                    .await
-                    .is_err()
-                {
-                    tracing::error!("{}; killed it", Limit::Wall(wall));
-                    os::kill(pid);
-                }
+                served.await;
                 live.lock().remove(&pid);
             }
             .in_current_span(),
         );
         head_rx.await.unwrap_or_else(|_| {
-            Err(HandleError::Limit {
-                limit: Limit::Wall(wall),
-                at: None,
-            })
+            Err(HandleError::Crashed(
+                "the copy's connection ended without an answer".into(),
+            ))
         })
     }
 
@@ -318,8 +313,8 @@ async fn accept_copies(listener: UnixListener, ready: async_channel::Sender<Read
             }
         };
         match protocol::read::<Up>(&mut stream).await {
-            Ok(Some(Up::Hello { pid })) => {
-                if ready.send(ReadyCopy { pid, stream }).await.is_err() {
+            Ok(Some(Up::Hello { pid, cpu })) => {
+                if ready.send(ReadyCopy { pid, cpu, stream }).await.is_err() {
                     return;
                 }
             }
@@ -351,9 +346,45 @@ async fn forward_upload(
 
 type Head = oneshot::Sender<Result<ResponseParts, HandleError>>;
 
+/// The copy serving one request.
+struct Copy {
+    pid: u32,
+    cpu_before: Duration,
+    limits: Limits,
+}
+
+/// Resolves when the copy goes over its wall-clock or CPU limit. CPU time is read only once
+/// it could have run out (a copy runs one thread, so it uses at most as much CPU as time
+/// passes): a request that ends sooner costs nothing here.
+async fn over_limit(copy: &Copy) -> Limit {
+    let started = tokio::time::Instant::now();
+    loop {
+        let elapsed = started.elapsed();
+        if elapsed >= copy.limits.wall {
+            return Limit::Wall(copy.limits.wall);
+        }
+        let mut next = copy.limits.wall - elapsed;
+        if let Some(cpu) = copy.limits.cpu {
+            let used = if elapsed >= cpu {
+                os::cpu_time_of(copy.pid).map(|t| t.saturating_sub(copy.cpu_before))
+            } else {
+                None
+            };
+            match used {
+                Some(used) if used >= cpu => return Limit::Cpu(cpu),
+                Some(used) => next = next.min(cpu - used),
+                None => next = next.min(cpu.saturating_sub(elapsed)),
+            }
+        }
+        tokio::time::sleep(next.max(Duration::from_millis(1))).await;
+    }
+}
+
 /// Reads the copy's frames until it is done: the response head (handed to `head`), body
-/// chunks, host calls (answered by `host`) and limit reports.
+/// chunks, host calls (answered by `host`) and limit reports; stops the copy when it goes
+/// over a limit.
 async fn serve_copy(
+    copy: Copy,
     mut reader: tokio::net::unix::OwnedReadHalf,
     writer: Arc<tokio::sync::Mutex<OwnedWriteHalf>>,
     host: Arc<dyn Host>,
@@ -366,8 +397,18 @@ async fn serve_copy(
             let _ = head.send(result);
         }
     };
+    let watch = over_limit(&copy);
+    tokio::pin!(watch);
     loop {
-        let frame = match protocol::read::<Up>(&mut reader).await {
+        let read = tokio::select! {
+            read = protocol::read::<Up>(&mut reader) => read,
+            limit = &mut watch => {
+                os::kill(copy.pid);
+                report_limit(HandleError::Limit { limit, at: None }, &mut head, &mut body).await;
+                return;
+            }
+        };
+        let frame = match read {
             Ok(Some(frame)) => frame,
             Ok(None) | Err(_) => {
                 // The copy ended without saying it was done: it crashed (or was killed).
@@ -427,16 +468,7 @@ async fn serve_copy(
                 });
             }
             Up::Limit { limit, at } => {
-                let error = HandleError::Limit { limit, at };
-                if head.is_some() {
-                    answer(&mut head, Err(error));
-                } else {
-                    // Answered already: the limit cuts the body or ends the waitUntil work.
-                    tracing::error!("{error}");
-                    if let Some(body) = body.take() {
-                        let _ = body.send(Chunk::Error(error.to_string())).await;
-                    }
-                }
+                report_limit(HandleError::Limit { limit, at }, &mut head, &mut body).await;
                 return;
             }
             Up::Done => {
@@ -455,5 +487,22 @@ async fn serve_copy(
             } => logs::emit(level, &target, &message),
             Up::Hello { .. } => {}
         }
+    }
+}
+
+/// A limit ended the copy: the answer, if none was given yet; else the cut body and a log line.
+async fn report_limit(
+    error: HandleError,
+    head: &mut Option<Head>,
+    body: &mut Option<mpsc::Sender<Chunk>>,
+) {
+    if let Some(head) = head.take() {
+        let _ = head.send(Err(error));
+        return;
+    }
+    // Answered already: the limit cuts the body or ends the waitUntil work.
+    tracing::error!("{error}");
+    if let Some(body) = body.take() {
+        let _ = body.send(Chunk::Error(error.to_string())).await;
     }
 }

@@ -1,6 +1,6 @@
 //! The few OS calls the snapshot process model needs that std does not offer: `fork`,
-//! `_exit`, `kill`, reaping, the process CPU clock, and a counting allocator for the heap
-//! limit. This is the crate's only `unsafe` code; each block says why it is sound.
+//! `_exit`, `kill`, reaping, `poll`, CPU clocks (this process's and a copy's), `malloc_trim`,
+//! and a counting allocator for the heap limit. This is the crate's only `unsafe` code; each block says why it is sound.
 
 #![allow(unsafe_code)]
 
@@ -92,6 +92,77 @@ pub(crate) fn process_cpu_time() -> Duration {
         u64::try_from(now.tv_sec).unwrap_or(0),
         u32::try_from(now.tv_nsec).unwrap_or(0),
     )
+}
+
+/// Waits until `socket` can take more bytes; false when it never will (closed, error).
+pub(crate) fn wait_writable(socket: &impl std::os::fd::AsRawFd) -> bool {
+    let mut poll = libc::pollfd {
+        fd: socket.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: one valid pollfd, for the length given.
+        let ready = unsafe { libc::poll(&raw mut poll, 1, -1) };
+        if ready > 0 {
+            return poll.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) == 0;
+        }
+        if ready < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return false;
+        }
+    }
+}
+
+/// CPU time (user and system) process `pid` has used; `None` if it is gone or unreadable.
+#[cfg(target_os = "linux")]
+pub(crate) fn cpu_time_of(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let per_second = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok()?;
+    (per_second > 0).then(|| Duration::from_nanos(ticks * 1_000_000_000 / per_second))
+}
+
+/// CPU time (user and system) process `pid` has used; `None` if it is gone or unreadable.
+#[cfg(target_os = "macos")]
+pub(crate) fn cpu_time_of(pid: u32) -> Option<Duration> {
+    let pid = libc::c_int::try_from(pid).ok()?;
+    let mut info = std::mem::MaybeUninit::<libc::rusage_info_v2>::zeroed();
+    // SAFETY: the buffer is a rusage_info_v2, the flavor asked for.
+    let ok =
+        unsafe { libc::proc_pid_rusage(pid, libc::RUSAGE_INFO_V2, info.as_mut_ptr().cast()) } == 0;
+    if !ok {
+        return None;
+    }
+    // SAFETY: filled by the successful call above.
+    let info = unsafe { info.assume_init() };
+    // In Mach absolute time units: nanoseconds scaled by the timebase.
+    let mut timebase = libc::mach_timebase_info { numer: 0, denom: 0 };
+    // SAFETY: valid out pointer.
+    unsafe { libc::mach_timebase_info(&raw mut timebase) };
+    let ticks = u128::from(info.ri_user_time + info.ri_system_time);
+    let nanos = ticks * u128::from(timebase.numer) / u128::from(timebase.denom.max(1));
+    Some(Duration::from_nanos(
+        u64::try_from(nanos).unwrap_or(u64::MAX),
+    ))
+}
+
+/// CPU time of another process: not known on this platform, so no CPU limit there.
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+pub(crate) fn cpu_time_of(_pid: u32) -> Option<Duration> {
+    None
+}
+
+/// Returns the allocator's free memory to the OS (glibc's `malloc_trim`; nothing elsewhere).
+pub(crate) fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: no preconditions; called while no other thread exists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Live heap bytes of this process, as counted by [`CountingAllocator`].

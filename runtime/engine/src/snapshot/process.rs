@@ -13,17 +13,14 @@ use std::os::unix::net::UnixStream;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::Layer;
 
 use super::os::{self, Forked};
 use super::protocol::{self, Down, ProcessConfig, Status, Up, CONFIG_ENV};
 use crate::host_call::{Host, HostCall, HostFuture, HostReply};
 use crate::instance::{App, BootError, HandleError, IncomingRequest, Instance};
-use crate::limits::{Limit, Limits};
+use crate::limits::Limit;
 use crate::web::body_stream::{Chunk, HostBody, CHANNEL_CHUNKS};
 
 /// Exit status of a copy stopped by a limit.
@@ -44,6 +41,8 @@ fn send(message: &Up) -> bool {
     send_raw(&frame)
 }
 
+/// Writes a whole frame. The socket is non-blocking (tokio reads it), so a full send buffer
+/// is waited out here: the copy has nothing else to do until the server reads.
 fn send_raw(frame: &[u8]) -> bool {
     use std::io::Write;
     let Some(link) = LINK.get() else {
@@ -52,13 +51,21 @@ fn send_raw(frame: &[u8]) -> bool {
     let mut stream = link
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    stream.write_all(frame).is_ok()
-}
-
-/// Reports `limit` to the server and ends the copy.
-fn stop_at(limit: Limit) -> ! {
-    send(&Up::Limit { limit, at: None });
-    os::exit_now(EXIT_LIMIT)
+    let mut rest = frame;
+    while !rest.is_empty() {
+        match stream.write(rest) {
+            Ok(0) => return false,
+            Ok(n) => rest = &rest[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if !os::wait_writable(&*stream) {
+                    return false;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+    true
 }
 
 fn heap_exceeded() -> ! {
@@ -100,6 +107,9 @@ impl Host for RemoteHost {
 
 /// Runs the snapshot process.
 pub(super) fn main() -> ExitCode {
+    // rand picks its ChaCha implementation with cpuid on first use, which is slow in a VM:
+    // do it once here rather than in every copy.
+    let _: u64 = rand::random();
     let config: ProcessConfig = match std::env::var(CONFIG_ENV)
         .map_err(|e| e.to_string())
         .and_then(|json| serde_json::from_str(&json).map_err(|e| e.to_string()))
@@ -129,6 +139,8 @@ pub(super) fn main() -> ExitCode {
     let Ok(mut instance) = booted else {
         return ExitCode::FAILURE;
     };
+    // Give free memory back, so that copies reuse zero pages rather than copy dirty ones.
+    os::trim_heap();
     // One byte from the server: fork one copy. End of input: the server is gone.
     let mut stdin = std::io::stdin().lock();
     let mut command = [0u8; 64];
@@ -166,7 +178,8 @@ fn boot(config: &ProcessConfig) -> Result<Instance, BootError> {
     Ok(instance)
 }
 
-/// A copy: serves one request and exits.
+/// A copy: serves one request and exits. It runs one thread only: the server watches its
+/// CPU and wall-clock time (and kills it when over), and the copy itself its heap.
 fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
     os::detach_stdio();
     // Math.random draws from a per-thread generator the fork copied: reseed it, or every
@@ -185,6 +198,7 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
     let _ = LINK.set(Mutex::new(stream));
     if !send(&Up::Hello {
         pid: std::process::id(),
+        cpu: os::process_cpu_time(),
     }) {
         os::exit_now(0);
     }
@@ -201,9 +215,6 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
         _ => os::exit_now(0),
     };
     let (method, url, headers, body, pop, limits) = request;
-    let started = Instant::now();
-    let cpu_at_start = os::process_cpu_time();
-    watch(limits, started, cpu_at_start);
     if let Ok(frame) = protocol::encode(&Up::Limit {
         limit: Limit::Heap(limits.heap),
         at: None,
@@ -219,7 +230,6 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
             (HostBody::Stream(chunks), Some(sender))
         }
     };
-    read_down(reader, sender);
     let request = IncomingRequest {
         method,
         url,
@@ -237,13 +247,19 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
         os::exit_now(1)
     };
     // This thread's log lines go to the server, which writes them in the request's span.
-    let max = tracing::level_filters::LevelFilter::current();
-    let forward = super::logs::Forward(send).with_filter(tracing_subscriber::filter::filter_fn(
-        move |meta| meta.target().starts_with("edgeshim") && *meta.level() <= max,
-    ));
-    let _logs = tracing::subscriber::set_default(tracing_subscriber::registry().with(forward));
+    let _logs = tracing::subscriber::set_default(super::logs::Forward {
+        send,
+        max: tracing::level_filters::LevelFilter::current(),
+    });
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async {
+        let reader = reader
+            .set_nonblocking(true)
+            .and_then(|()| tokio::net::UnixStream::from_std(reader));
+        match reader {
+            Ok(reader) => drop(tokio::task::spawn_local(read_down(reader, sender))),
+            Err(_) => os::exit_now(1),
+        }
         let (pumped_tx, pumped) = oneshot::channel::<()>();
         let mut pumped_tx = Some(pumped_tx);
         instance
@@ -292,59 +308,29 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
 
 /// Reads the server's frames after the request: body chunks and host-call replies. The
 /// server closing the socket ends the copy.
-fn read_down(mut reader: UnixStream, mut body: Option<mpsc::Sender<Chunk>>) {
-    let spawned = std::thread::Builder::new()
-        .name("edgeshim-copy-reader".into())
-        .spawn(move || loop {
-            match protocol::read_blocking::<Down>(&mut reader) {
-                Ok(Some(Down::Body(chunk))) => {
-                    // An upload the app let go is dropped.
-                    if let Some(sender) = &body {
-                        if sender.blocking_send(chunk).is_err() {
-                            body = None;
-                        }
+async fn read_down(mut reader: tokio::net::UnixStream, mut body: Option<mpsc::Sender<Chunk>>) {
+    loop {
+        match protocol::read::<Down>(&mut reader).await {
+            Ok(Some(Down::Body(chunk))) => {
+                // An upload the app let go is dropped.
+                if let Some(sender) = &body {
+                    if sender.send(chunk).await.is_err() {
+                        body = None;
                     }
                 }
-                Ok(Some(Down::Reply { id, reply })) => {
-                    let waiting = PENDING
-                        .get_or_init(Mutex::default)
-                        .lock()
-                        .map_or(None, |mut p| p.remove(&id));
-                    if let Some(waiting) = waiting {
-                        let _ = waiting.send(reply);
-                    }
+            }
+            Ok(Some(Down::Reply { id, reply })) => {
+                let waiting = PENDING
+                    .get_or_init(Mutex::default)
+                    .lock()
+                    .map_or(None, |mut p| p.remove(&id));
+                if let Some(waiting) = waiting {
+                    let _ = waiting.send(reply);
                 }
-                Ok(Some(Down::Request { .. })) => {}
-                // The server closed the connection: nobody wants this request any more.
-                Ok(None) | Err(_) => os::exit_now(0),
             }
-        });
-    if spawned.is_err() {
-        os::exit_now(1);
-    }
-}
-
-/// Ends the copy when the request goes over its CPU or wall-clock limit. CPU time is
-/// checked when it could first have run out, so an idle request costs one wake-up at most.
-fn watch(limits: Limits, started: Instant, cpu_at_start: Duration) {
-    let spawned = std::thread::Builder::new()
-        .name("edgeshim-copy-watchdog".into())
-        .spawn(move || loop {
-            let elapsed = started.elapsed();
-            if elapsed >= limits.wall {
-                stop_at(Limit::Wall(limits.wall));
-            }
-            let mut next = limits.wall - elapsed;
-            if let Some(cpu) = limits.cpu {
-                let used = os::process_cpu_time().saturating_sub(cpu_at_start);
-                if used >= cpu {
-                    stop_at(Limit::Cpu(cpu));
-                }
-                next = next.min(cpu - used);
-            }
-            std::thread::sleep(next.max(Duration::from_millis(1)));
-        });
-    if spawned.is_err() {
-        tracing::warn!("cannot start the limits watchdog; this request runs without limits");
+            Ok(Some(Down::Request { .. })) => {}
+            // The server closed the connection: nobody wants this request any more.
+            Ok(None) | Err(_) => os::exit_now(0),
+        }
     }
 }

@@ -38,9 +38,10 @@ pub(crate) enum Down {
 /// Copy to server.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum Up {
-    /// A new copy, ready for a request.
+    /// A new copy, ready for a request; `cpu`: the CPU time it has used so far.
     Hello {
         pid: u32,
+        cpu: std::time::Duration,
     },
     /// The response head; `body` is `None` when it follows as [`Up::Body`] frames.
     Head {
@@ -55,7 +56,7 @@ pub(crate) enum Up {
         id: u64,
         call: HostCall,
     },
-    /// The request went over a limit; the copy has ended.
+    /// The request went over the heap limit; the copy has ended.
     Limit {
         limit: Limit,
         at: Option<String>,
