@@ -271,6 +271,7 @@ impl Instance {
             .build()
             .map_err(|e| BootError::Setup(e.to_string()))?;
         Phase::install(&mut context);
+        context.insert_data(crate::loader::LoaderHandle(loader.clone()));
         context.insert_data(crate::web::body_stream::EventLoopHandle(event_loop.clone()));
         context.insert_data(crate::web::body_stream::HostBodies::default());
         context.insert_data(HostHandle(app.host.clone()));

@@ -51,6 +51,7 @@ mod js_lib;
 mod limits;
 mod loader;
 mod pool;
+mod resolve;
 #[cfg(unix)]
 mod snapshot;
 mod web;

@@ -1,0 +1,98 @@
+//! npm packages load as the js-compute build's esbuild step resolves them:
+//! `fixtures/npm-resolution` vendors one small package per rule (exports conditions with
+//! `fastly` first and nested conditions, subpaths, `imports`, main fields, the browser field,
+//! directory indexes, symlinked packages, CommonJS with cycles and JSON, `__esModule` interop in
+//! and out of Node mode, `process.env.NODE_ENV`), and its answer must be byte for byte what
+//! the same app bundled by esbuild answers (`expected-esbuild.json`, recorded as
+//! `fixtures/npm-resolution/tools/README.md` says).
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use support::process::{failing_start, ServerProcess, TempDir};
+use support::{fixture, request};
+
+#[test]
+fn packages_resolve_and_interoperate_as_esbuild_bundles_them() {
+    let server = ServerProcess::start(
+        &fixture("npm-resolution/src/index.js"),
+        None,
+        &["--ephemeral"],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let response = runtime.block_on(request(server.addr, "GET", "/", &[], b""));
+    assert_eq!(response.status, 200, "{}", response.text());
+    let expected =
+        std::fs::read_to_string(fixture("npm-resolution/expected-esbuild.json")).unwrap();
+    assert_eq!(response.text(), expected.trim_end());
+}
+
+fn app_importing(dir: &TempDir, import: &str) -> std::path::PathBuf {
+    let app = dir.path().join("index.js");
+    std::fs::write(
+        &app,
+        format!("{import}\naddEventListener('fetch', (e) => e.respondWith(new Response('x')));\n"),
+    )
+    .unwrap();
+    app
+}
+
+#[test]
+fn a_missing_package_names_the_importer_where_it_looked_and_what_to_install() {
+    let dir = TempDir::new("npm-missing");
+    let app = app_importing(&dir, "import { Hono } from 'hono';");
+    let stderr = failing_start(&app, None, &["--ephemeral"]);
+    let app = app.canonicalize().unwrap();
+    let parent = app.parent().unwrap();
+    let expected = format!(
+        "Cannot resolve 'hono' imported from {}: no package 'hono' in {}/node_modules, ",
+        app.display(),
+        parent.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(
+        stderr.contains("; install it (npm install hono)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn node_builtins_are_refused_as_on_compute() {
+    let dir = TempDir::new("npm-builtin");
+    let app = app_importing(&dir, "import fs from 'node:fs';");
+    let stderr = failing_start(&app, None, &["--ephemeral"]);
+    assert!(
+        stderr.contains("Cannot resolve 'node:fs' imported from ",)
+            && stderr.contains(
+                ": it is a Node.js built-in module, which Fastly Compute does not have (the \
+             js-compute build fails on it too); use a package written for the browser or the \
+             edge instead"
+            ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_export_the_conditions_do_not_reach_is_explained() {
+    let dir = TempDir::new("npm-conditions");
+    let package = dir.path().join("node_modules/only-node");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::write(
+        package.join("package.json"),
+        r#"{ "name": "only-node", "exports": { "node": "./node.js" } }"#,
+    )
+    .unwrap();
+    std::fs::write(package.join("node.js"), "export default 1;").unwrap();
+    let app = app_importing(&dir, "import x from 'only-node';");
+    let stderr = failing_start(&app, None, &["--ephemeral"]);
+    assert!(
+        stderr.contains("Cannot resolve 'only-node' imported from ")
+            && stderr.contains("package 'only-node' is installed in ")
+            && stderr.contains(
+                "(with the conditions fastly, browser, import/require, default, as the \
+                 js-compute build resolves it)"
+            ),
+        "{stderr}"
+    );
+}
