@@ -28,6 +28,40 @@ fn packages_resolve_and_interoperate_as_esbuild_bundles_them() {
     assert_eq!(response.text(), expected.trim_end());
 }
 
+#[test]
+fn serve_without_app_runs_the_project_in_the_working_directory() {
+    let project = fixture("npm-resolution");
+    let server = ServerProcess::start(std::path::Path::new(""), Some(&project), &["--ephemeral"]);
+    let entry = project.join("src/index.js").canonicalize().unwrap();
+    assert!(
+        server
+            .start_line
+            .contains(&format!("serving {} on", entry.display())),
+        "{}",
+        server.start_line
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let response = runtime.block_on(request(server.addr, "GET", "/", &[], b""));
+    let expected =
+        std::fs::read_to_string(fixture("npm-resolution/expected-esbuild.json")).unwrap();
+    assert_eq!(response.text(), expected.trim_end());
+}
+
+#[test]
+fn serve_without_app_outside_a_project_says_what_it_looked_for() {
+    let dir = TempDir::new("no-project");
+    let stderr = failing_start(std::path::Path::new(""), Some(dir.path()), &["--ephemeral"]);
+    assert!(
+        stderr.contains(&format!(
+            "no APP given and no Compute app found in {0}: looked for {0}/src/index.js, \
+             {0}/src/index.mjs; give the app's entry (edgeshim serve APP.js) or run from the \
+             project folder",
+            dir.path().display()
+        )),
+        "{stderr}"
+    );
+}
+
 fn app_importing(dir: &TempDir, import: &str) -> std::path::PathBuf {
     let app = dir.path().join("index.js");
     std::fs::write(

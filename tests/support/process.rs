@@ -37,11 +37,12 @@ impl Drop for TempDir {
 
 fn serve_command(app: &Path, cwd: Option<&Path>, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_edgeshim"));
-    command
-        .arg("serve")
-        .arg(app)
-        .args(["--addr", "127.0.0.1:0"])
-        .args(args);
+    command.arg("serve");
+    // An empty APP: none on the command line (the project in `cwd` is served).
+    if !app.as_os_str().is_empty() {
+        command.arg(app);
+    }
+    command.args(["--addr", "127.0.0.1:0"]).args(args);
     if !args.contains(&"--cpu-limit") {
         // The tests run a debug build, far slower than the release build Compute's 50 ms of
         // CPU per request is meant for (see `support::test_limits`).

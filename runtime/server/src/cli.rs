@@ -32,7 +32,9 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The app's entry module (an ES module that calls addEventListener("fetch", …)).
-    pub app: PathBuf,
+    /// Default: the entry of the Compute project in the working directory (the input of
+    /// package.json's `js-compute-runtime` build script, else src/index.js).
+    pub app: Option<PathBuf>,
     /// The fastly.toml to read [local_server] from. Default: fastly.toml beside the app,
     /// then in the working directory.
     #[arg(short = 'C', long = "config", value_name = "FILE")]
@@ -139,7 +141,7 @@ impl ServeArgs {
             pool.workers = usize::from(workers);
         }
         ServeOptions {
-            app: self.app,
+            app: self.app.unwrap_or_default(),
             config: self.config,
             addr: self.addr,
             pool,

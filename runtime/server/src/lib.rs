@@ -17,6 +17,7 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod project;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,8 @@ use crate::config::{ConfigError, FastlyToml};
 /// Everything `edgeshim serve` needs to start.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
+    /// The entry module; empty: the entry of the Compute project in the working directory
+    /// ([`project::find_entry`]).
     pub app: PathBuf,
     /// `-C`: the fastly.toml to use; `None` looks beside the app, then in the working directory.
     pub config: Option<PathBuf>,
@@ -128,6 +131,8 @@ pub enum StartError {
     },
     #[error("cannot determine the working directory: {0}")]
     Cwd(std::io::Error),
+    #[error("{0}")]
+    NoApp(String),
     #[error(
         "cannot create the state folder {}: {source} (choose another with --state-dir DIR, \
          or keep KV data in memory with --ephemeral)",
@@ -324,9 +329,12 @@ impl RunningServer {
 ///
 /// # Errors
 /// A bad config, an app that does not load, or an address that cannot be bound.
-pub async fn start(options: ServeOptions) -> Result<RunningServer, StartError> {
+pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartError> {
     let started = SystemTime::now();
     let cwd = std::env::current_dir().map_err(StartError::Cwd)?;
+    if options.app.as_os_str().is_empty() {
+        options.app = project::find_entry(&cwd).map_err(StartError::NoApp)?;
+    }
     let config = load_config(&options, &cwd)?;
     for warning in &config.warnings {
         tracing::warn!("{warning}");

@@ -1,0 +1,97 @@
+//! `edgeshim serve` with no APP: the entry of the Compute project in the working directory,
+//! found as the js-compute build finds it (`fastly compute serve` runs the package.json
+//! `build` script, whose `js-compute-runtime INPUT OUTPUT` names the entry).
+
+use std::path::{Path, PathBuf};
+
+/// The entries tried when the build script names none that exists, in order.
+const DEFAULT_ENTRIES: &[&str] = &["src/index.js", "src/index.mjs"];
+
+/// The programs whose first positional argument is the app's entry.
+const BUILD_TOOLS: &[&str] = &["js-compute-runtime", "js-compute"];
+
+/// The input file the `build` script gives `js-compute-runtime`, if any.
+fn build_script_input(package_json: &str) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_str(package_json).ok()?;
+    let script = json["scripts"]["build"].as_str()?;
+    // `a && b`, `a; b`: each command on its own.
+    script.split(['&', ';', '|']).find_map(|command| {
+        let mut words = command.split_whitespace();
+        words.find(|word| {
+            let program = word.rsplit('/').next().unwrap_or(word);
+            BUILD_TOOLS.contains(&program)
+        })?;
+        words
+            .find(|word| !word.starts_with('-'))
+            .map(|input| input.trim_matches(['"', '\'']).to_owned())
+    })
+}
+
+/// The entry of the project in `dir`.
+///
+/// # Errors
+/// None found; the message says where it looked and what to do.
+pub fn find_entry(dir: &Path) -> Result<PathBuf, String> {
+    let package = dir.join("package.json");
+    let from_script = std::fs::read_to_string(&package)
+        .ok()
+        .and_then(|text| build_script_input(&text));
+    let mut looked = Vec::new();
+    if let Some(input) = &from_script {
+        let path = dir.join(input);
+        if path.is_file() {
+            return Ok(path);
+        }
+        looked.push(format!(
+            "{} (the input of the build script in {}; is it made by an earlier build step?)",
+            path.display(),
+            package.display()
+        ));
+    }
+    for entry in DEFAULT_ENTRIES {
+        let path = dir.join(entry);
+        if path.is_file() {
+            return Ok(path);
+        }
+        looked.push(path.display().to_string());
+    }
+    if dir.join("src/index.ts").is_file() {
+        return Err(format!(
+            "{} is TypeScript, which edgeshim does not run yet: compile it to JavaScript and \
+             give that file (edgeshim serve dist/index.js)",
+            dir.join("src/index.ts").display()
+        ));
+    }
+    Err(format!(
+        "no APP given and no Compute app found in {}: looked for {}; give the app's entry \
+         (edgeshim serve APP.js) or run from the project folder",
+        dir.display(),
+        looked.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_build_script_names_the_entry() {
+        let script = |build: &str| {
+            build_script_input(&serde_json::json!({ "scripts": { "build": build } }).to_string())
+        };
+        assert_eq!(
+            script("js-compute-runtime ./src/index.js ./bin/main.wasm").as_deref(),
+            Some("./src/index.js")
+        );
+        assert_eq!(
+            script("npm run prebuild && js-compute-runtime --enable-experimental-high-resolution-time-methods build/app.js bin/main.wasm").as_deref(),
+            Some("build/app.js")
+        );
+        assert_eq!(
+            script("node_modules/.bin/js-compute-runtime \"src/main.js\" out.wasm").as_deref(),
+            Some("src/main.js")
+        );
+        assert_eq!(script("webpack && echo done"), None);
+    }
+}
