@@ -63,39 +63,43 @@ fn repeat(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<J
     Ok(result.unwrap_or_default().into())
 }
 
+/// Defines a non-enumerable, configurable data property, as built-ins have them.
+fn define(
+    object: &JsObject,
+    key: JsString,
+    value: JsValue,
+    writable: bool,
+    context: &mut Context,
+) -> JsResult<()> {
+    let descriptor = boa_engine::property::PropertyDescriptor::builder()
+        .value(value)
+        .writable(writable)
+        .enumerable(false)
+        .configurable(true);
+    object.define_property_or_throw(key, descriptor, context)?;
+    Ok(())
+}
+
 /// Installs the replacements on the context's intrinsics.
 pub(crate) fn register(context: &mut Context) -> JsResult<()> {
     let prototype: JsObject = context.intrinsics().constructors().string().prototype();
     let function = NativeFunction::from_fn_ptr(repeat).to_js_function(context.realm());
     // Same name and length as the built-in it replaces.
-    function.define_property_or_throw(
+    define(
+        &function,
         js_string!("name"),
-        boa_engine::property::PropertyDescriptor::builder()
-            .value(js_string!("repeat"))
-            .writable(false)
-            .enumerable(false)
-            .configurable(true),
+        js_string!("repeat").into(),
+        false,
         context,
     )?;
-    function.define_property_or_throw(
-        js_string!("length"),
-        boa_engine::property::PropertyDescriptor::builder()
-            .value(1)
-            .writable(false)
-            .enumerable(false)
-            .configurable(true),
-        context,
-    )?;
-    prototype.define_property_or_throw(
+    define(&function, js_string!("length"), 1.into(), false, context)?;
+    define(
+        &prototype,
         js_string!("repeat"),
-        boa_engine::property::PropertyDescriptor::builder()
-            .value(function)
-            .writable(true)
-            .enumerable(false)
-            .configurable(true),
+        function.into(),
+        true,
         context,
-    )?;
-    Ok(())
+    )
 }
 
 #[cfg(test)]
