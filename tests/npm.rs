@@ -130,3 +130,45 @@ fn an_export_the_conditions_do_not_reach_is_explained() {
         "{stderr}"
     );
 }
+
+/// A real app from npm (Hono, which documents Fastly Compute support), installed unbundled by
+/// `npm ci` from its committed lockfile (`.ci/run` does it), answers as its esbuild bundle
+/// does (`fixtures/app-hono/expected.json`, recorded as `record.mjs` says).
+#[test]
+fn a_hono_app_runs_from_node_modules_as_its_bundle_does() {
+    let project = fixture("app-hono");
+    assert!(
+        project.join("node_modules/hono/package.json").is_file(),
+        "run `npm ci --prefix fixtures/app-hono` first (.ci/run does)"
+    );
+    let server = ServerProcess::start(std::path::Path::new(""), Some(&project), &["--ephemeral"]);
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(project.join("expected.json")).unwrap())
+            .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for exchange in expected.as_array().unwrap() {
+        let method = exchange["method"].as_str().unwrap();
+        let path = exchange["path"].as_str().unwrap();
+        let body = exchange["body"].as_str().unwrap_or("");
+        let headers: &[(&str, &str)] = if body.is_empty() {
+            &[]
+        } else {
+            &[("content-type", "application/json")]
+        };
+        let response =
+            runtime.block_on(request(server.addr, method, path, headers, body.as_bytes()));
+        assert_eq!(
+            (
+                u64::from(response.status),
+                response.header("content-type"),
+                response.text().as_str()
+            ),
+            (
+                exchange["status"].as_u64().unwrap(),
+                exchange["contentType"].as_str(),
+                exchange["text"].as_str().unwrap()
+            ),
+            "{method} {path}"
+        );
+    }
+}
