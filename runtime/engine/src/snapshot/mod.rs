@@ -87,10 +87,32 @@ impl std::fmt::Debug for SnapshotPool {
     }
 }
 
+/// Removes the socket folders of servers that were killed before they could.
+fn remove_stale_socket_dirs(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("edgeshim-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !os::is_alive(pid) && entry.path().join("copies.sock").exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A private folder for the socket copies connect to.
 fn socket_dir() -> std::io::Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt;
     let base = std::env::temp_dir();
+    remove_stale_socket_dirs(&base);
     for attempt in 0..100u32 {
         let dir = base.join(format!(
             "edgeshim-{}-{}-{attempt}",

@@ -46,6 +46,16 @@ pub(crate) fn kill(pid: u32) {
     }
 }
 
+/// Whether process `pid` exists.
+pub(crate) fn is_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists.
+    let sent = unsafe { libc::kill(pid, 0) } == 0;
+    sent || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
 /// Reaps every child that has ended, without waiting (their CPU time then counts in this
 /// process's `cutime`, where tools that measure a process tree find it).
 pub(crate) fn reap_children() {
