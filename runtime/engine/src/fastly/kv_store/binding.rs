@@ -394,20 +394,31 @@ fn unexpected_reply() -> JsError {
     .into()
 }
 
+/// `get(key)` and `delete(key)`: the receiver and key checks, then one host call on the key
+/// (a bad key rejects the promise, as the platform does).
+fn key_call(
+    this: &JsValue,
+    args: &[JsValue],
+    method: &'static str,
+    (op, what): (fn(String) -> KvOp, StoreOp),
+    done: impl FnOnce(KvReply, &mut Context) -> JsResult<JsValue> + 'static,
+    context: &mut Context,
+) -> JsResult<JsValue> {
+    let store = this_store(this, method)?;
+    require(args, method, 1)?;
+    match key_from(&args[0], context) {
+        Ok(key) => kv_call(&store, op(key.as_str().to_owned()), what, done, context),
+        Err(e) => settled(Err(e), context),
+    }
+}
+
 fn get(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    let store = this_store(this, "get")?;
-    require(args, "get", 1)?;
-    let key = match key_from(&args[0], context) {
-        Ok(key) => key,
-        Err(e) => return settled(Err(e), context),
-    };
-    let op = KvOp::Lookup {
-        key: key.as_str().to_owned(),
-    };
-    kv_call(
-        &store,
-        op,
-        StoreOp::Lookup,
+    let lookup: (fn(String) -> KvOp, _) = (|key| KvOp::Lookup { key }, StoreOp::Lookup);
+    key_call(
+        this,
+        args,
+        "get",
+        lookup,
         |reply, context| match reply {
             KvReply::Entry(Some(entry)) => {
                 Ok(JsKvStoreEntry::create(entry.value, entry.metadata, context)?.into())
@@ -420,19 +431,12 @@ fn get(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVa
 }
 
 fn delete(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    let store = this_store(this, "delete")?;
-    require(args, "delete", 1)?;
-    let key = match key_from(&args[0], context) {
-        Ok(key) => key,
-        Err(e) => return settled(Err(e), context),
-    };
-    let op = KvOp::Delete {
-        key: key.as_str().to_owned(),
-    };
-    kv_call(
-        &store,
-        op,
-        StoreOp::Delete,
+    let delete: (fn(String) -> KvOp, _) = (|key| KvOp::Delete { key }, StoreOp::Delete);
+    key_call(
+        this,
+        args,
+        "delete",
+        delete,
         |_, _| Ok(JsValue::undefined()),
         context,
     )
