@@ -245,3 +245,51 @@ fn sigterm_stops_the_server_in_under_a_second_with_loops_running() {
         assert_eq!(response.status, 500);
     }
 }
+
+/// The processes `pid` started.
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_snapshot_process_is_started_again() {
+    let server = ServerProcess::start(&fixture(APP), None, &["--ephemeral"]);
+    let snapshot = children(server.pid())
+        .into_iter()
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmd| cmd.contains("__snapshot-process"))
+        })
+        .expect("the snapshot process");
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &snapshot.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // More requests than copies were ready when it died: later ones need the new process.
+    for _ in 0..12 {
+        let response = runtime
+            .block_on(async {
+                let answered = request(server.addr, "GET", "/fast", &[], b"");
+                tokio::time::timeout(Duration::from_secs(20), answered).await
+            })
+            .expect("answered after the restart");
+        assert_eq!((response.status, response.text().as_str()), (200, "fast"));
+    }
+    let log = server.log();
+    assert!(
+        log.contains("the snapshot process ended (signal: 9 (SIGKILL)); starting it again"),
+        "{log}"
+    );
+}

@@ -110,6 +110,10 @@ impl ServerProcess {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the process with SIGKILL (no shutdown code runs) and waits for it.
     pub fn kill(mut self) {
         self.child.kill().unwrap();

@@ -69,8 +69,10 @@ struct ReadyCopy {
 
 /// The server side: the snapshot process, its ready copies and the ones serving requests.
 pub(crate) struct SnapshotPool {
-    control: Mutex<Option<ChildStdin>>,
-    process: Mutex<Child>,
+    /// The snapshot process's stdin: one byte, one fork. Replaced when it is restarted.
+    control: Arc<Mutex<Option<ChildStdin>>>,
+    /// Its pid, for stopping it.
+    pid: Arc<std::sync::atomic::AtomicU32>,
     ready: async_channel::Receiver<ReadyCopy>,
     /// Copies serving a request, by pid (killed at shutdown).
     live: Arc<Mutex<HashSet<u32>>>,
@@ -156,65 +158,48 @@ impl SnapshotPool {
             socket,
         };
         let config = serde_json::to_string(&config).map_err(|e| setup("config", &e))?;
-        let mut process = Command::new(program)
-            .arg(SNAPSHOT_PROCESS_ARG)
-            .env(CONFIG_ENV, config)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| setup(&format!("cannot start {}", program.display()), &e))?;
-        let control = process.stdin.take();
-        let status = process.stdout.take().map(|stdout| {
-            let mut line = String::new();
-            let mut reader = std::io::BufReader::new(stdout);
-            reader.read_line(&mut line).map(|_| line)
-        });
-        let failure = match status {
-            Some(Ok(line)) => match serde_json::from_str::<Status>(&line) {
-                Ok(Status::Ready) => None,
-                Ok(Status::Failed(e)) => Some(e),
-                Err(_) => Some(BootError::Setup(
-                    "the snapshot process ended before the app was loaded".into(),
-                )),
-            },
-            _ => Some(BootError::Setup(
-                "the snapshot process gave no status".into(),
-            )),
+        let (process, control) = match spawn_process(program, &config) {
+            Ok(spawned) => spawned,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&socket_dir);
+                return Err(e);
+            }
         };
-        if let Some(e) = failure {
-            let _ = process.kill();
-            let _ = process.wait();
-            let _ = std::fs::remove_dir_all(&socket_dir);
-            return Err(e);
-        }
         let (ready_tx, ready_rx) = async_channel::unbounded();
         let acceptor = runtime.spawn(accept_copies(listener, ready_tx));
+        let control = Arc::new(Mutex::new(Some(control)));
+        let pid = Arc::new(std::sync::atomic::AtomicU32::new(process.id()));
+        let stopping = Arc::new(AtomicBool::new(false));
+        let supervisor = Supervisor {
+            program: program.to_owned(),
+            config,
+            control: control.clone(),
+            pid: pid.clone(),
+            stopping: stopping.clone(),
+            ready: ready.max(1),
+        };
+        std::thread::Builder::new()
+            .name("edgeshim-snapshot".into())
+            .spawn(move || supervisor.run(process))
+            .map_err(|e| setup("cannot start the snapshot supervisor", &e))?;
         let pool = Self {
-            control: Mutex::new(control),
-            process: Mutex::new(process),
+            control,
+            pid,
             ready: ready_rx,
             live: Arc::default(),
             host: app.host(),
             limits,
             socket_dir,
-            stopping: Arc::default(),
+            stopping,
             acceptor,
         };
-        pool.fork(ready.max(1));
+        fork(&pool.control, ready.max(1));
         Ok(pool)
     }
 
     /// Asks the snapshot process for `count` more copies.
     fn fork(&self, count: usize) {
-        let mut control = self.control.lock();
-        let Some(pipe) = control.as_mut() else {
-            return;
-        };
-        if let Err(e) = pipe.write_all(&vec![b'f'; count]) {
-            tracing::error!("the snapshot process is gone ({e}); requests will fail");
-            *control = None;
-        }
+        fork(&self.control, count);
     }
 
     /// Serves `request` in a fresh copy of the snapshot.
@@ -305,14 +290,12 @@ impl SnapshotPool {
         // Closing the control pipe ends the snapshot process; ready copies see their socket
         // close and end too.
         *self.control.lock() = None;
+        os::kill(self.pid.load(Ordering::Relaxed));
         self.acceptor.abort();
         self.ready.close();
         for pid in self.live.lock().drain() {
             os::kill(pid);
         }
-        let mut process = self.process.lock();
-        let _ = process.kill();
-        let _ = process.wait();
         let _ = std::fs::remove_dir_all(&self.socket_dir);
     }
 }
@@ -320,6 +303,107 @@ impl SnapshotPool {
 impl Drop for SnapshotPool {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Asks the snapshot process behind `control` for `count` more copies.
+fn fork(control: &Mutex<Option<ChildStdin>>, count: usize) {
+    let mut control = control.lock();
+    let Some(pipe) = control.as_mut() else {
+        return;
+    };
+    if let Err(e) = pipe.write_all(&vec![b'f'; count]) {
+        // The supervisor starts a new one.
+        tracing::debug!("the snapshot process is gone ({e})");
+        *control = None;
+    }
+}
+
+/// Starts the snapshot process and waits until the app's top level has run.
+fn spawn_process(program: &Path, config: &str) -> Result<(Child, ChildStdin), BootError> {
+    let mut process = Command::new(program)
+        .arg(SNAPSHOT_PROCESS_ARG)
+        .env(CONFIG_ENV, config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| BootError::Setup(format!("cannot start {}: {e}", program.display())))?;
+    let control = process.stdin.take();
+    let status = process.stdout.take().map(|stdout| {
+        let mut line = String::new();
+        let mut reader = std::io::BufReader::new(stdout);
+        reader.read_line(&mut line).map(|_| line)
+    });
+    let failure = match status {
+        Some(Ok(line)) => match serde_json::from_str::<Status>(&line) {
+            Ok(Status::Ready) => None,
+            Ok(Status::Failed(e)) => Some(e),
+            Err(_) => Some(BootError::Setup(
+                "the snapshot process ended before the app was loaded".into(),
+            )),
+        },
+        _ => Some(BootError::Setup(
+            "the snapshot process gave no status".into(),
+        )),
+    };
+    match (failure, control) {
+        (None, Some(control)) => Ok((process, control)),
+        (failure, _) => {
+            let _ = process.kill();
+            let _ = process.wait();
+            Err(failure.unwrap_or_else(|| BootError::Setup("no control pipe".into())))
+        }
+    }
+}
+
+/// Restarts the snapshot process when it ends while the server runs (the OOM killer, a
+/// stray signal), so that requests keep being served.
+struct Supervisor {
+    program: PathBuf,
+    config: String,
+    control: Arc<Mutex<Option<ChildStdin>>>,
+    pid: Arc<std::sync::atomic::AtomicU32>,
+    stopping: Arc<AtomicBool>,
+    ready: usize,
+}
+
+/// How long to wait before starting the snapshot process again after a failed restart.
+const RESTART_BACKOFF: Duration = Duration::from_secs(1);
+
+impl Supervisor {
+    fn run(self, mut process: Child) {
+        loop {
+            let status = process.wait();
+            if self.stopping.load(Ordering::Relaxed) {
+                return;
+            }
+            match status {
+                Ok(status) => {
+                    tracing::error!("the snapshot process ended ({status}); starting it again")
+                }
+                Err(e) => tracing::error!("lost the snapshot process ({e}); starting it again"),
+            }
+            *self.control.lock() = None;
+            loop {
+                if self.stopping.load(Ordering::Relaxed) {
+                    return;
+                }
+                match spawn_process(&self.program, &self.config) {
+                    Ok((restarted, control)) => {
+                        self.pid.store(restarted.id(), Ordering::Relaxed);
+                        *self.control.lock() = Some(control);
+                        fork(&self.control, self.ready);
+                        process = restarted;
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::error!("restarting the snapshot process failed: {e}");
+                        std::thread::sleep(RESTART_BACKOFF);
+                    }
+                }
+            }
+        }
     }
 }
 
