@@ -31,6 +31,24 @@ fn status_field(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Resident memory of `pid` and every process below it (the snapshot process and the copy
+/// serving the request, in the default mode), in KiB.
+fn tree_rss_kb(pid: u32) -> u64 {
+    let children: u64 = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok())
+                .collect::<Vec<_>>()
+        })
+        .map(tree_rss_kb)
+        .sum();
+    status_field(pid, "VmRSS:") + children
+}
+
 /// Counts the payload bytes of a chunked HTTP/1.1 response without keeping them.
 fn read_chunked_response(stream: &mut TcpStream) -> (String, u64) {
     let mut reader = BufReader::with_capacity(1 << 16, stream);
@@ -87,6 +105,9 @@ fn main() {
             "--ephemeral",
             "--workers",
             "2",
+            // Streaming 100 MiB through JS takes seconds of CPU: this measures memory.
+            "--cpu-limit",
+            "0",
         ])
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "warn,edgeshim=info,edgeshim::access=warn")
@@ -122,6 +143,7 @@ fn main() {
     assert_eq!(read_chunked_response(&mut warm).1, 70_000);
     std::thread::sleep(Duration::from_millis(500));
     let idle_kb = status_field(pid, "VmRSS:");
+    let idle_tree_kb = tree_rss_kb(pid);
 
     let total = mib * 1024 * 1024;
     let mut stream = TcpStream::connect(addr).unwrap();
@@ -141,18 +163,19 @@ fn main() {
     let sampler_stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop = sampler_stop.clone();
     let sampler = std::thread::spawn(move || {
-        let mut peak = 0;
+        let (mut peak, mut tree_peak) = (0, 0);
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
             peak = peak.max(status_field(pid, "VmRSS:"));
+            tree_peak = tree_peak.max(tree_rss_kb(pid));
             std::thread::sleep(Duration::from_millis(20));
         }
-        peak
+        (peak, tree_peak)
     });
     let (status, received) = read_chunked_response(&mut stream);
     let elapsed = started.elapsed();
     sender.join().unwrap();
     sampler_stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let sampled_peak_kb = sampler.join().unwrap();
+    let (sampled_peak_kb, tree_peak_kb) = sampler.join().unwrap();
     let hwm_kb = status_field(pid, "VmHWM:");
     let peak_kb = sampled_peak_kb.max(hwm_kb);
 
@@ -169,6 +192,13 @@ fn main() {
         mb(peak_kb),
         mb(hwm_kb),
         mb(peak_kb.saturating_sub(idle_kb))
+    );
+    println!(
+        "  with the snapshot process and its copies: RSS idle {:.1} MiB, peak {:.1} MiB, growth \
+         {:.1} MiB (shared pages counted in each process)",
+        mb(idle_tree_kb),
+        mb(tree_peak_kb),
+        mb(tree_peak_kb.saturating_sub(idle_tree_kb))
     );
     assert_eq!(received, total, "every byte came back");
     let limit_kb = 64 * 1024;
