@@ -6,9 +6,9 @@
 //! 1. start-up: from spawning the release `edgeshim` binary to the first `200` answer
 //!    (7 spawns; median, min and max);
 //! 2. requests/s and p50/p99 latency at 1, 10 and 50 keep-alive connections for three
-//!    servers, each its own process: `fresh` (the default: each request in a fresh copy of the app's snapshot),
-//!    `reuse` (`--reuse-instances`) and `baseline` (the same HTTP stack answering `world`
-//!    from Rust, no JS: the ceiling);
+//!    servers, each its own process: `fresh` (the default: each request in a fresh copy of
+//!    the app's snapshot), `reuse` (`--reuse-instances`) and `baseline` (the same HTTP stack
+//!    answering `world` from Rust, no JS: the ceiling);
 //! 3. memory: idle RSS after start and peak RSS under load of every server process.
 //!
 //! The machine this runs on is small (2 cores, shared with the client) and noisy, so every
