@@ -172,3 +172,61 @@ fn a_hono_app_runs_from_node_modules_as_its_bundle_does() {
         );
     }
 }
+
+/// `includeBytes()` reads project files while the top level runs, confined to the project
+/// folder, with js-compute's errors (`Fastly::includeBytes` in its `fastly.cpp`; the request-time
+/// text is StarlingMonkey's `InitializationOnly`, verbatim).
+#[test]
+fn include_bytes_reads_project_files_during_initialization_only() {
+    let server = ServerProcess::start(
+        &fixture("include-bytes/src/index.js"),
+        None,
+        &["--ephemeral"],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let response = runtime.block_on(request(server.addr, "GET", "/", &[], b""));
+    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "message": { "bytes": "hello includeBytes\n", "type": "[object Uint8Array]" },
+            "escape": { "error": "Error: Error opening file ../../README.md" },
+            "missing": { "error": "Error: Error opening file missing.txt" },
+            "inRequest": { "error": "TypeError: fastly.includeBytes can only be used during \
+                request handling, not during initialization" },
+        })
+    );
+}
+
+/// A site made by Fastly's `@fastly/compute-js-static-publish` 6.3.0 (generated files
+/// committed, its runtime package installed by `npm ci`): each file is served with its
+/// content type, and anything else falls through to the app's 404.
+#[test]
+fn a_compute_js_static_publish_site_serves_its_files() {
+    let project = fixture("app-static-publish");
+    assert!(
+        project
+            .join("node_modules/@fastly/compute-js-static-publish/package.json")
+            .is_file(),
+        "run `npm ci --prefix fixtures/app-static-publish` first (.ci/run does)"
+    );
+    let server = ServerProcess::start(std::path::Path::new(""), Some(&project), &["--ephemeral"]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for (path, status, content_type, body) in [
+        ("/", 200, "text/html", "<h1>Hello static</h1>\n"),
+        ("/index.html", 200, "text/html", "<h1>Hello static</h1>\n"),
+        ("/style.css", 200, "text/css", "body{color:red}\n"),
+        ("/nope", 404, "text/plain;charset=UTF-8", "Not found"),
+    ] {
+        let response = runtime.block_on(request(server.addr, "GET", path, &[], b""));
+        assert_eq!(
+            (
+                response.status,
+                response.header("content-type"),
+                response.text().as_str()
+            ),
+            (status, Some(content_type), body),
+            "GET {path}"
+        );
+    }
+}

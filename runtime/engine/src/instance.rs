@@ -275,6 +275,7 @@ impl Instance {
         context.insert_data(crate::web::body_stream::EventLoopHandle(event_loop.clone()));
         context.insert_data(crate::web::body_stream::HostBodies::default());
         context.insert_data(HostHandle(app.host.clone()));
+        context.insert_data(crate::fastly::experimental::ProjectRoot::of(&app.path));
         let limits = context.runtime_limits_mut();
         limits.set_recursion_limit(RECURSION_LIMIT);
         limits.set_stack_size_limit(VALUE_STACK_LIMIT);

@@ -7,7 +7,7 @@
 //! | `sdkVersion`                | [`SDK_VERSION`], the js-compute version emulated          |
 //! | `enableDebugLogging`        | accepted, does nothing (it only tunes the runtime's logs) |
 //! | `setReusableSandboxOptions` | accepted, does nothing (see `--reuse-instances`)          |
-//! | `includeBytes`              | throws: files are not baked in at build time here         |
+//! | `includeBytes`              | during initialization, a file of the project, as the build |
 //! | `setDefaultBackend`         | throws: edgeshim has no backends                          |
 //! | `allowDynamicBackends`      | throws: edgeshim has no backends                          |
 //!
@@ -25,11 +25,6 @@ pub const SDK_VERSION: &str = "3.46.0";
 
 /// The exports that throw, with why.
 pub const UNSUPPORTED: &[(&str, &str)] = &[
-    (
-        "includeBytes",
-        "it embeds a file at build time, and edgeshim has no build step; read the bytes into \
-         a KV store seed or import them as a module instead",
-    ),
     (
         "setDefaultBackend",
         "edgeshim has no backends (fetch to origins is not emulated)",
@@ -61,12 +56,68 @@ fn unsupported(name: &'static str) -> NativeFunction {
     })
 }
 
+/// The folder `includeBytes` paths are relative to, and confined to: the project root (the
+/// nearest folder above the app with a package.json, where the build runs), as context data.
+#[derive(Debug, Clone)]
+pub struct ProjectRoot(pub std::path::PathBuf);
+
+impl ProjectRoot {
+    /// The project root of the app at `entry`: the nearest folder above it with a
+    /// package.json, else the working directory.
+    pub fn of(entry: &std::path::Path) -> Self {
+        let root = entry
+            .ancestors()
+            .skip(1)
+            .find(|dir| dir.join("package.json").is_file())
+            .map(std::path::Path::to_owned)
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        Self(root)
+    }
+}
+
+/// StarlingMonkey's `InitializationOnly` error text, verbatim (it reads like the
+/// request-handler one upstream too).
+const INIT_ONLY: &str =
+    "fastly.includeBytes can only be used during request handling, not during initialization";
+
+/// `includeBytes(path)`: during initialization (the top level, which the build runs once,
+/// as edgeshim's snapshot does), the bytes of a file of the project as a `Uint8Array`.
+/// Reference: `Fastly::includeBytes` in js-compute-runtime's `runtime/fastly/builtins/fastly.cpp`.
+fn include_bytes(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    if crate::host::Phase::in_request(context) {
+        return Err(JsNativeError::typ().with_message(INIT_ONLY).into());
+    }
+    let Some(path) = args.first() else {
+        return Err(JsNativeError::typ()
+            .with_message(
+                "fastly.includeBytes requires at least 1 argument, but only 0 were passed",
+            )
+            .into());
+    };
+    let path = path.to_string(context)?.to_std_string_lossy();
+    let root = context
+        .get_data::<ProjectRoot>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    // The build reads from a sandbox holding the project folder only.
+    let bytes = root
+        .join(&path)
+        .canonicalize()
+        .ok()
+        .filter(|file| root.canonicalize().is_ok_and(|root| file.starts_with(root)))
+        .and_then(|file| std::fs::read(file).ok())
+        .ok_or_else(|| JsNativeError::error().with_message(format!("Error opening file {path}")))?;
+    Ok(crate::web::body::uint8_array(&bytes, context)?.into())
+}
+
 fn no_op(_: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
     Ok(JsValue::undefined())
 }
 
 fn export_names() -> Vec<JsString> {
-    std::iter::once("sdkVersion")
+    ["sdkVersion", "includeBytes"]
+        .into_iter()
         .chain(UNSUPPORTED.iter().map(|(n, _)| *n))
         .chain(NO_OPS.iter().copied())
         .map(JsString::from)
@@ -83,6 +134,10 @@ pub fn module(context: &mut Context) -> Module {
             let functions = UNSUPPORTED
                 .iter()
                 .map(|(name, _)| (*name, unsupported(name)))
+                .chain(std::iter::once((
+                    "includeBytes",
+                    NativeFunction::from_fn_ptr(include_bytes),
+                )))
                 .chain(
                     NO_OPS
                         .iter()
