@@ -230,3 +230,50 @@ fn a_compute_js_static_publish_site_serves_its_files() {
         );
     }
 }
+
+/// A syntax error inside node_modules names that file, line and column, for an ES module and
+/// for a CommonJS one (whose wrapper keeps the file's lines).
+#[test]
+fn a_syntax_error_in_a_package_names_its_file_and_line() {
+    let dir = TempDir::new("npm-syntax");
+    for (name, main, code) in [
+        (
+            "bad-esm",
+            "index.js",
+            "export const a = 1;\nexport const b = (;\n",
+        ),
+        (
+            "bad-cjs",
+            "index.js",
+            "var x = 1;\nmodule.exports = { a: ( };\n",
+        ),
+    ] {
+        let package = dir.path().join("node_modules").join(name);
+        std::fs::create_dir_all(&package).unwrap();
+        std::fs::write(
+            package.join("package.json"),
+            format!(r#"{{ "name": "{name}", "main": "{main}" }}"#),
+        )
+        .unwrap();
+        std::fs::write(package.join(main), code).unwrap();
+    }
+    let app = app_importing(&dir, "import { a } from 'bad-esm';");
+    let stderr = failing_start(&app, None, &["--ephemeral"]);
+    let root = dir.path().canonicalize().unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "{}/node_modules/bad-esm/index.js:2:19: SyntaxError: unexpected token ';'",
+            root.display()
+        )),
+        "{stderr}"
+    );
+    let app = app_importing(&dir, "import a from 'bad-cjs';");
+    let stderr = failing_start(&app, None, &["--ephemeral"]);
+    assert!(
+        stderr.contains(&format!(
+            "{}/node_modules/bad-cjs/index.js:2:25: SyntaxError: unexpected token '}}'",
+            root.display()
+        )),
+        "{stderr}"
+    );
+}
