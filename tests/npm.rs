@@ -80,7 +80,7 @@ fn a_missing_package_names_the_importer_where_it_looked_and_what_to_install() {
     let app = app.canonicalize().unwrap();
     let parent = app.parent().unwrap();
     let expected = format!(
-        "Cannot resolve 'hono' imported from {}: no package 'hono' in {}/node_modules, ",
+        "Cannot resolve 'hono' imported from {}:1: no package 'hono' in {}/node_modules, ",
         app.display(),
         parent.display()
     );

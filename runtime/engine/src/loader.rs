@@ -234,7 +234,7 @@ impl AppLoader {
             Ok(Resolved::Empty(_)) => {
                 return Ok(JsObject::with_object_proto(context.intrinsics()).into())
             }
-            Err(message) => return Err(load_error(message)),
+            Err(message) => return Err(load_error(self.with_line(message, from, specifier))),
         };
         if path.extension().is_some_and(|e| e == "json") {
             let text = self.text(&path)?;
@@ -250,6 +250,24 @@ impl AppLoader {
         }
         self.commonjs(&path, context)?
             .get(js_string!("exports"), context)
+    }
+
+    /// `message` with the line of `importer` that names `specifier` (Boa's loader does not
+    /// say where an import is): the first line holding it as a string literal.
+    fn with_line(&self, message: String, importer: &Path, specifier: &str) -> String {
+        let Ok(text) = self.text(importer) else {
+            return message;
+        };
+        let line = text.lines().position(|line| {
+            ['"', '\'', '`']
+                .iter()
+                .any(|quote| line.contains(&format!("{quote}{specifier}{quote}")))
+        });
+        let Some(line) = line else {
+            return message;
+        };
+        let from = format!("imported from {}", importer.display());
+        message.replacen(&from, &format!("{from}:{}", line + 1), 1)
     }
 
     fn load_builtin(
@@ -298,7 +316,7 @@ impl AppLoader {
                 let empty = JsObject::with_object_proto(context.intrinsics());
                 value_module(empty.into(), Interop::Node, &path, context)
             }
-            Err(message) => Err(load_error(message)),
+            Err(message) => Err(load_error(self.with_line(message, importer, &spec))),
         }
     }
 }
