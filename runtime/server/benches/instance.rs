@@ -17,6 +17,8 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -76,18 +78,7 @@ impl Server {
                 .iter()
                 .map(|f| f.parse::<f64>().unwrap())
                 .sum();
-            let children = std::fs::read_dir(format!("/proc/{pid}/task"))
-                .into_iter()
-                .flatten()
-                .flatten()
-                .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
-                .flat_map(|c| {
-                    c.split_whitespace()
-                        .filter_map(|p| p.parse::<u32>().ok())
-                        .collect::<Vec<_>>()
-                })
-                .map(cpu)
-                .sum::<f64>();
+            let children = support::children(pid).into_iter().map(cpu).sum::<f64>();
             ticks / 100.0 + children
         }
         cpu(self.child.id())

@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -34,18 +36,7 @@ fn status_field(pid: u32, field: &str) -> u64 {
 /// Resident memory of `pid` and every process below it (the snapshot process and the copy
 /// serving the request, in the default mode), in KiB.
 fn tree_rss_kb(pid: u32) -> u64 {
-    let children: u64 = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
-        .flat_map(|list| {
-            list.split_whitespace()
-                .filter_map(|p| p.parse::<u32>().ok())
-                .collect::<Vec<_>>()
-        })
-        .map(tree_rss_kb)
-        .sum();
+    let children: u64 = support::children(pid).into_iter().map(tree_rss_kb).sum();
     status_field(pid, "VmRSS:") + children
 }
 
