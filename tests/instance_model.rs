@@ -246,6 +246,49 @@ fn sigterm_stops_the_server_in_under_a_second_with_loops_running() {
     }
 }
 
+/// A terminal's Ctrl-C, `timeout` or a supervisor signals the whole process group: the
+/// snapshot process and its copies leave stopping to the server (which lets open requests
+/// finish) instead of dying first and being restarted as a crash.
+#[test]
+fn a_stop_signal_to_the_whole_process_group_is_a_clean_stop() {
+    let server = ServerProcess::start(&fixture(APP), None, &["--ephemeral"]);
+    let snapshot = children(server.pid());
+    assert_eq!(snapshot.len(), 1, "{snapshot:?}");
+    let mut group = snapshot.clone();
+    group.extend(children(snapshot[0]));
+    for pid in &group {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let ignored = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigIgn:"))
+            .map(|mask| u64::from_str_radix(mask.trim(), 16).unwrap())
+            .unwrap();
+        for signal in [libc_signal::SIGINT, libc_signal::SIGTERM] {
+            assert_ne!(ignored & (1 << (signal - 1)), 0, "{pid} heeds signal {signal}");
+        }
+    }
+    let sent = std::process::Command::new("kill")
+        .arg("-TERM")
+        .args(group.iter().map(u32::to_string))
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let response = runtime.block_on(request(server.addr, "GET", "/", &[], b""));
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(children(server.pid()), snapshot);
+    let log_before_stop = server.log();
+    let (status, _) = server.terminate();
+    assert!(status.success(), "{status}");
+    assert!(!log_before_stop.contains("snapshot process ended"), "{log_before_stop}");
+}
+
+/// Signal numbers on Linux.
+mod libc_signal {
+    pub const SIGINT: u32 = 2;
+    pub const SIGTERM: u32 = 15;
+}
+
 /// The processes `pid` started.
 fn children(pid: u32) -> Vec<u32> {
     std::fs::read_dir(format!("/proc/{pid}/task"))

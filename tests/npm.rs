@@ -4,7 +4,9 @@
 //! directory indexes, symlinked packages, CommonJS with cycles and JSON, `__esModule` interop in
 //! and out of Node mode, `process.env.NODE_ENV`), and its answer must be byte for byte what
 //! the same app bundled by esbuild answers (`expected-esbuild.json`, recorded as
-//! `fixtures/npm-resolution/tools/README.md` says).
+//! `fixtures/npm-resolution/tools/README.md` says). Its `src/lib/*.ts{,x}` files are TypeScript
+//! and JSX that need code, not only erasure (enum, namespace, parameter properties, type-only
+//! imports, `React.createElement`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -54,7 +56,7 @@ fn serve_without_app_outside_a_project_says_what_it_looked_for() {
     assert!(
         stderr.contains(&format!(
             "no APP given and no Compute app found in {0}: looked for {0}/src/index.js, \
-             {0}/src/index.mjs; give the app's entry (edgeshim serve APP.js) or run from the \
+             {0}/src/index.mjs, {0}/src/index.ts; give the app's entry (edgeshim serve APP.js) or run from the \
              project folder",
             dir.path().display()
         )),
@@ -272,6 +274,70 @@ fn a_syntax_error_in_a_package_names_its_file_and_line() {
     assert!(
         stderr.contains(&format!(
             "{}/node_modules/bad-cjs/index.js:2:25: SyntaxError: unexpected token '}}'",
+            root.display()
+        )),
+        "{stderr}"
+    );
+}
+
+/// A TypeScript project as Fastly's TypeScript starter kit lays it out: the build script
+/// compiles with `tsc` first, so its input does not exist in a fresh checkout; `edgeshim
+/// serve` runs `src/index.ts` directly.
+#[test]
+fn a_typescript_project_runs_from_source_without_a_build() {
+    let dir = TempDir::new("ts-project");
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("package.json"),
+        r#"{ "scripts": { "prebuild": "tsc", "build": "js-compute-runtime build/index.js bin/main.wasm" } }"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/greet.ts"),
+        "export enum Tone { Plain, Loud }\n\
+         export interface Greeting { name: string; tone: Tone }\n\
+         export const greet = ({ name, tone }: Greeting): string =>\n  \
+           tone === Tone.Loud ? `HELLO ${name.toUpperCase()}!` : `hello ${name}`;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("src/index.ts"),
+        "import { greet, Tone, type Greeting } from './greet';\n\
+         addEventListener('fetch', (event: FetchEvent) => {\n  \
+           const who: Greeting = { name: new URL(event.request.url).pathname.slice(1), tone: Tone.Loud };\n  \
+           event.respondWith(new Response(greet(who)));\n});\n",
+    )
+    .unwrap();
+    let server = ServerProcess::start(std::path::Path::new(""), Some(dir.path()), &["--ephemeral"]);
+    let entry = dir.path().join("src/index.ts").canonicalize().unwrap();
+    assert!(
+        server
+            .start_line
+            .contains(&format!("serving {} on", entry.display())),
+        "{}",
+        server.start_line
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let response = runtime.block_on(request(server.addr, "GET", "/edge", &[], b""));
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.text(), "HELLO EDGE!");
+}
+
+/// A TypeScript syntax error names the file, line and column of the TypeScript source.
+#[test]
+fn a_typescript_syntax_error_names_its_file_and_line() {
+    let dir = TempDir::new("ts-syntax");
+    std::fs::write(
+        dir.path().join("util.ts"),
+        "export const a: number = 1;\nexport const b: = 2;\n",
+    )
+    .unwrap();
+    let app = app_importing(&dir, "import { a } from './util.ts';");
+    let stderr = failing_start(&app, None, &["--ephemeral"]);
+    let root = dir.path().canonicalize().unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "{}/util.ts:2:17: SyntaxError: Unexpected token\n 2 | export const b: = 2;\n   |                 ^",
             root.display()
         )),
         "{stderr}"

@@ -23,7 +23,7 @@ use crate::fastly::kv_store::{self, KvStoreNames};
 use crate::host::Phase;
 use crate::host_call::{Host, HostHandle, StoreHost};
 use crate::limits::{Limit, RECURSION_LIMIT, VALUE_STACK_LIMIT};
-use crate::loader::{AppLoader, SourceCache};
+use crate::loader::{AppLoader, SourceCache, SourceError};
 use crate::web::request::JsRequest;
 use crate::web::response::{JsResponse, ResponseParts};
 use crate::web::{
@@ -133,7 +133,10 @@ impl App {
         };
         let path = std::fs::canonicalize(path).map_err(read_error)?;
         let sources = Arc::new(SourceCache::default());
-        sources.get(&path).map_err(read_error)?;
+        sources.get(&path).map_err(|e| match e {
+            SourceError::Read(e) => read_error(e),
+            SourceError::Syntax(message) => BootError::Syntax { message },
+        })?;
         let store_names = stores.names().map(str::to_owned).collect();
         Ok(Self {
             path,
@@ -206,7 +209,11 @@ pub fn error_report(error: &JsError, context: &mut Context) -> String {
         .and_then(|o| o.get(js_string!("stack"), context).ok())
         .and_then(|s| s.as_string())
         .map(|s| s.to_std_string_lossy())
-        .filter(|s| !s.is_empty());
+        .filter(|s| !s.is_empty())
+        .map(|s| match context.get_data::<crate::loader::LoaderHandle>() {
+            Some(loader) => loader.0.sources().original_positions(&s),
+            None => s,
+        });
     match stack {
         Some(stack) => format!("{text}\n{}", stack.trim_end()),
         None => text,

@@ -54,6 +54,7 @@ mod pool;
 mod resolve;
 #[cfg(unix)]
 mod snapshot;
+mod typescript;
 mod web;
 
 pub use host_call::{Host, HostCall, HostFuture, HostReply, KvOp, KvReply, StoreHost};

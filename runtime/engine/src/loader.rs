@@ -27,6 +27,7 @@ use parking_lot::Mutex;
 
 use crate::fastly;
 use crate::resolve::{Kind, NpmResolver, Resolved};
+use crate::typescript;
 
 /// What esbuild's default `define` replaces when bundling for its default platform without
 /// minifying, as the js-compute build does: the only Node-ism the bundle keeps. Anything else
@@ -34,11 +35,24 @@ use crate::resolve::{Kind, NpmResolver, Resolved};
 const NODE_ENV: &str = "process.env.NODE_ENV";
 const NODE_ENV_VALUE: &str = "\"development\"";
 
+/// Why a module's text could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
+    /// A TypeScript or JSX file does not parse: `FILE:LINE:COLUMN: SyntaxError: …` with the
+    /// source line.
+    #[error("{0}")]
+    Syntax(String),
+}
+
 /// Source texts by canonical path, and the npm resolver, shared by all instances of the
 /// process.
 #[derive(Debug)]
 pub struct SourceCache {
     texts: Mutex<HashMap<PathBuf, Arc<str>>>,
+    /// For TypeScript and JSX files: positions in their JavaScript back to their own.
+    positions: Mutex<HashMap<PathBuf, Arc<typescript::PositionMap>>>,
     resolver: NpmResolver,
     /// Whether the nearest package.json of a folder says `"type": "module"`.
     node_mode: Mutex<HashMap<PathBuf, bool>>,
@@ -48,6 +62,7 @@ impl Default for SourceCache {
     fn default() -> Self {
         Self {
             texts: Mutex::default(),
+            positions: Mutex::default(),
             resolver: NpmResolver::new(),
             node_mode: Mutex::default(),
         }
@@ -77,11 +92,12 @@ impl SourceCache {
         typed
     }
 
-    /// The text of `path`, read on first use.
+    /// The JavaScript text of `path`, read (and turned from TypeScript or JSX) on first use.
     ///
     /// # Errors
-    /// The I/O error of the first read (not cached, so a file created later is found).
-    pub fn get(&self, path: &Path) -> std::io::Result<Arc<str>> {
+    /// The I/O error of the first read, or the syntax error of a TypeScript or JSX file (not
+    /// cached, so a file created or fixed later is found).
+    pub fn get(&self, path: &Path) -> Result<Arc<str>, SourceError> {
         if let Some(text) = self.texts.lock().get(path) {
             return Ok(text.clone());
         }
@@ -89,9 +105,54 @@ impl SourceCache {
         if path.extension().is_none_or(|e| e != "json") && text.contains(NODE_ENV) {
             text = text.replace(NODE_ENV, NODE_ENV_VALUE);
         }
+        if typescript::needs_transpile(path) {
+            let transpiled = typescript::transpile(path, &text).map_err(|e| {
+                let (line, column) = line_column(&text, e.offset);
+                SourceError::Syntax(located_message(
+                    path,
+                    &text,
+                    (line, column),
+                    &format!("SyntaxError: {}", e.message),
+                ))
+            })?;
+            text = transpiled.code;
+            self.positions
+                .lock()
+                .insert(path.to_owned(), Arc::new(transpiled.positions));
+        }
         let text: Arc<str> = text.into();
         self.texts.lock().insert(path.to_owned(), text.clone());
         Ok(text)
+    }
+}
+
+impl SourceCache {
+    /// `stack` (Boa's `at NAME (FILE:LINE:COLUMN)` lines) with the positions in TypeScript
+    /// and JSX files turned back into the file's own.
+    pub fn original_positions(&self, stack: &str) -> String {
+        let positions = self.positions.lock();
+        if positions.is_empty() {
+            return stack.to_owned();
+        }
+        let remap = |line: &str| -> Option<String> {
+            let open = line.rfind('(')?;
+            let close = open + line[open..].find(')')?;
+            let location = &line[open + 1..close];
+            let (rest, column) = location.rsplit_once(':')?;
+            let (file, row) = rest.rsplit_once(':')?;
+            let map = positions.get(Path::new(file))?;
+            let (row, column) = map.original(row.parse().ok()?, column.parse().ok()?)?;
+            Some(format!(
+                "{}({file}:{row}:{column}){}",
+                &line[..open],
+                &line[close + 1..]
+            ))
+        };
+        stack
+            .lines()
+            .map(|line| remap(line).unwrap_or_else(|| line.to_owned()))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -121,6 +182,11 @@ impl AppLoader {
             commonjs: RefCell::default(),
             syntax_error: RefCell::default(),
         }
+    }
+
+    /// The source texts this loader reads.
+    pub fn sources(&self) -> &SourceCache {
+        &self.sources
     }
 
     /// `FILE:LINE:COLUMN: SyntaxError: …` with the source line, for the last parse failure.
@@ -173,9 +239,13 @@ impl AppLoader {
     }
 
     fn text(&self, path: &Path) -> JsResult<Arc<str>> {
-        self.sources
-            .get(path)
-            .map_err(|e| load_error(format!("cannot read module {}: {e}", path.display())))
+        self.sources.get(path).map_err(|e| match e {
+            SourceError::Read(e) => load_error(format!("cannot read module {}: {e}", path.display())),
+            SourceError::Syntax(message) => {
+                *self.syntax_error.borrow_mut() = Some(message.clone());
+                JsNativeError::syntax().with_message(message).into()
+            }
+        })
     }
 
     fn json(&self, path: &Path, text: &str, context: &mut Context) -> JsResult<JsValue> {
@@ -255,7 +325,8 @@ impl AppLoader {
     /// `message` with the line of `importer` that names `specifier` (Boa's loader does not
     /// say where an import is): the first line holding it as a string literal.
     fn with_line(&self, message: String, importer: &Path, specifier: &str) -> String {
-        let Ok(text) = self.text(importer) else {
+        // From disk: a TypeScript file's JavaScript has other line numbers.
+        let Ok(text) = std::fs::read_to_string(importer) else {
             return message;
         };
         let line = text.lines().position(|line| {
@@ -504,7 +575,11 @@ fn syntax_message(path: &Path, source: &str, error: &JsError) -> String {
         ),
         None => ((1, 1), report),
     };
-    let (line, column) = position;
+    located_message(path, source, position, &report)
+}
+
+/// `FILE:LINE:COLUMN: REPORT`, then the source line with a caret under the column.
+fn located_message(path: &Path, source: &str, (line, column): (usize, usize), report: &str) -> String {
     let mut message = format!("{}:{line}:{column}: {report}", path.display());
     if let Some(text) = source.lines().nth(line.saturating_sub(1)) {
         let gutter = line.to_string().len();
@@ -514,6 +589,16 @@ fn syntax_message(path: &Path, source: &str, error: &JsError) -> String {
         ));
     }
     message
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `source`.
+fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let before = source.get(..offset).unwrap_or(source);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
 }
 
 /// Finds a trailing "at line L, col C": the numbers and where that text starts.

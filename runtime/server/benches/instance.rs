@@ -8,9 +8,12 @@
 //! server process tree (server, snapshot process and its reaped copies) over the run, divided
 //! by the requests served. Runs are interleaved and repeated; figures are medians.
 //!
-//! The ratios use the official toolchain's figures measured on this machine class (js-compute
-//! 3.46 on Viceroy 0.22, issue 8), labelled as reference: running Viceroy side by side is not
-//! automated yet (it needs its wasm builds of each app).
+//! The official toolchain runs side by side when `viceroy` is on PATH (`cargo install viceroy
+//! --locked`): each app is compiled with js-compute 3.46 (installed by npm into
+//! `target/bench-official` on first use, or `JS_COMPUTE` naming its CLI) and served by Viceroy
+//! with the app's `fastly.toml`, in the same rounds; ratios are then edgeshim over Viceroy as
+//! measured. Without it the ratios use the figures measured on this machine class (issue 8),
+//! labelled as reference.
 //!
 //! Environment: `BENCH_SECONDS` (per run, default 5), `BENCH_ROUNDS` (default 3),
 //! `BENCH_CONNECTIONS` (default 10).
@@ -33,6 +36,71 @@ struct App {
     path: PathBuf,
     route: &'static str,
     reference_rps: Option<f64>,
+    /// The default mode's target over the official toolchain.
+    target: f64,
+}
+
+/// The official toolchain: Viceroy, and js-compute's CLI to compile each app for it.
+struct Official {
+    viceroy: PathBuf,
+    js_compute: PathBuf,
+    out: PathBuf,
+}
+
+impl Official {
+    /// Viceroy from PATH and js-compute 3.46 (installed on first use), or why not.
+    fn find(root: &Path) -> Result<Self, String> {
+        let viceroy = which("viceroy").ok_or("viceroy is not on PATH (cargo install viceroy --locked)")?;
+        let out = root.join("target/bench-official");
+        let js_compute = match std::env::var_os("JS_COMPUTE") {
+            Some(cli) => PathBuf::from(cli),
+            None => {
+                let cli = out.join("node_modules/.bin/js-compute-runtime");
+                if !cli.is_file() {
+                    println!("installing @fastly/js-compute@3.46.0 into {}", out.display());
+                    std::fs::create_dir_all(&out).unwrap();
+                    let status = Command::new("npm")
+                        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                        .arg(&out)
+                        .arg("@fastly/js-compute@3.46.0")
+                        .status()
+                        .map_err(|e| format!("npm: {e}"))?;
+                    if !status.success() {
+                        return Err(format!("npm install @fastly/js-compute@3.46.0 failed: {status}"));
+                    }
+                }
+                cli
+            }
+        };
+        Ok(Self { viceroy, js_compute, out })
+    }
+
+    /// `app` compiled to wasm (again only when the source is newer), or why not.
+    fn compile(&self, app: &App) -> Result<PathBuf, String> {
+        let name: String = app
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let wasm = self.out.join(format!("{name}.wasm"));
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        if modified(&wasm).is_some() && modified(&wasm) >= modified(&app.path) {
+            return Ok(wasm);
+        }
+        let output = Command::new(&self.js_compute)
+            .arg(&app.path)
+            .arg(&wasm)
+            .output()
+            .map_err(|e| format!("{}: {e}", self.js_compute.display()))?;
+        if !output.status.success() {
+            return Err(format!(
+                "js-compute could not compile {}: {}",
+                app.path.display(),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(wasm)
+    }
 }
 
 struct Server {
@@ -41,7 +109,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(binary: &Path, app: &Path, extra: &[&str]) -> Self {
+    fn edgeshim(binary: &Path, app: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(binary)
             .arg("serve")
             .arg(app)
@@ -64,6 +132,35 @@ impl Server {
         };
         std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
         Self { child, addr }
+    }
+
+    /// Viceroy serving `wasm` with `config`, on a free loopback port, once it accepts.
+    fn viceroy(viceroy: &Path, wasm: &Path, config: Option<&Path>) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let mut command = Command::new(viceroy);
+        command
+            .arg("serve")
+            .args(["--addr", &addr.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(config) = config {
+            command.arg("-C").arg(config);
+        }
+        let child = command.arg(wasm).spawn().unwrap();
+        let server = Self { child, addr };
+        // Viceroy compiles the wasm before it listens: up to a minute for a large app.
+        for _ in 0..600 {
+            if std::net::TcpStream::connect(addr).is_ok() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("viceroy did not listen on {addr} within 60 s");
     }
 
     /// CPU seconds used so far by the server and every process below it (reaped children
@@ -220,6 +317,7 @@ fn main() {
         path: root.join("fixtures/kv-put-doc/index.js"),
         route: "/",
         reference_rps: Some(REFERENCE_PUT_DOC_RPS),
+        target: 3.0,
     }];
     if root.join("fixtures/app-hono/node_modules/hono").is_dir() {
         apps.push(App {
@@ -227,6 +325,7 @@ fn main() {
             path: root.join("fixtures/app-hono/src/index.js"),
             route: "/greet/edge?lang=fr",
             reference_rps: Some(REFERENCE_NPM_APP_RPS),
+            target: 2.0,
         });
     } else {
         println!("(skipping the npm app: run `npm ci --prefix fixtures/app-hono` first)");
@@ -236,29 +335,51 @@ fn main() {
         path: large_app(&root.join("target/bench-instance")),
         route: "/",
         reference_rps: None,
+        target: 0.0,
     });
-    let official = which("viceroy").is_some();
+    let official = Official::find(&root);
     println!(
         "instance-model benchmark: wrk -t2 -c{connections}, {rounds} round(s) x {seconds} s, \
          medians; {} CPU(s) shared by wrk and the servers",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!(
-        "official toolchain: {}",
-        if official {
-            "viceroy is on PATH, but running it side by side is not automated yet; ratios use \
-             the reference figures of issue 8"
-        } else {
-            "not installed (viceroy not on PATH); ratios use the reference figures of issue 8 \
-             (js-compute 3.46 on Viceroy 0.22, this machine class), not measured here"
-        }
-    );
+    match &official {
+        Ok(official) => println!(
+            "official toolchain: measured side by side ({} and {})",
+            official.viceroy.display(),
+            official.js_compute.display()
+        ),
+        Err(why) => println!(
+            "official toolchain: not measured ({why}); ratios use the reference figures of \
+             issue 8 (js-compute 3.46 on Viceroy 0.22, this machine class)"
+        ),
+    }
     println!();
-    let modes: [(&str, &[&str]); 2] = [("default", &[]), ("reuse", &["--reuse-instances"])];
+    let modes: [(&str, &[&str]); 3] = [
+        ("default", &[]),
+        ("reuse", &["--reuse-instances"]),
+        (VICEROY, &[]),
+    ];
     let mut table = Vec::new();
     for app in &apps {
         for (mode, flags) in modes {
-            let server = Server::start(&binary, &app.path, flags);
+            let server = if mode == VICEROY {
+                let Ok(official) = &official else { continue };
+                match official.compile(app) {
+                    Ok(wasm) => {
+                        let config = app.path.parent().unwrap().join("fastly.toml");
+                        let config = config.is_file().then_some(config);
+                        Server::viceroy(&official.viceroy, &wasm, config.as_deref())
+                    }
+                    Err(why) => {
+                        println!("{:<26} {mode:<8} not measured: {why}", app.name);
+                        continue;
+                    }
+                }
+            } else {
+                Server::edgeshim(&binary, &app.path, flags)
+            };
+            // Rounds alternate apps' modes only within an app: a server stays up for its rounds.
             let runs: Vec<Run> = (0..rounds)
                 .map(|_| wrk(&server, app.route, connections, seconds))
                 .collect();
@@ -284,27 +405,35 @@ fn main() {
             .find(|row| row.0.name == name && row.1 == mode)
             .map(|row| (row.2, row.5))
     };
+    let p99 = |name: &str, mode: &str| {
+        table
+            .iter()
+            .find(|row| row.0.name == name && row.1 == mode)
+            .map(|row| row.4)
+    };
     for app in &apps {
-        let Some(reference) = app.reference_rps else {
-            continue;
+        let (baseline, label) = match (find(app.name, VICEROY), app.reference_rps) {
+            (Some((rps, _)), _) => (rps, "Viceroy, measured"),
+            (None, Some(reference)) => (reference, "the reference"),
+            (None, None) => continue,
         };
-        for (mode, target) in [
-            (
-                "default",
-                if app.reference_rps == Some(REFERENCE_PUT_DOC_RPS) {
-                    3.0
-                } else {
-                    2.0
-                },
-            ),
-            ("reuse", 20.0),
-        ] {
+        for (mode, target) in [("default", app.target), ("reuse", 20.0)] {
+            if target == 0.0 {
+                continue;
+            }
             if let Some((rps, _)) = find(app.name, mode) {
-                let ratio = rps / reference;
+                let ratio = rps / baseline;
                 println!(
-                    "{:<26} {mode:<8} {ratio:>5.1}x the reference ({reference:.0} req/s), target {target}x: {}",
+                    "{:<26} {mode:<8} {ratio:>5.1}x {label} ({baseline:.0} req/s), target {target}x: {}",
                     app.name,
                     if ratio >= target { "PASS" } else { "FAIL" }
+                );
+            }
+            if let (Some(ours), Some(theirs)) = (p99(app.name, mode), p99(app.name, VICEROY)) {
+                println!(
+                    "{:<26} {mode:<8} p99 {ours:.2} ms vs Viceroy's {theirs:.2} ms, target no worse: {}",
+                    app.name,
+                    if ours <= theirs { "PASS" } else { "FAIL" }
                 );
             }
         }
@@ -320,6 +449,9 @@ fn main() {
         );
     }
 }
+
+/// The mode label of the official toolchain's rows.
+const VICEROY: &str = "viceroy";
 
 fn which(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {

@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 /// The entries tried when the build script names none that exists, in order.
-const DEFAULT_ENTRIES: &[&str] = &["src/index.js", "src/index.mjs"];
+/// A TypeScript project whose build script runs `tsc` first names its output, which a fresh
+/// checkout lacks: its source runs directly.
+const DEFAULT_ENTRIES: &[&str] = &["src/index.js", "src/index.mjs", "src/index.ts"];
 
 /// The programs whose first positional argument is the app's entry.
 const BUILD_TOOLS: &[&str] = &["js-compute-runtime", "js-compute"];
@@ -54,13 +56,6 @@ pub fn find_entry(dir: &Path) -> Result<PathBuf, String> {
             return Ok(path);
         }
         looked.push(path.display().to_string());
-    }
-    if dir.join("src/index.ts").is_file() {
-        return Err(format!(
-            "{} is TypeScript, which edgeshim does not run yet: compile it to JavaScript and \
-             give that file (edgeshim serve dist/index.js)",
-            dir.join("src/index.ts").display()
-        ));
     }
     Err(format!(
         "no APP given and no Compute app found in {}: looked for {}; give the app's entry \

@@ -32,6 +32,19 @@ pub(crate) fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// Makes this process deaf to Ctrl-C and SIGTERM sent to its whole process group (a terminal,
+/// `timeout`, a supervisor): the server stops the snapshot process and its copies itself,
+/// after open requests finish, and a snapshot process that died first would be restarted
+/// and logged as a crash.
+pub(crate) fn ignore_stop_signals() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: SIG_IGN is a valid disposition for these signals; no handler code runs.
+        unsafe {
+            libc::signal(signal, libc::SIG_IGN);
+        }
+    }
+}
+
 /// Sends SIGKILL to `pid`; a process already gone is not an error.
 pub(crate) fn kill(pid: u32) {
     let Ok(pid) = libc::pid_t::try_from(pid) else {

@@ -107,6 +107,7 @@ impl Host for RemoteHost {
 
 /// Runs the snapshot process.
 pub(super) fn main() -> ExitCode {
+    super::os::ignore_stop_signals();
     // rand picks its ChaCha implementation with cpuid on first use, which is slow in a VM:
     // do it once here rather than in every copy.
     let _: u64 = rand::random();
