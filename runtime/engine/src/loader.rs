@@ -503,8 +503,9 @@ fn is_identifier(name: &str) -> bool {
 /// everything else are ES modules).
 fn is_commonjs(path: &Path, text: &str) -> bool {
     match path.extension().and_then(|e| e.to_str()) {
-        Some("cjs") => return true,
-        Some("mjs" | "mts" | "ts" | "tsx") => return false,
+        Some("cjs" | "cts") => return true,
+        // TypeScript is judged by its JavaScript, as esbuild judges it.
+        Some("mjs" | "mts") => return false,
         _ => {}
     }
     let uses_commonjs = text.contains("module.exports")
@@ -648,6 +649,11 @@ mod tests {
         assert!(!is_commonjs(js, "import x from 'x';\nmodule.exports = x"));
         assert!(!is_commonjs(js, "var a=1;export{a as b};module.exports"));
         assert!(!is_commonjs(Path::new("a.mjs"), "module.exports = 1"));
+        assert!(is_commonjs(Path::new("a.cts"), "var x = 1"));
+        assert!(!is_commonjs(Path::new("a.mts"), "module.exports = 1"));
+        // A .ts file's JavaScript decides, as for .js.
+        assert!(is_commonjs(Path::new("a.ts"), "module.exports = 1"));
+        assert!(!is_commonjs(Path::new("a.ts"), "export const a = 1;"));
         assert!(!is_commonjs(js, "console.log(1)"));
         // Dynamic import and words that only contain a keyword are not statements.
         assert!(is_commonjs(
