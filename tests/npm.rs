@@ -134,8 +134,9 @@ fn an_export_the_conditions_do_not_reach_is_explained() {
 }
 
 /// A real app from npm (Hono, which documents Fastly Compute support), installed unbundled by
-/// `npm ci` from its committed lockfile (`.ci/run` does it), answers as its esbuild bundle
-/// does (`fixtures/app-hono/expected.json`, recorded as `record.mjs` says).
+/// `npm ci` from its committed lockfile (`.ci/run` does it), answers as the official toolchain
+/// does (`fixtures/app-hono/expected.json`: recorded from js-compute 3.46 on Viceroy 0.22, as
+/// `record.mjs` says).
 #[test]
 fn a_hono_app_runs_from_node_modules_as_its_bundle_does() {
     let project = fixture("app-hono");
@@ -202,7 +203,9 @@ fn include_bytes_reads_project_files_during_initialization_only() {
 
 /// A site made by Fastly's `@fastly/compute-js-static-publish` 6.3.0 (generated files
 /// committed, its runtime package installed by `npm ci`): each file is served with its
-/// content type, and anything else falls through to the app's 404.
+/// content type, and anything else falls through to the app's 404. The expected answers are
+/// the official toolchain's (the project compiled by js-compute 3.46 and served by Viceroy
+/// 0.22, each path fetched with curl).
 #[test]
 fn a_compute_js_static_publish_site_serves_its_files() {
     let project = fixture("app-static-publish");
