@@ -264,7 +264,11 @@ fn a_stop_signal_to_the_whole_process_group_is_a_clean_stop() {
             .map(|mask| u64::from_str_radix(mask.trim(), 16).unwrap())
             .unwrap();
         for signal in [libc_signal::SIGINT, libc_signal::SIGTERM] {
-            assert_ne!(ignored & (1 << (signal - 1)), 0, "{pid} heeds signal {signal}");
+            assert_ne!(
+                ignored & (1 << (signal - 1)),
+                0,
+                "{pid} heeds signal {signal}"
+            );
         }
     }
     let sent = std::process::Command::new("kill")
@@ -280,7 +284,10 @@ fn a_stop_signal_to_the_whole_process_group_is_a_clean_stop() {
     let log_before_stop = server.log();
     let (status, _) = server.terminate();
     assert!(status.success(), "{status}");
-    assert!(!log_before_stop.contains("snapshot process ended"), "{log_before_stop}");
+    assert!(
+        !log_before_stop.contains("snapshot process ended"),
+        "{log_before_stop}"
+    );
 }
 
 /// Signal numbers on Linux.

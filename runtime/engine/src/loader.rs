@@ -240,7 +240,9 @@ impl AppLoader {
 
     fn text(&self, path: &Path) -> JsResult<Arc<str>> {
         self.sources.get(path).map_err(|e| match e {
-            SourceError::Read(e) => load_error(format!("cannot read module {}: {e}", path.display())),
+            SourceError::Read(e) => {
+                load_error(format!("cannot read module {}: {e}", path.display()))
+            }
             SourceError::Syntax(message) => {
                 *self.syntax_error.borrow_mut() = Some(message.clone());
                 JsNativeError::syntax().with_message(message).into()
@@ -580,7 +582,12 @@ fn syntax_message(path: &Path, source: &str, error: &JsError) -> String {
 }
 
 /// `FILE:LINE:COLUMN: REPORT`, then the source line with a caret under the column.
-fn located_message(path: &Path, source: &str, (line, column): (usize, usize), report: &str) -> String {
+fn located_message(
+    path: &Path,
+    source: &str,
+    (line, column): (usize, usize),
+    report: &str,
+) -> String {
     let mut message = format!("{}:{line}:{column}: {report}", path.display());
     if let Some(text) = source.lines().nth(line.saturating_sub(1)) {
         let gutter = line.to_string().len();

@@ -54,15 +54,17 @@ impl PositionMap {
     /// JavaScript: the nearest mapped position at or before it on that line.
     pub fn original(&self, line: u32, column: u32) -> Option<(u32, u32)> {
         let key = (line.checked_sub(1)?, column.saturating_sub(1));
-        let after = self
-            .tokens
-            .partition_point(|&(l, c, _, _)| (l, c) <= key);
+        let after = self.tokens.partition_point(|&(l, c, _, _)| (l, c) <= key);
         let at = match after.checked_sub(1).map(|i| self.tokens[i]) {
             Some(token) if token.0 == key.0 => token,
             // Nothing before it on its line: the line's first mapping.
             _ => *self.tokens.get(after).filter(|t| t.0 == key.0)?,
         };
-        let offset = if at.0 == key.0 && at.1 <= key.1 { key.1 - at.1 } else { 0 };
+        let offset = if at.0 == key.0 && at.1 <= key.1 {
+            key.1 - at.1
+        } else {
+            0
+        };
         Some((at.2 + 1, at.3 + offset + 1))
     }
 }
@@ -98,7 +100,14 @@ pub fn transpile(path: &Path, source: &str) -> Result<Transpiled, TranspileError
         .map
         .iter()
         .flat_map(|map| map.get_tokens())
-        .map(|t| (t.get_dst_line(), t.get_dst_col(), t.get_src_line(), t.get_src_col()))
+        .map(|t| {
+            (
+                t.get_dst_line(),
+                t.get_dst_col(),
+                t.get_src_line(),
+                t.get_src_col(),
+            )
+        })
         .collect();
     tokens.sort_unstable();
     Ok(Transpiled {
@@ -154,7 +163,10 @@ mod tests {
              export function f<T>(a: T, b?: string): T { return a as T; }\n\
              const n = (1 satisfies number)!;\n",
         );
-        assert!(!out.contains("interface") && !out.contains("type Q"), "{out}");
+        assert!(
+            !out.contains("interface") && !out.contains("type Q"),
+            "{out}"
+        );
         assert!(out.contains("export function f(a, b) {"), "{out}");
         assert!(out.contains("return a;"), "{out}");
     }

@@ -50,14 +50,18 @@ struct Official {
 impl Official {
     /// Viceroy from PATH and js-compute 3.46 (installed on first use), or why not.
     fn find(root: &Path) -> Result<Self, String> {
-        let viceroy = which("viceroy").ok_or("viceroy is not on PATH (cargo install viceroy --locked)")?;
+        let viceroy =
+            which("viceroy").ok_or("viceroy is not on PATH (cargo install viceroy --locked)")?;
         let out = root.join("target/bench-official");
         let js_compute = match std::env::var_os("JS_COMPUTE") {
             Some(cli) => PathBuf::from(cli),
             None => {
                 let cli = out.join("node_modules/.bin/js-compute-runtime");
                 if !cli.is_file() {
-                    println!("installing @fastly/js-compute@3.46.0 into {}", out.display());
+                    println!(
+                        "installing @fastly/js-compute@3.46.0 into {}",
+                        out.display()
+                    );
                     std::fs::create_dir_all(&out).unwrap();
                     let status = Command::new("npm")
                         .args(["install", "--no-audit", "--no-fund", "--prefix"])
@@ -66,13 +70,19 @@ impl Official {
                         .status()
                         .map_err(|e| format!("npm: {e}"))?;
                     if !status.success() {
-                        return Err(format!("npm install @fastly/js-compute@3.46.0 failed: {status}"));
+                        return Err(format!(
+                            "npm install @fastly/js-compute@3.46.0 failed: {status}"
+                        ));
                     }
                 }
                 cli
             }
         };
-        Ok(Self { viceroy, js_compute, out })
+        Ok(Self {
+            viceroy,
+            js_compute,
+            out,
+        })
     }
 
     /// `app` compiled to wasm (again only when the source is newer), or why not.

@@ -156,7 +156,10 @@ pub(super) fn main() -> ExitCode {
         for _ in 0..n {
             match os::fork() {
                 Ok(Forked::Parent) => {}
-                Ok(Forked::Child) => copy_main(&mut instance, &config),
+                Ok(Forked::Child) => {
+                    os::start_copy_heap();
+                    copy_main(&mut instance, &config)
+                }
                 Err(e) => tracing::error!("cannot fork a copy of the app: {e}"),
             }
         }
