@@ -315,7 +315,8 @@ impl AppLoader {
         let text = self.text(&path)?;
         if !is_commonjs(&path, &text) {
             return Err(load_error(format!(
-                "require('{specifier}') in {} leads to an ES module ({}); edgeshim cannot                  require ES modules yet: import it instead",
+                "require('{specifier}') in {} leads to an ES module ({}); edgeshim cannot \
+                 require ES modules yet: import it instead",
                 from.display(),
                 path.display()
             )));
