@@ -30,11 +30,10 @@ fn packages_resolve_and_interoperate_as_esbuild_bundles_them() {
     assert_eq!(response.text(), expected.trim_end());
 }
 
-#[test]
-fn serve_without_app_runs_the_project_in_the_working_directory() {
-    let project = fixture("npm-resolution");
-    let server = ServerProcess::start(std::path::Path::new(""), Some(&project), &["--ephemeral"]);
-    let entry = project.join("src/index.js").canonicalize().unwrap();
+/// `edgeshim serve` with no APP in `project`, which must say it serves `entry`.
+fn serve_project(project: &std::path::Path, entry: &str) -> ServerProcess {
+    let server = ServerProcess::start(std::path::Path::new(""), Some(project), &["--ephemeral"]);
+    let entry = project.join(entry).canonicalize().unwrap();
     assert!(
         server
             .start_line
@@ -42,6 +41,13 @@ fn serve_without_app_runs_the_project_in_the_working_directory() {
         "{}",
         server.start_line
     );
+    server
+}
+
+#[test]
+fn serve_without_app_runs_the_project_in_the_working_directory() {
+    let project = fixture("npm-resolution");
+    let server = serve_project(&project, "src/index.js");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let response = runtime.block_on(request(server.addr, "GET", "/", &[], b""));
     let expected =
@@ -311,15 +317,7 @@ fn a_typescript_project_runs_from_source_without_a_build() {
            event.respondWith(new Response(greet(who)));\n});\n",
     )
     .unwrap();
-    let server = ServerProcess::start(std::path::Path::new(""), Some(dir.path()), &["--ephemeral"]);
-    let entry = dir.path().join("src/index.ts").canonicalize().unwrap();
-    assert!(
-        server
-            .start_line
-            .contains(&format!("serving {} on", entry.display())),
-        "{}",
-        server.start_line
-    );
+    let server = serve_project(dir.path(), "src/index.ts");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let response = runtime.block_on(request(server.addr, "GET", "/edge", &[], b""));
     assert_eq!(response.status, 200, "{}", response.text());
@@ -345,4 +343,37 @@ fn a_typescript_syntax_error_names_its_file_and_line() {
         )),
         "{stderr}"
     );
+}
+
+/// Positions in what the app logs point at the TypeScript file's own lines, as in error
+/// reports (the JavaScript it runs has other lines: the interface is gone).
+#[test]
+fn console_positions_in_a_typescript_app_are_its_own() {
+    let dir = TempDir::new("ts-console");
+    let app = dir.path().join("app.ts");
+    std::fs::write(
+        &app,
+        "interface Shown {\n  what: string;\n}\n\n\
+         addEventListener('fetch', (event: FetchEvent) => {\n  \
+           const shown: Shown = { what: 'x' };\n  \
+           console.error(new Error(shown.what));\n  \
+           event.respondWith(new Response('ok'));\n});\n",
+    )
+    .unwrap();
+    let server = ServerProcess::start(&app, None, &["--ephemeral"]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let response = runtime.block_on(request(server.addr, "GET", "/", &[], b""));
+    assert_eq!(response.text(), "ok");
+    // The log is read by another thread: wait for the line, up to 10 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let line = loop {
+        let log = server.log();
+        if let Some(line) = log.lines().find(|l| l.contains("Error: x")) {
+            break line.to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "{log}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let file = app.canonicalize().unwrap();
+    assert!(line.contains(&format!("({}:7:", file.display())), "{line}");
 }

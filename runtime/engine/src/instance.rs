@@ -210,12 +210,7 @@ pub fn error_report(error: &JsError, context: &mut Context) -> String {
         .and_then(|s| s.as_string())
         .map(|s| s.to_std_string_lossy())
         .filter(|s| !s.is_empty())
-        .map(
-            |s| match context.get_data::<crate::loader::LoaderHandle>() {
-                Some(loader) => loader.0.sources().original_positions(&s),
-                None => s,
-            },
-        );
+        .map(|s| crate::loader::original_positions(s, context));
     match stack {
         Some(stack) => format!("{text}\n{}", stack.trim_end()),
         None => text,

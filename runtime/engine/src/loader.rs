@@ -124,9 +124,7 @@ impl SourceCache {
         self.texts.lock().insert(path.to_owned(), text.clone());
         Ok(text)
     }
-}
 
-impl SourceCache {
     /// `stack` (Boa's `at NAME (FILE:LINE:COLUMN)` lines) with the positions in TypeScript
     /// and JSX files turned back into the file's own.
     pub fn original_positions(&self, stack: &str) -> String {
@@ -182,11 +180,6 @@ impl AppLoader {
             commonjs: RefCell::default(),
             syntax_error: RefCell::default(),
         }
-    }
-
-    /// The source texts this loader reads.
-    pub fn sources(&self) -> &SourceCache {
-        &self.sources
     }
 
     /// `FILE:LINE:COLUMN: SyntaxError: …` with the source line, for the last parse failure.
@@ -409,6 +402,15 @@ impl ModuleLoader for AppLoader {
 /// The loader of the current context, as context data, for `require`.
 #[derive(Debug, Clone)]
 pub(crate) struct LoaderHandle(pub Rc<AppLoader>);
+
+/// `text` (a stack trace, a console line) with positions in the TypeScript and JSX files of
+/// `context`'s app turned back into the files' own.
+pub fn original_positions(text: String, context: &Context) -> String {
+    match context.get_data::<LoaderHandle>() {
+        Some(loader) => loader.0.sources.original_positions(&text),
+        None => text,
+    }
+}
 
 /// A `require` for the CommonJS file `path`.
 fn require_function(path: &Path, context: &mut Context) -> JsValue {

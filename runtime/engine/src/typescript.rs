@@ -60,12 +60,8 @@ impl PositionMap {
             // Nothing before it on its line: the line's first mapping.
             _ => *self.tokens.get(after).filter(|t| t.0 == key.0)?,
         };
-        let offset = if at.0 == key.0 && at.1 <= key.1 {
-            key.1 - at.1
-        } else {
-            0
-        };
-        Some((at.2 + 1, at.3 + offset + 1))
+        // Past the mapping, the same distance past its original column.
+        Some((at.2 + 1, at.3 + key.1.saturating_sub(at.1) + 1))
     }
 }
 

@@ -1,7 +1,8 @@
 //! `console.*`, formatted by boa_runtime and routed into the server's log through `tracing`.
 //!
 //! Messages go to the `edgeshim::console` target at the level their method implies; the
-//! request span the worker entered names the request they belong to.
+//! request span the worker entered names the request they belong to. Positions boa_runtime
+//! adds (`(FILE:LINE:COLUMN)`) are the TypeScript file's own, as in error reports.
 
 use boa_engine::{Context, Finalize, JsResult, Trace};
 use boa_runtime::console::{ConsoleState, Logger};
@@ -12,12 +13,14 @@ struct TracingLogger;
 const TARGET: &str = "edgeshim::console";
 
 impl Logger for TracingLogger {
-    fn debug(&self, msg: String, state: &ConsoleState, _: &mut Context) -> JsResult<()> {
+    fn debug(&self, msg: String, state: &ConsoleState, context: &mut Context) -> JsResult<()> {
+        let msg = crate::loader::original_positions(msg, context);
         tracing::debug!(target: TARGET, "{:indent$}{msg}", "", indent = state.indent());
         Ok(())
     }
 
-    fn log(&self, msg: String, state: &ConsoleState, _: &mut Context) -> JsResult<()> {
+    fn log(&self, msg: String, state: &ConsoleState, context: &mut Context) -> JsResult<()> {
+        let msg = crate::loader::original_positions(msg, context);
         tracing::info!(target: TARGET, "{:indent$}{msg}", "", indent = state.indent());
         Ok(())
     }
@@ -26,12 +29,14 @@ impl Logger for TracingLogger {
         self.log(msg, state, context)
     }
 
-    fn warn(&self, msg: String, state: &ConsoleState, _: &mut Context) -> JsResult<()> {
+    fn warn(&self, msg: String, state: &ConsoleState, context: &mut Context) -> JsResult<()> {
+        let msg = crate::loader::original_positions(msg, context);
         tracing::warn!(target: TARGET, "{:indent$}{msg}", "", indent = state.indent());
         Ok(())
     }
 
-    fn error(&self, msg: String, state: &ConsoleState, _: &mut Context) -> JsResult<()> {
+    fn error(&self, msg: String, state: &ConsoleState, context: &mut Context) -> JsResult<()> {
+        let msg = crate::loader::original_positions(msg, context);
         tracing::error!(target: TARGET, "{:indent$}{msg}", "", indent = state.indent());
         Ok(())
     }
