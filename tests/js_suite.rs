@@ -31,6 +31,7 @@ fn run_suite(path: &Path) -> (Vec<String>, Vec<String>) {
             headers: vec![],
             body: Default::default(),
             pop: 0,
+            client: None,
         }))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let edgeshim_engine::HostBody::Full(body) = response.body else {

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod kv_durable;
+pub mod origin;
 pub mod process;
 
 use std::net::SocketAddr;

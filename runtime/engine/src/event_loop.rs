@@ -280,12 +280,13 @@ mod tests {
     async fn microtasks_run_before_timers_and_loop_parks_on_timers() {
         let ev = EventLoop::new();
         let mut ctx = context(&ev);
+        // Before the timer is set: it is due 5 ms after it was set, at the earliest.
+        let start = std::time::Instant::now();
         ctx.eval(Source::from_bytes(
             "globalThis.order = []; setTimeout(() => order.push('timer'), 5); \
              Promise.resolve().then(() => order.push('micro'));",
         ))
         .unwrap();
-        let start = std::time::Instant::now();
         let outcome = ev.run_until(&mut ctx, |_| false).await;
         assert_eq!(outcome, RunOutcome::Idle);
         assert!(start.elapsed() >= std::time::Duration::from_millis(5));

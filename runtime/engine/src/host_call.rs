@@ -1,16 +1,22 @@
-//! The host-call boundary: every service the app reaches outside JavaScript (KV today;
-//! backends, caches and logs later) is one [`HostCall`] out and one [`HostReply`] back.
+//! The host-call boundary: every service the app reaches outside JavaScript is one
+//! [`HostCall`] out and one [`HostReply`] back (KV), or one [`BackendRequest`] out and one
+//! [`BackendResponse`] back, with bodies streaming both ways ([`Host::send`], `fetch()`).
 //!
 //! Calls are asynchronous and plain data: the JS thread starts one and keeps running its
-//! event loop; whoever implements [`Host`] (the server's [`StoreHost`], or the connection a
+//! event loop; whoever implements [`Host`] (the server's [`LocalHost`], or the connection a
 //! snapshot copy has to the server) does the waiting elsewhere. Nothing here knows Boa.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use edgeshim_store::{Entry, Insert, KvStore, ListPage, ListRequest, StoreError, Stores};
 use serde::{Deserialize, Serialize};
+
+use crate::origin::Origins;
+use crate::web::body_stream::HostBody;
 
 /// One request to the host.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,24 +51,111 @@ pub enum KvReply {
 /// A reply in flight; `Send`, so it may be awaited on another thread or process.
 pub type HostFuture = Pin<Box<dyn Future<Output = HostReply> + Send>>;
 
+/// A backend as the host needs it to send a request there: a static one of fastly.toml or
+/// one the app made with `new Backend()`, in plain data. Requests to equal specs share
+/// connections.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BackendSpec {
+    pub name: String,
+    /// Host name or IP address to connect to.
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+    /// Prepended to every request's path (a static backend's `url` path, as Viceroy does).
+    pub path_prefix: String,
+    /// The `Host` header sent instead of the URL's.
+    pub override_host: Option<String>,
+    /// The name the origin's certificate must have (default: `host`).
+    pub cert_host: Option<String>,
+    /// The name sent as SNI (default: the certificate name); `use_sni: false` sends none.
+    pub sni_host: Option<String>,
+    pub use_sni: bool,
+    /// Extra trust roots (PEM), besides the system's.
+    pub ca_certificate: Option<String>,
+    /// HTTP/2 without TLS negotiation (`grpc = true`).
+    pub http2_only: bool,
+    pub connect_timeout: Duration,
+    pub first_byte_timeout: Duration,
+    pub between_bytes_timeout: Duration,
+}
+
+/// A request to a backend: what `fetch()` sends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackendRequest {
+    pub backend: BackendSpec,
+    pub method: String,
+    /// The URL the app asked for; its path and query are sent, its host is the `Host`
+    /// header unless the backend overrides it.
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// A backend's response head; its body arrives with it as a [`HostBody`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackendHead {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The address the response came from.
+    pub remote: Option<SocketAddr>,
+}
+
+/// A backend's response.
+#[derive(Debug)]
+pub struct BackendResponse {
+    pub head: BackendHead,
+    pub body: HostBody,
+}
+
+/// Why a request to a backend failed (Compute's `send_error_detail` kinds that can happen
+/// locally). The JS side turns each into the platform's error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum SendError {
+    #[error("DNS lookup of {0} failed")]
+    DnsError(String),
+    #[error("connection refused by {0}")]
+    ConnectionRefused(String),
+    #[error("connecting to {0} timed out")]
+    ConnectionTimeout(String),
+    #[error("no response head within the first-byte timeout")]
+    FirstByteTimeout,
+    #[error("TLS handshake failed: {0}")]
+    TlsError(String),
+    #[error("the connection failed: {0}")]
+    ConnectionFailure(String),
+    #[error("the origin's response is not valid HTTP: {0}")]
+    InvalidResponse(String),
+    #[error("the request to the backend could not be made: {0}")]
+    InvalidRequest(String),
+}
+
+/// A backend response in flight.
+pub type SendFuture = Pin<Box<dyn Future<Output = Result<BackendResponse, SendError>> + Send>>;
+
 /// Whatever answers host calls.
 pub trait Host: Send + Sync + std::fmt::Debug {
     fn call(&self, call: HostCall) -> HostFuture;
+    /// Sends `request` with `body` to its backend; the response body streams back.
+    fn send(&self, request: BackendRequest, body: HostBody) -> SendFuture;
 }
 
-/// The host of the KV stores declared in fastly.toml, in this process. Store calls block
-/// (SQLite waits up to its busy timeout, Redis for the network), so each runs on tokio's
-/// blocking pool, never on the thread that runs JavaScript.
+/// The host in this process: the KV stores declared in fastly.toml and the backends. Store
+/// calls block (SQLite waits up to its busy timeout, Redis for the network), so each runs on
+/// tokio's blocking pool, never on the thread that runs JavaScript.
 #[derive(Debug, Clone)]
-pub struct StoreHost {
+pub struct LocalHost {
     stores: Stores,
     /// Each simulated edge location's view of `stores` (`--pops`); empty: `stores` everywhere.
     locations: Vec<Stores>,
+    origins: Arc<Origins>,
 }
 
-impl StoreHost {
+impl LocalHost {
     pub fn new(stores: Stores, locations: Vec<Stores>) -> Self {
-        Self { stores, locations }
+        Self {
+            stores,
+            locations,
+            origins: Arc::default(),
+        }
     }
 
     fn store(&self, name: &str, pop: usize) -> Option<Arc<dyn KvStore>> {
@@ -83,7 +176,12 @@ fn run_kv(store: &dyn KvStore, op: KvOp) -> Result<KvReply, StoreError> {
     }
 }
 
-impl Host for StoreHost {
+impl Host for LocalHost {
+    fn send(&self, request: BackendRequest, body: HostBody) -> SendFuture {
+        let origins = self.origins.clone();
+        Box::pin(async move { origins.send(request, body).await })
+    }
+
     fn call(&self, call: HostCall) -> HostFuture {
         let HostCall::Kv { store, pop, op } = call;
         let Some(found) = self.store(&store, pop) else {
@@ -117,7 +215,7 @@ mod tests {
     async fn store_calls_reach_the_store_of_the_location() {
         let mut stores = Stores::new();
         stores.insert("s", Arc::new(MemoryStore::new(Arc::new(SystemClock))));
-        let host = StoreHost::new(stores, Vec::new());
+        let host = LocalHost::new(stores, Vec::new());
         let put = HostCall::Kv {
             store: "s".into(),
             pop: 0,

@@ -21,7 +21,7 @@ use crate::fastly::compat::Compat;
 use crate::fastly::env::Env;
 use crate::fastly::kv_store::{self, KvStoreNames};
 use crate::host::Phase;
-use crate::host_call::{Host, HostHandle, StoreHost};
+use crate::host_call::{Host, HostHandle, LocalHost};
 use crate::limits::{Limit, RECURSION_LIMIT, VALUE_STACK_LIMIT};
 use crate::loader::{AppLoader, SourceCache, SourceError};
 use crate::web::request::JsRequest;
@@ -60,6 +60,8 @@ pub struct AppSettings {
     pub env: Vec<(String, String)>,
     /// `--strict`: a compatibility warning fails its request with a 500.
     pub strict: bool,
+    /// The static backends of fastly.toml (`[local_server.backends]`).
+    pub backends: Vec<crate::host_call::BackendSpec>,
 }
 
 /// Why an instance could not be built.
@@ -121,6 +123,8 @@ pub struct IncomingRequest {
     pub body: HostBody,
     /// The simulated edge location serving the request (`--pops`); 0 when there is one.
     pub pop: usize,
+    /// The client's address (`event.client.address`), when there is a connection.
+    pub client: Option<std::net::SocketAddr>,
 }
 
 impl App {
@@ -141,7 +145,7 @@ impl App {
         Ok(Self {
             path,
             sources,
-            host: Arc::new(StoreHost::new(stores.clone(), Vec::new())),
+            host: Arc::new(LocalHost::new(stores.clone(), Vec::new())),
             stores,
             store_names,
             settings: AppSettings::default(),
@@ -175,7 +179,7 @@ impl App {
     /// `locations[pop]` (each location's view of [`App::stores`]).
     #[must_use]
     pub fn with_locations(mut self, locations: Vec<Stores>) -> Self {
-        self.host = Arc::new(StoreHost::new(self.stores.clone(), locations));
+        self.host = Arc::new(LocalHost::new(self.stores.clone(), locations));
         self
     }
 
@@ -278,6 +282,7 @@ impl Instance {
         context.insert_data(crate::loader::LoaderHandle(loader.clone()));
         context.insert_data(crate::web::body_stream::EventLoopHandle(event_loop.clone()));
         context.insert_data(crate::web::body_stream::HostBodies::default());
+        context.insert_data(crate::web::body_stream::HostStreams::default());
         context.insert_data(HostHandle(app.host.clone()));
         context.insert_data(crate::fastly::experimental::ProjectRoot::of(&app.path));
         let limits = context.runtime_limits_mut();
@@ -286,6 +291,8 @@ impl Instance {
         crate::boa_fixes::register(&mut context).map_err(|e| BootError::Setup(e.to_string()))?;
         web::register(&mut context).map_err(|e| BootError::Setup(e.to_string()))?;
         kv_store::register(KvStoreNames(app.store_names.clone()), &mut context)
+            .map_err(|e| BootError::Setup(e.to_string()))?;
+        crate::fastly::backend::register(&app.settings.backends, &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
         Env::install(&app.settings.env, &mut context);
         Compat::install(app.settings.strict, &mut context);
@@ -434,10 +441,12 @@ impl Instance {
             headers,
             body,
             pop,
+            client,
         } = request;
         Phase::set_pop(context, pop);
+        crate::web::fetch::IncomingLoop::begin_request(&headers, context);
         let event = match JsRequest::incoming(&method, url, headers, body, context)
-            .and_then(|request| JsFetchEvent::create(request, context))
+            .and_then(|request| JsFetchEvent::create(request, client, context))
         {
             Ok(event) => event,
             Err(e) => {

@@ -34,6 +34,7 @@
 //!         headers: vec![],
 //!         body: Default::default(),
 //!         pop: 0,
+//!         client: None,
 //!     })
 //!     .await?;
 //! assert_eq!(response.status, 200);
@@ -50,6 +51,7 @@ mod instance;
 mod js_lib;
 mod limits;
 mod loader;
+mod origin;
 mod pool;
 mod resolve;
 #[cfg(unix)]
@@ -57,7 +59,10 @@ mod snapshot;
 mod typescript;
 mod web;
 
-pub use host_call::{Host, HostCall, HostFuture, HostReply, KvOp, KvReply, StoreHost};
+pub use host_call::{
+    BackendHead, BackendRequest, BackendResponse, BackendSpec, Host, HostCall, HostFuture,
+    HostReply, KvOp, KvReply, LocalHost, SendError, SendFuture,
+};
 pub use instance::{App, AppSettings, BootError, HandleError, IncomingRequest};
 pub use limits::{
     Limit, Limits, CPU_LIMIT, HEAP_HEADROOM, HEAP_LIMIT, RECURSION_LIMIT, WALL_LIMIT,
@@ -65,5 +70,5 @@ pub use limits::{
 pub use pool::{Pool, PoolConfig, PoolError};
 #[cfg(unix)]
 pub use snapshot::{run_snapshot_process, CountingAllocator, SNAPSHOT_PROCESS_ARG};
-pub use web::body_stream::{BodyChunks, Chunk, HostBody, CHANNEL_CHUNKS};
+pub use web::body_stream::{BodyChunks, Chunk, HostBody};
 pub use web::response::ResponseParts;

@@ -21,11 +21,13 @@
 //! Relative paths (in `fastly.toml` and in JSON seed files alike) are resolved against the
 //! directory the server runs in, as Viceroy does.
 //!
-//! Everything else in `fastly.toml` (`manifest_version`, `name`, `[local_server.backends]`,
-//! ...) is ignored. A bad seed is a [`ConfigError`] whose message names the config file, the
+//! `[local_server.backends]` is read by [`backends`], as Viceroy reads it. Everything else in
+//! `fastly.toml` (`manifest_version`, `name`, ...) is ignored. A bad seed is a [`ConfigError`] whose message names the config file, the
 //! store and the entry, and says how to fix it. Things Viceroy silently tolerates but that are
 //! probably mistakes (unknown fields, a key given twice, ...) are accepted and reported in
 //! [`FastlyToml::warnings`].
+
+mod backends;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -57,6 +59,8 @@ const STORE_TABLE_FIELDS: &str = "file, path, format";
 pub struct FastlyToml {
     /// The KV stores to create at start, sorted by name.
     pub kv_stores: Vec<StoreSeed>,
+    /// The static backends, sorted by name.
+    pub backends: Vec<edgeshim_engine::BackendSpec>,
     /// The file this was read from (as given to [`FastlyToml::load`] or [`FastlyToml::parse`]).
     pub path: PathBuf,
     /// Things accepted (as Viceroy accepts them) that are probably mistakes, one line each,
@@ -113,6 +117,19 @@ pub enum ConfigError {
         path: PathBuf,
         /// What is wrong and how to fix it.
         message: String,
+    },
+    /// A backend of `[local_server.backends]` is invalid.
+    #[error(
+        "{}: invalid configuration for backend '{name}' in [local_server.backends]: {problem}",
+        .path.display()
+    )]
+    Backend {
+        /// The config file.
+        path: PathBuf,
+        /// The backend's name.
+        name: String,
+        /// What is wrong (Viceroy's wording).
+        problem: backends::BackendProblem,
     },
     /// The same store name appears under two spellings of the KV store table.
     #[error(
@@ -534,8 +551,32 @@ impl FastlyToml {
             warnings: Vec::new(),
         };
         let kv_stores = parser.stores(&doc)?;
+        let backends = match doc
+            .get("local_server")
+            .and_then(|l| l.as_table())
+            .and_then(|l| l.get("backends"))
+        {
+            None => Vec::new(),
+            Some(toml::Value::Table(table)) => {
+                backends::parse(table, base_dir).map_err(|(name, problem)| {
+                    ConfigError::Backend {
+                        path: path.to_path_buf(),
+                        name,
+                        problem,
+                    }
+                })?
+            }
+            Some(other) => {
+                return Err(parser.layout(format!(
+                    "\"local_server.backends\" must be a table of backends such as \
+                     [local_server.backends.origin] with url = \"http://127.0.0.1:8080\", found {}",
+                    toml_type(other)
+                )))
+            }
+        };
         Ok(FastlyToml {
             kv_stores,
+            backends,
             path: path.to_path_buf(),
             warnings: parser.warnings,
         })

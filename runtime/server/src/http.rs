@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use edgeshim_engine::{
-    BodyChunks, Chunk, HandleError, HostBody, IncomingRequest, Pool, ResponseParts, CHANNEL_CHUNKS,
+    BodyChunks, Chunk, HandleError, HostBody, IncomingRequest, Pool, ResponseParts,
 };
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
@@ -161,7 +161,7 @@ async fn request_body(headers: &http::HeaderMap, body: Incoming) -> Result<HostB
     if matches!(length, Some(n) if n <= BUFFERED_BODY_LIMIT) || body.is_end_stream() {
         return Ok(HostBody::Full(body.collect().await?.to_bytes()));
     }
-    let (sender, chunks) = tokio::sync::mpsc::channel(CHANNEL_CHUNKS);
+    let (sender, chunks) = BodyChunks::channel();
     tokio::spawn(async move {
         let mut body = body;
         let mut abandoned = false;
@@ -195,9 +195,10 @@ async fn request_body(headers: &http::HeaderMap, body: Incoming) -> Result<HostB
 
 async fn incoming(
     request: Request<Incoming>,
-    local: SocketAddr,
+    conn: Conn,
     pop: usize,
 ) -> Result<IncomingRequest, hyper::Error> {
+    let local = conn.local;
     let (parts, body) = request.into_parts();
     let body = request_body(&parts.headers, body).await?;
     let host = parts
@@ -222,21 +223,29 @@ async fn incoming(
         headers,
         body,
         pop,
+        client: Some(conn.remote),
     })
+}
+
+/// The two ends of the connection a request came on.
+#[derive(Debug, Clone, Copy)]
+struct Conn {
+    local: SocketAddr,
+    remote: SocketAddr,
 }
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
 /// Serves one request inside a `request{id method path}` span that every log line of the
 /// request, the app's `console.*` included, carries.
-async fn answer(handler: Handler, request: Request<Incoming>, local: SocketAddr) -> Response<Body> {
+async fn answer(handler: Handler, request: Request<Incoming>, conn: Conn) -> Response<Body> {
     let span = tracing::info_span!(
         "request",
         id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed),
         method = %request.method(),
         path = request.uri().path(),
     );
-    answer_in_span(handler, request, local)
+    answer_in_span(handler, request, conn)
         .instrument(span)
         .await
 }
@@ -244,7 +253,7 @@ async fn answer(handler: Handler, request: Request<Incoming>, local: SocketAddr)
 async fn answer_in_span(
     handler: Handler,
     request: Request<Incoming>,
-    local: SocketAddr,
+    conn: Conn,
 ) -> Response<Body> {
     let started = Instant::now();
     let method = request.method().clone();
@@ -263,7 +272,7 @@ async fn answer_in_span(
                 if locations.count() > 1 {
                     served_by = Some(pop);
                 }
-                answer_app(&pool, request, local, pop).await
+                answer_app(&pool, request, conn, pop).await
             }
         },
     };
@@ -281,10 +290,10 @@ async fn answer_in_span(
 async fn answer_app(
     pool: &Pool,
     request: Request<Incoming>,
-    local: SocketAddr,
+    conn: Conn,
     pop: usize,
 ) -> Response<Body> {
-    match incoming(request, local, pop).await {
+    match incoming(request, conn, pop).await {
         Err(e) => plain(
             StatusCode::BAD_REQUEST,
             format!("could not read the request body: {e}\n"),
@@ -326,7 +335,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
+                let (stream, remote) = match accepted {
                     Ok(conn) => conn,
                     Err(e) => {
                         // Out of file descriptors and the like: wait, do not spin.
@@ -337,9 +346,10 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let handler = handler.clone();
+                let conn = Conn { local, remote };
                 let service = service_fn(move |request| {
                     let handler = handler.clone();
-                    async move { Ok::<_, Infallible>(answer(handler, request, local).await) }
+                    async move { Ok::<_, Infallible>(answer(handler, request, conn).await) }
                 });
                 let connection = builder.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);

@@ -366,6 +366,7 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
         .with_settings(AppSettings {
             env: options.env.clone(),
             strict: options.strict,
+            backends: config.backends.clone(),
         })
         .with_locations(locations);
     let app_path = app.path().to_owned();

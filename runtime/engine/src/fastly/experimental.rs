@@ -8,8 +8,8 @@
 //! | `enableDebugLogging`        | accepted, does nothing (it only tunes the runtime's logs) |
 //! | `setReusableSandboxOptions` | accepted, does nothing (see `--reuse-instances`)          |
 //! | `includeBytes`              | during initialization, a file of the project, as the build |
-//! | `setDefaultBackend`         | throws: edgeshim has no backends                          |
-//! | `allowDynamicBackends`      | throws: edgeshim has no backends                          |
+//! | `setDefaultBackend`         | as `fastly:backend`'s: the backend of `fetch()` without one |
+//! | `allowDynamicBackends`      | turns dynamic backends on or off (an object: on, with defaults) |
 //!
 //! Reference: <https://js-compute-reference-docs.edgecompute.app/docs/fastly:experimental/>.
 
@@ -23,38 +23,8 @@ pub const SPECIFIER: &str = "fastly:experimental";
 /// The `@fastly/js-compute` version whose behaviour edgeshim emulates.
 pub const SDK_VERSION: &str = "3.46.0";
 
-/// The exports that throw, with why.
-pub const UNSUPPORTED: &[(&str, &str)] = &[
-    (
-        "setDefaultBackend",
-        "edgeshim has no backends (fetch to origins is not emulated)",
-    ),
-    (
-        "allowDynamicBackends",
-        "edgeshim has no backends (fetch to origins is not emulated)",
-    ),
-];
-
 /// The exports that are accepted and do nothing.
 pub const NO_OPS: &[&str] = &["enableDebugLogging", "setReusableSandboxOptions"];
-
-/// `fastly:experimental NAME() is not supported by edgeshim: WHY`
-pub fn unsupported_message(name: &str) -> String {
-    let why = UNSUPPORTED
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or("", |(_, why)| why);
-    format!("fastly:experimental {name}() is not supported by edgeshim: {why}")
-}
-
-/// A function that throws the plain `Error` of [`unsupported_message`].
-fn unsupported(name: &'static str) -> NativeFunction {
-    NativeFunction::from_copy_closure(move |_, _, _| {
-        Err(JsNativeError::error()
-            .with_message(unsupported_message(name))
-            .into())
-    })
-}
 
 /// The folder `includeBytes` paths are relative to, and confined to: the project root (the
 /// nearest folder above the app with a package.json, where the build runs), as context data.
@@ -118,7 +88,7 @@ fn no_op(_: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
 fn export_names() -> Vec<JsString> {
     ["sdkVersion", "includeBytes"]
         .into_iter()
-        .chain(UNSUPPORTED.iter().map(|(n, _)| *n))
+        .chain(["setDefaultBackend", "allowDynamicBackends"])
         .chain(NO_OPS.iter().copied())
         .map(JsString::from)
         .collect()
@@ -131,18 +101,23 @@ pub fn module(context: &mut Context) -> Module {
         SyntheticModuleInitializer::from_copy_closure(|module, context| {
             module.set_export(&js_string!("sdkVersion"), js_string!(SDK_VERSION).into())?;
             let realm = context.realm().clone();
-            let functions = UNSUPPORTED
-                .iter()
-                .map(|(name, _)| (*name, unsupported(name)))
-                .chain(std::iter::once((
-                    "includeBytes",
-                    NativeFunction::from_fn_ptr(include_bytes),
-                )))
-                .chain(
-                    NO_OPS
-                        .iter()
-                        .map(|name| (*name, NativeFunction::from_fn_ptr(no_op))),
-                );
+            let functions = [
+                (
+                    "setDefaultBackend",
+                    NativeFunction::from_fn_ptr(crate::fastly::backend::set_default_backend),
+                ),
+                (
+                    "allowDynamicBackends",
+                    NativeFunction::from_fn_ptr(crate::fastly::backend::allow_dynamic_backends),
+                ),
+                ("includeBytes", NativeFunction::from_fn_ptr(include_bytes)),
+            ]
+            .into_iter()
+            .chain(
+                NO_OPS
+                    .iter()
+                    .map(|name| (*name, NativeFunction::from_fn_ptr(no_op))),
+            );
             for (name, function) in functions {
                 // Every one takes one argument on the platform.
                 let function = FunctionObjectBuilder::new(&realm, function)
@@ -165,12 +140,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_unsupported_export_explains_itself() {
-        for (name, why) in UNSUPPORTED {
-            let message = unsupported_message(name);
-            assert!(message.starts_with(&format!("fastly:experimental {name}()")));
-            assert!(message.ends_with(why));
-        }
+    fn the_module_has_the_platforms_six_exports() {
         assert_eq!(export_names().len(), 6);
     }
 }

@@ -8,9 +8,11 @@
 //! | `fastly:kv-store`     | [`kv_store`]          |
 //! | `fastly:env`          | [`env`]               |
 //! | `fastly:experimental` | [`experimental`]      |
+//! | `fastly:backend`      | [`backend`]           |
 //!
 //! [`compat`] holds the compatibility warnings (and `--strict`) they share.
 
+pub mod backend;
 pub mod compat;
 pub mod env;
 pub mod experimental;
@@ -20,8 +22,12 @@ use boa_engine::module::Module;
 use boa_engine::Context;
 
 /// The `fastly:*` specifiers this runtime serves.
-pub const BUILTIN_MODULES: &[&str] =
-    &[kv_store::SPECIFIER, env::SPECIFIER, experimental::SPECIFIER];
+pub const BUILTIN_MODULES: &[&str] = &[
+    kv_store::SPECIFIER,
+    env::SPECIFIER,
+    experimental::SPECIFIER,
+    backend::SPECIFIER,
+];
 
 /// Builds the built-in module for `specifier`, or `None` if there is no such module.
 pub fn builtin_module(specifier: &str, context: &mut Context) -> Option<Module> {
@@ -29,6 +35,7 @@ pub fn builtin_module(specifier: &str, context: &mut Context) -> Option<Module> 
         kv_store::SPECIFIER => Some(kv_store::module(context)),
         env::SPECIFIER => Some(env::module(context)),
         experimental::SPECIFIER => Some(experimental::module(context)),
+        backend::SPECIFIER => Some(backend::module(context)),
         _ => None,
     }
 }

@@ -31,12 +31,12 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 pub use os::CountingAllocator;
-use protocol::{Down, ProcessConfig, Status, Up, CONFIG_ENV};
+use protocol::{Down, FrameBody, ProcessConfig, Status, Up, CONFIG_ENV};
 
 use crate::host_call::Host;
 use crate::instance::{App, BootError, HandleError, IncomingRequest};
 use crate::limits::{Limit, Limits};
-use crate::web::body_stream::{Chunk, HostBody, CHANNEL_CHUNKS};
+use crate::web::body_stream::{BodyChunks, Chunk, HostBody};
 use crate::web::response::ResponseParts;
 
 /// The first argument that makes the `edgeshim` program a snapshot process.
@@ -223,6 +223,7 @@ impl SnapshotPool {
             headers,
             body,
             pop,
+            client,
         } = request;
         let (inline, streamed) = match body {
             HostBody::Full(bytes) => (Some(bytes), None),
@@ -234,6 +235,7 @@ impl SnapshotPool {
             headers,
             body: inline,
             pop,
+            client,
             limits: self.limits,
         };
         let sent = protocol::write(&mut *writer.lock().await, &down).await;
@@ -243,16 +245,18 @@ impl SnapshotPool {
                 "the copy did not take the request: {e}"
             )));
         }
-        if let Some(chunks) = streamed {
-            tokio::spawn(forward_upload(chunks, writer.clone()).in_current_span());
-        }
         let (head_tx, head_rx) = oneshot::channel();
         let copy = Copy {
             pid,
             cpu_before: cpu,
             limits: self.limits,
         };
-        let served = serve_copy(copy, reader, writer, self.host.clone(), head_tx);
+        let sends = Sends::default();
+        if let Some(chunks) = streamed {
+            // Sent over only when the copy reads it: passed on unread, it never leaves here.
+            sends.hold(protocol::UPLOAD, HostBody::Stream(chunks));
+        }
+        let served = serve_copy(copy, reader, writer, self.host.clone(), head_tx, sends);
         let live = self.live.clone();
         tokio::spawn(
             async move {
@@ -495,6 +499,7 @@ async fn serve_copy(
     writer: Arc<tokio::sync::Mutex<OwnedWriteHalf>>,
     host: Arc<dyn Host>,
     head: Head,
+    mut sends: Sends,
 ) {
     let mut head = Some(head);
     let mut body: Option<mpsc::Sender<Chunk>> = None;
@@ -511,7 +516,7 @@ async fn serve_copy(
             limit = &mut watch => {
                 os::kill(copy.pid);
                 report_limit(HandleError::Limit { limit, at: None }, &mut head, &mut body).await;
-                return;
+                break;
             }
         };
         let frame = match read {
@@ -523,22 +528,23 @@ async fn serve_copy(
                 if let Some(body) = body.take() {
                     let _ = body.send(Chunk::Error(why.into())).await;
                 }
-                return;
+                break;
             }
         };
         match frame {
             Up::Head {
                 status,
                 headers,
-                body: inline,
+                body: frame_body,
             } => {
-                let body = match inline {
-                    Some(bytes) => HostBody::Full(bytes),
-                    None => {
-                        let (sender, chunks) = mpsc::channel(CHANNEL_CHUNKS);
+                let body = match frame_body {
+                    FrameBody::Full(bytes) => HostBody::Full(bytes),
+                    FrameBody::Frames => {
+                        let (sender, chunks) = BodyChunks::channel();
                         body = Some(sender);
                         HostBody::Stream(chunks)
                     }
+                    FrameBody::Held(id) => sends.take_held(id),
                 };
                 answer(
                     &mut head,
@@ -573,9 +579,15 @@ async fn serve_copy(
                     let _ = protocol::write(&mut *writer.lock().await, &reply).await;
                 });
             }
+            Up::Send { id, request, body } => {
+                sends.start(id, request, body, &host, &writer);
+            }
+            Up::SendBody { id, chunk } => sends.upload(id, chunk).await,
+            Up::Ack { id } => sends.ack(id),
+            Up::Pull { id } => sends.pull(id, &writer),
             Up::Limit { limit, at } => {
                 report_limit(HandleError::Limit { limit, at }, &mut head, &mut body).await;
-                return;
+                break;
             }
             Up::Done => {
                 answer(
@@ -584,7 +596,7 @@ async fn serve_copy(
                         "the copy finished without answering".into(),
                     )),
                 );
-                return;
+                break;
             }
             Up::Log {
                 level,
@@ -592,6 +604,162 @@ async fn serve_copy(
                 message,
             } => logs::emit(level, &target, &message),
             Up::Hello { .. } => {}
+        }
+    }
+    sends.close();
+}
+
+/// The backend requests of one copy in flight, and the bodies the server holds for it (its
+/// upload, backend responses) until it reads them or passes them on.
+#[derive(Default)]
+struct Sends {
+    uploads: std::collections::HashMap<u64, mpsc::Sender<Chunk>>,
+    windows: Arc<Mutex<std::collections::HashMap<u64, Arc<tokio::sync::Semaphore>>>>,
+    held: Arc<Mutex<std::collections::HashMap<u64, HostBody>>>,
+}
+
+impl Sends {
+    fn hold(&self, id: u64, body: HostBody) {
+        self.held.lock().insert(id, body);
+    }
+
+    /// A held body, for passing on. One that is gone (taken already) is a cut-off body.
+    fn take_held(&self, id: u64) -> HostBody {
+        self.held.lock().remove(&id).unwrap_or_else(|| {
+            let (sender, chunks) = BodyChunks::channel();
+            let _ = sender.try_send(Chunk::Error("the body was already used".into()));
+            HostBody::Stream(chunks)
+        })
+    }
+
+    /// Sends the copy's backend request `id`; its response head goes to the copy, its body
+    /// is held for it.
+    fn start(
+        &mut self,
+        id: u64,
+        request: crate::host_call::BackendRequest,
+        frame_body: FrameBody,
+        host: &Arc<dyn Host>,
+        writer: &Arc<tokio::sync::Mutex<OwnedWriteHalf>>,
+    ) {
+        let body = match frame_body {
+            FrameBody::Full(bytes) => HostBody::Full(bytes),
+            FrameBody::Frames => {
+                let (sender, chunks) = BodyChunks::channel();
+                self.uploads.insert(id, sender);
+                HostBody::Stream(chunks)
+            }
+            FrameBody::Held(held) => self.take_held(held),
+        };
+        let sent = host.send(request, body);
+        let writer = writer.clone();
+        let held = self.held.clone();
+        tokio::spawn(
+            async move {
+                let result = match sent.await {
+                    Ok(response) => {
+                        held.lock().insert(id, response.body);
+                        Ok(response.head)
+                    }
+                    Err(e) => Err(e),
+                };
+                let down = Down::Sent { id, result };
+                let _ = protocol::write(&mut *writer.lock().await, &down).await;
+            }
+            .in_current_span(),
+        );
+    }
+
+    /// The copy reads held body `id`: send it over (a backend response within its window).
+    fn pull(&self, id: u64, writer: &Arc<tokio::sync::Mutex<OwnedWriteHalf>>) {
+        let Some(body) = self.held.lock().remove(&id) else {
+            return;
+        };
+        let writer = writer.clone();
+        if id == protocol::UPLOAD {
+            let chunks = match body {
+                HostBody::Stream(chunks) => chunks,
+                HostBody::Full(_) => return,
+            };
+            tokio::spawn(forward_upload(chunks, writer).in_current_span());
+            return;
+        }
+        let window = Arc::new(tokio::sync::Semaphore::new(protocol::SEND_WINDOW));
+        self.windows.lock().insert(id, window.clone());
+        let windows = self.windows.clone();
+        tokio::spawn(
+            async move {
+                forward_sent_body(id, body, &window, &writer).await;
+                windows.lock().remove(&id);
+            }
+            .in_current_span(),
+        );
+    }
+
+    /// One chunk of the upload of request `id`; waits while the backend is behind.
+    async fn upload(&mut self, id: u64, chunk: Chunk) {
+        let last = !matches!(chunk, Chunk::Data(_));
+        if let Some(sender) = self.uploads.get(&id) {
+            if sender.send(chunk).await.is_err() {
+                self.uploads.remove(&id);
+            }
+        }
+        if last {
+            self.uploads.remove(&id);
+        }
+    }
+
+    fn ack(&self, id: u64) {
+        if let Some(window) = self.windows.lock().get(&id) {
+            window.add_permits(1);
+        }
+    }
+
+    /// The copy is gone: response bodies still waiting for room stop, held ones are dropped.
+    fn close(&self) {
+        for window in self.windows.lock().values() {
+            window.close();
+        }
+        self.held.lock().clear();
+    }
+}
+
+/// Sends a backend response body to the copy, at most [`protocol::SEND_WINDOW`] chunks
+/// ahead of what it took.
+async fn forward_sent_body(
+    id: u64,
+    body: HostBody,
+    window: &tokio::sync::Semaphore,
+    writer: &tokio::sync::Mutex<OwnedWriteHalf>,
+) {
+    let mut chunks = match body {
+        HostBody::Full(bytes) => {
+            let frames = [Chunk::Data(bytes), Chunk::End];
+            for chunk in frames {
+                let _ =
+                    protocol::write(&mut *writer.lock().await, &Down::SentBody { id, chunk }).await;
+            }
+            return;
+        }
+        HostBody::Stream(chunks) => chunks,
+    };
+    loop {
+        let chunk = chunks
+            .recv()
+            .await
+            .unwrap_or_else(|| Chunk::Error("the backend's response was cut off".into()));
+        let last = !matches!(chunk, Chunk::Data(_));
+        match window.acquire().await {
+            Ok(permit) => permit.forget(),
+            Err(_) => return,
+        }
+        let down = Down::SentBody { id, chunk };
+        if protocol::write(&mut *writer.lock().await, &down)
+            .await
+            .is_err()
+            || last
+        {
+            return;
         }
     }
 }

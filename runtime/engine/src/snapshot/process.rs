@@ -17,11 +17,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
 use super::os::{self, Forked};
-use super::protocol::{self, Down, ProcessConfig, Status, Up, CONFIG_ENV};
-use crate::host_call::{Host, HostCall, HostFuture, HostReply};
+use super::protocol::{self, Down, FrameBody, ProcessConfig, Status, Up, CONFIG_ENV, UPLOAD};
+use crate::host_call::{
+    BackendHead, BackendRequest, BackendResponse, Host, HostCall, HostFuture, HostReply, SendError,
+    SendFuture,
+};
 use crate::instance::{App, BootError, HandleError, IncomingRequest, Instance};
 use crate::limits::Limit;
-use crate::web::body_stream::{Chunk, HostBody, CHANNEL_CHUNKS};
+use crate::web::body_stream::{BodyChunks, Chunk, HostBody};
 
 /// Exit status of a copy stopped by a limit.
 const EXIT_LIMIT: i32 = 3;
@@ -33,6 +36,21 @@ static LINK: OnceLock<Mutex<UnixStream>> = OnceLock::new();
 static HEAP_FRAME: OnceLock<Vec<u8>> = OnceLock::new();
 /// Host calls waiting for their reply, by id.
 static PENDING: OnceLock<Mutex<HashMap<u64, oneshot::Sender<HostReply>>>> = OnceLock::new();
+/// Backend requests waiting for their response head, by id.
+static SENDING: OnceLock<Mutex<HashMap<u64, HeadSender>>> = OnceLock::new();
+type HeadSender = oneshot::Sender<Result<BackendHead, SendError>>;
+/// Backend response bodies arriving, by id: the socket reader hands chunks to a task that
+/// feeds the app's channel and acknowledges each, so the reader itself never waits.
+static SENT_BODIES: OnceLock<Mutex<HashMap<u64, mpsc::UnboundedSender<Chunk>>>> = OnceLock::new();
+
+fn lock<T>(map: &'static OnceLock<Mutex<T>>) -> std::sync::MutexGuard<'static, T>
+where
+    T: Default,
+{
+    map.get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 fn send(message: &Up) -> bool {
     let Ok(frame) = protocol::encode(message) else {
@@ -102,6 +120,72 @@ impl Host for RemoteHost {
             }
             answer.await.unwrap_or_else(|_| lost())
         })
+    }
+
+    fn send(&self, request: BackendRequest, body: HostBody) -> SendFuture {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (head_tx, head) = oneshot::channel();
+        lock(&SENDING).insert(id, head_tx);
+        // The response body: socket reader -> (unbounded, at most SEND_WINDOW) -> this
+        // forwarder -> the app's bounded channel; each chunk forwarded is acknowledged.
+        let (arrived_tx, mut arrived) = mpsc::unbounded_channel::<Chunk>();
+        lock(&SENT_BODIES).insert(id, arrived_tx);
+        let (chunks_tx, chunks) = BodyChunks::remote(id, move || {
+            send(&Up::Pull { id });
+        });
+        tokio::spawn(async move {
+            while let Some(chunk) = arrived.recv().await {
+                let last = !matches!(chunk, Chunk::Data(_));
+                if chunks_tx.send(chunk).await.is_err() || last {
+                    break;
+                }
+                send(&Up::Ack { id });
+            }
+            lock(&SENT_BODIES).remove(&id);
+        });
+        let (frame_body, streamed) = frame_body(body);
+        let sent = send(&Up::Send {
+            id,
+            request,
+            body: frame_body,
+        });
+        if let (true, Some(mut upload)) = (sent, streamed) {
+            tokio::spawn(async move {
+                loop {
+                    let chunk = upload
+                        .recv()
+                        .await
+                        .unwrap_or_else(|| Chunk::Error("the request body was cut off".into()));
+                    let last = !matches!(chunk, Chunk::Data(_));
+                    if !send(&Up::SendBody { id, chunk }) || last {
+                        break;
+                    }
+                }
+            });
+        }
+        Box::pin(async move {
+            let lost = || SendError::ConnectionFailure("the server did not answer".into());
+            if !sent {
+                return Err(lost());
+            }
+            let head = head.await.unwrap_or_else(|_| Err(lost()))?;
+            Ok(BackendResponse {
+                head,
+                body: HostBody::Stream(chunks),
+            })
+        })
+    }
+}
+
+/// How `body` travels in a frame, and the chunks to send after it as frames, if any. A
+/// body the server holds that nothing read goes back by its id.
+fn frame_body(body: HostBody) -> (FrameBody, Option<BodyChunks>) {
+    match body {
+        HostBody::Full(bytes) => (FrameBody::Full(bytes), None),
+        HostBody::Stream(chunks) => match chunks.unread_remote() {
+            Some(id) => (FrameBody::Held(id), None),
+            None => (FrameBody::Frames, Some(chunks)),
+        },
     }
 }
 
@@ -216,11 +300,12 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
             headers,
             body,
             pop,
+            client,
             limits,
-        })) => (method, url, headers, body, pop, limits),
+        })) => (method, url, headers, body, pop, client, limits),
         _ => os::exit_now(0),
     };
-    let (method, url, headers, body, pop, limits) = request;
+    let (method, url, headers, body, pop, client, limits) = request;
     if let Ok(frame) = protocol::encode(&Up::Limit {
         limit: Limit::Heap(limits.heap),
         at: None,
@@ -232,7 +317,9 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
     let (body, sender) = match body {
         Some(bytes) => (HostBody::Full(bytes), None),
         None => {
-            let (sender, chunks) = mpsc::channel(CHANNEL_CHUNKS);
+            let (sender, chunks) = BodyChunks::remote(UPLOAD, || {
+                send(&Up::Pull { id: UPLOAD });
+            });
             (HostBody::Stream(chunks), Some(sender))
         }
     };
@@ -242,6 +329,7 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
         headers,
         body,
         pop,
+        client,
     };
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -270,19 +358,19 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
         let mut pumped_tx = Some(pumped_tx);
         instance
             .handle(request, |result| match result {
-                Ok(parts) => match parts.body {
-                    HostBody::Full(bytes) => {
+                Ok(parts) => match frame_body(parts.body) {
+                    (body, None) => {
                         send(&Up::Head {
                             status: parts.status,
                             headers: parts.headers,
-                            body: Some(bytes),
+                            body,
                         });
                     }
-                    HostBody::Stream(mut chunks) => {
+                    (body, Some(mut chunks)) => {
                         send(&Up::Head {
                             status: parts.status,
                             headers: parts.headers,
-                            body: None,
+                            body,
                         });
                         let done = pumped_tx.take();
                         tokio::task::spawn_local(async move {
@@ -332,6 +420,16 @@ async fn read_down(mut reader: tokio::net::UnixStream, mut body: Option<mpsc::Se
                     .map_or(None, |mut p| p.remove(&id));
                 if let Some(waiting) = waiting {
                     let _ = waiting.send(reply);
+                }
+            }
+            Ok(Some(Down::Sent { id, result })) => {
+                if let Some(waiting) = lock(&SENDING).remove(&id) {
+                    let _ = waiting.send(result);
+                }
+            }
+            Ok(Some(Down::SentBody { id, chunk })) => {
+                if let Some(forward) = lock(&SENT_BODIES).get(&id) {
+                    let _ = forward.send(chunk);
                 }
             }
             Ok(Some(Down::Request { .. })) => {}

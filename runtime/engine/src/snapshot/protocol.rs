@@ -8,10 +8,29 @@ use bytes::Bytes;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::host_call::{HostCall, HostReply};
+use crate::host_call::{BackendHead, BackendRequest, HostCall, HostReply, SendError};
 use crate::instance::{AppSettings, BootError, HandleError};
 use crate::limits::{Limit, Limits};
 use crate::web::body_stream::Chunk;
+
+/// A body in a frame that starts one (a response head, a backend request).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum FrameBody {
+    /// Complete, here.
+    Full(Bytes),
+    /// Follows as body frames.
+    Frames,
+    /// A body the server holds (the upload, a backend response), passed on unread: the
+    /// server uses it directly.
+    Held(u64),
+}
+
+/// The id of the request's own upload among the bodies the server holds for a copy.
+pub(crate) const UPLOAD: u64 = u64::MAX;
+
+/// How many chunks of one backend response body may be on their way to a copy: the
+/// socket is shared, so one unread body must not stall the frames behind it.
+pub(crate) const SEND_WINDOW: usize = crate::web::body_stream::CHANNEL_CHUNKS;
 
 /// Frames larger than this are refused (a request or response body travels in chunks).
 const MAX_FRAME: usize = 64 * 1024 * 1024;
@@ -19,19 +38,31 @@ const MAX_FRAME: usize = 64 * 1024 * 1024;
 /// Server to copy.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum Down {
-    /// The request to serve. `body` is `None` when it follows as [`Down::Body`] frames.
+    /// The request to serve. `body` is `None` when the server holds it ([`UPLOAD`]): it
+    /// follows as [`Down::Body`] frames once the copy pulls it.
     Request {
         method: String,
         url: String,
         headers: Vec<(String, String)>,
         body: Option<Bytes>,
         pop: usize,
+        client: Option<std::net::SocketAddr>,
         limits: Limits,
     },
     Body(Chunk),
     Reply {
         id: u64,
         reply: HostReply,
+    },
+    /// The answer to [`Up::Send`] `id`: the response head, whose body follows as
+    /// [`Down::SentBody`] frames, at most [`SEND_WINDOW`] ahead of the copy's [`Up::Ack`]s.
+    Sent {
+        id: u64,
+        result: Result<BackendHead, SendError>,
+    },
+    SentBody {
+        id: u64,
+        chunk: Chunk,
     },
 }
 
@@ -43,11 +74,11 @@ pub(crate) enum Up {
         pid: u32,
         cpu: std::time::Duration,
     },
-    /// The response head; `body` is `None` when it follows as [`Up::Body`] frames.
+    /// The response head; [`FrameBody::Frames`]: the body follows as [`Up::Body`] frames.
     Head {
         status: u16,
         headers: Vec<(String, String)>,
-        body: Option<Bytes>,
+        body: FrameBody,
     },
     Body(Chunk),
     /// No response: why.
@@ -55,6 +86,25 @@ pub(crate) enum Up {
     Call {
         id: u64,
         call: HostCall,
+    },
+    /// A request to a backend (`fetch()`); [`FrameBody::Frames`]: the body follows as
+    /// [`Up::SendBody`] frames.
+    Send {
+        id: u64,
+        request: BackendRequest,
+        body: FrameBody,
+    },
+    SendBody {
+        id: u64,
+        chunk: Chunk,
+    },
+    /// The copy took one [`Down::SentBody`] chunk of `id` off the socket: one more may come.
+    Ack {
+        id: u64,
+    },
+    /// The copy reads the held body `id` ([`UPLOAD`], or a backend response): send it over.
+    Pull {
+        id: u64,
     },
     /// The request went over the heap limit; the copy has ended.
     Limit {
@@ -179,15 +229,20 @@ mod tests {
         let frame = encode(&Up::Head {
             status: 201,
             headers: vec![("a".into(), "b".into())],
-            body: Some(Bytes::from_static(b"hi")),
+            body: FrameBody::Full(Bytes::from_static(b"hi")),
         })
         .unwrap();
         let mut reader = std::io::Cursor::new([frame.clone(), frame].concat());
         for _ in 0..2 {
-            let Some(Up::Head { status, body, .. }) = read_blocking(&mut reader).unwrap() else {
+            let Some(Up::Head {
+                status,
+                body: FrameBody::Full(body),
+                ..
+            }) = read_blocking(&mut reader).unwrap()
+            else {
                 panic!("not a head");
             };
-            assert_eq!((status, body.as_deref()), (201, Some(&b"hi"[..])));
+            assert_eq!((status, &body[..]), (201, &b"hi"[..]));
         }
         assert!(read_blocking::<Up>(&mut reader).unwrap().is_none());
     }

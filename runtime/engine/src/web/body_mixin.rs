@@ -61,6 +61,18 @@ impl BodyState {
         self.host.is_some()
     }
 
+    /// The chunks of a host body nobody read yet, taken whole, so that a passthrough
+    /// (`new Response(backendResponse.body)`, `fetch(url, { body: request.body })`) moves
+    /// them without JS seeing a byte. The body is then used.
+    pub fn take_host_chunks(&mut self) -> Option<body_stream::BodyChunks> {
+        if self.stream.is_some() || self.used {
+            return None;
+        }
+        let chunks = self.host.take()?.borrow_mut().take();
+        self.used = true;
+        chunks
+    }
+
     /// The complete bytes, if the body is held as bytes.
     pub fn bytes(&self) -> Option<&Bytes> {
         self.bytes.as_ref()
@@ -268,9 +280,9 @@ fn read_host(slot: HostSlot, how: ReadAs, context: &mut Context) -> JsResult<JsV
         let completion: crate::event_loop::HostCompletion =
             Box::new(move |context: &mut Context| {
                 let result = match failure {
-                    Some(message) => Err(type_error(format!(
-                        "the request body could not be read: {message}"
-                    ))),
+                    Some(message) => {
+                        Err(type_error(format!("the body could not be read: {message}")))
+                    }
                     None => convert(&collected.freeze(), how, context),
                 };
                 match result {

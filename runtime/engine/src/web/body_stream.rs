@@ -31,7 +31,69 @@ pub enum Chunk {
 }
 
 /// The chunks of a body in flight between threads.
-pub type BodyChunks = mpsc::Receiver<Chunk>;
+///
+/// In a snapshot copy a body that lives in the server (the request's upload, a backend's
+/// response) is *remote*: its chunks are only sent over when something first reads it, so
+/// a body the app passes on unread (`fetch(url, { body: request.body })`,
+/// `new Response(backendResponse.body)`) goes from the server's socket to the server's
+/// socket without crossing into the copy, and costs the app no CPU time, as on Compute.
+#[derive(Debug)]
+pub struct BodyChunks {
+    receiver: mpsc::Receiver<Chunk>,
+    remote: Option<Remote>,
+}
+
+/// A remote body's id at the server, and what to do on its first read (ask for it).
+struct Remote {
+    id: u64,
+    pull: Box<dyn FnOnce() + Send + Sync>,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote").field("id", &self.id).finish()
+    }
+}
+
+impl BodyChunks {
+    /// A bounded channel ([`CHANNEL_CHUNKS`]) for a body.
+    pub fn channel() -> (BodySender, Self) {
+        let (sender, receiver) = mpsc::channel(CHANNEL_CHUNKS);
+        (
+            sender,
+            Self {
+                receiver,
+                remote: None,
+            },
+        )
+    }
+
+    /// A body held by the server as `id`; `pull` asks for its chunks on the first read.
+    pub(crate) fn remote(
+        id: u64,
+        pull: impl FnOnce() + Send + Sync + 'static,
+    ) -> (BodySender, Self) {
+        let (sender, mut chunks) = Self::channel();
+        chunks.remote = Some(Remote {
+            id,
+            pull: Box::new(pull),
+        });
+        (sender, chunks)
+    }
+
+    /// The server's id of this body if nothing has read it yet: it can be handed back whole.
+    pub(crate) fn unread_remote(&self) -> Option<u64> {
+        self.remote.as_ref().map(|r| r.id)
+    }
+
+    pub async fn recv(&mut self) -> Option<Chunk> {
+        if let Some(remote) = self.remote.take() {
+            (remote.pull)();
+        }
+        self.receiver.recv().await
+    }
+}
+
 /// The sending side of [`BodyChunks`].
 pub type BodySender = mpsc::Sender<Chunk>;
 
@@ -61,6 +123,38 @@ pub fn release_host_bodies(context: &Context) {
             slot.borrow_mut().take();
         }
     }
+    if let Some(streams) = context.get_data::<HostStreams>() {
+        streams.0.borrow_mut().clear();
+    }
+}
+
+/// The JS streams made over host bodies (`request.body`, a backend response's `body`), with
+/// their slots: one passed on before anything read it hands its chunks over directly.
+#[derive(Default)]
+pub struct HostStreams(RefCell<Vec<(JsObject, HostSlot)>>);
+
+/// The chunks behind `stream` when it is a host body's stream nothing has read or locked,
+/// taken for passing on without JS (the stream is then locked, as a body given away is).
+pub fn host_chunks_of(stream: &JsObject, context: &mut Context) -> JsResult<Option<BodyChunks>> {
+    let slot = context.get_data::<HostStreams>().and_then(|streams| {
+        streams
+            .0
+            .borrow()
+            .iter()
+            .find(|(s, _)| JsObject::equals(s, stream))
+            .map(|(_, slot)| slot.clone())
+    });
+    let Some(slot) = slot else {
+        return Ok(None);
+    };
+    if is_disturbed_or_locked(stream, context)? {
+        return Ok(None);
+    }
+    let Some(chunks) = slot.borrow_mut().take() else {
+        return Ok(None);
+    };
+    call_internal("createByteReader", &[stream.clone().into()], context)?;
+    Ok(Some(chunks))
 }
 
 /// The response body being sent, if any: closed with an error when the instance ends
@@ -175,12 +269,13 @@ pub async fn next_chunk(receiver: &mut BodyChunks) -> Result<Option<Bytes>, Stri
 }
 
 fn body_error(message: &str, context: &mut Context) -> JsResult<JsValue> {
-    crate::class_util::type_error(format!("the request body could not be read: {message}"))
+    crate::class_util::type_error(format!("the body could not be read: {message}"))
         .into_opaque(context)
 }
 
 /// A host readable stream whose chunks come from `slot`.
 pub fn from_host(slot: HostSlot, context: &mut Context) -> JsResult<JsObject> {
+    let slot_for_passing = slot.clone();
     let pull = NativeFunction::from_copy_closure_with_captures(
         |_, _, source: &ChunkSource, context| {
             let (promise, resolvers) = JsPromise::new_pending(context);
@@ -234,11 +329,18 @@ pub fn from_host(slot: HostSlot, context: &mut Context) -> JsResult<JsObject> {
         ChunkSource(slot),
     )
     .to_js_function(context.realm());
-    object(call_internal(
+    let stream = object(call_internal(
         "createHostReadable",
         &[pull.into(), cancel.into()],
         context,
-    )?)
+    )?)?;
+    if let Some(streams) = context.get_data::<HostStreams>() {
+        streams
+            .0
+            .borrow_mut()
+            .push((stream.clone(), slot_for_passing));
+    }
+    Ok(stream)
 }
 
 /// A promise of all the bytes of `stream`, as a `Uint8Array`.
@@ -380,7 +482,7 @@ pub fn pump_to_host(
         &[stream.clone().into()],
         context,
     )?)?;
-    let (sender, receiver) = mpsc::channel(CHANNEL_CHUNKS);
+    let (sender, receiver) = BodyChunks::channel();
     let (promise, resolvers) = JsPromise::new_pending(context);
     let done = boa_engine::object::ObjectInitializer::new(context)
         .property(

@@ -120,3 +120,16 @@ pub fn register(context: &mut Context) -> JsResult<()> {
     prototype.set_prototype(Some(error_prototype));
     Ok(())
 }
+
+/// A `DOMException` named `name`, as a thrown value (how the platform reports a failed
+/// send: a `NetworkError`).
+pub fn create(message: &str, name: &str, context: &mut Context) -> JsResult<boa_engine::JsError> {
+    let exception = JsDomException::from_data(
+        JsDomException {
+            name: JsString::from(name),
+            message: JsString::from(message),
+        },
+        context,
+    )?;
+    Ok(boa_engine::JsError::from_opaque(exception.into()))
+}

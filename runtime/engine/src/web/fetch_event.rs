@@ -38,6 +38,10 @@ pub enum FetchEventState {
 #[derive(Debug, Trace, Finalize, JsData)]
 pub struct JsFetchEvent {
     request: JsObject,
+    /// `event.client`, made on first use.
+    client: Option<JsObject>,
+    #[unsafe_ignore_trace]
+    client_address: Option<std::net::SocketAddr>,
     /// The promise `respondWith` was given, resolved through `Promise.resolve`.
     response: Option<JsPromise>,
     wait_until: Vec<JsPromise>,
@@ -46,10 +50,16 @@ pub struct JsFetchEvent {
 }
 
 impl JsFetchEvent {
-    pub fn create(request: JsObject, context: &mut Context) -> JsResult<JsObject<JsFetchEvent>> {
+    pub fn create(
+        request: JsObject,
+        client_address: Option<std::net::SocketAddr>,
+        context: &mut Context,
+    ) -> JsResult<JsObject<JsFetchEvent>> {
         let event = Self::from_data(
             Self {
                 request,
+                client: None,
+                client_address,
                 response: None,
                 wait_until: Vec::new(),
                 state: FetchEventState::Dispatching,
@@ -78,6 +88,44 @@ impl JsFetchEvent {
     }
 }
 
+/// `event.client` (js-compute's `ClientInfo`): the connection's address; the TLS and
+/// fingerprint fields are `null` as for a plain-HTTP client, `geo` is `null` (edgeshim has
+/// no geolocation data), `requestId` is the request's `FASTLY_TRACE_ID`.
+fn client_info(address: Option<std::net::SocketAddr>, context: &mut Context) -> JsObject {
+    let address = address.map_or_else(String::new, |a| a.ip().to_string());
+    let request_id = context
+        .get_data::<crate::fastly::env::Env>()
+        .and_then(|env| env.get(crate::fastly::env::TRACE_ID, true))
+        .unwrap_or_default();
+    let mut object = boa_engine::object::ObjectInitializer::new(context);
+    let read_only = Attribute::ENUMERABLE | Attribute::CONFIGURABLE;
+    object
+        .property(
+            js_string!("requestId"),
+            boa_engine::JsString::from(request_id.as_str()),
+            read_only,
+        )
+        .property(
+            js_string!("address"),
+            boa_engine::JsString::from(address.as_str()),
+            read_only,
+        );
+    for name in [
+        "geo",
+        "tlsJA3MD5",
+        "tlsJA4",
+        "h2Fingerprint",
+        "ohFingerprint",
+        "tlsCipherOpensslName",
+        "tlsProtocol",
+        "tlsClientCertificate",
+        "tlsClientHello",
+    ] {
+        object.property(boa_engine::JsString::from(name), JsValue::null(), read_only);
+    }
+    object.build()
+}
+
 impl Class for JsFetchEvent {
     const NAME: &'static str = CLASS;
     const LENGTH: usize = 0;
@@ -96,6 +144,16 @@ impl Class for JsFetchEvent {
         getter(class, "type", |this, _, _| {
             this_as::<JsFetchEvent>(this, "type", CLASS)?;
             Ok(js_string!("fetch").into())
+        });
+        getter(class, "client", |this, _, context| {
+            let event = this_as::<JsFetchEvent>(this, "client", CLASS)?;
+            if let Some(client) = event.borrow().data().client.clone() {
+                return Ok(client.into());
+            }
+            let address = event.borrow().data().client_address;
+            let client = client_info(address, context);
+            event.borrow_mut().data_mut().client = Some(client.clone());
+            Ok(client.into())
         });
         class
             .method(

@@ -12,6 +12,7 @@ pub mod console;
 pub mod crypto;
 pub mod dom_exception;
 pub mod encoding;
+pub mod fetch;
 pub mod fetch_event;
 pub mod form_data;
 pub mod headers;
@@ -47,6 +48,7 @@ pub fn register(context: &mut Context) -> JsResult<()> {
     request::register(context)?;
     response::register(context)?;
     fetch_event::register(context)?;
+    fetch::register(context)?;
     crate::js_lib::register(context)?;
     Ok(())
 }

@@ -26,6 +26,9 @@ pub struct JsRequest {
     url: String,
     headers: JsObject,
     body: BodyState,
+    /// The backend `init.backend` named (a name, or a `Backend`'s), for `fetch()`.
+    #[unsafe_ignore_trace]
+    backend: Option<String>,
 }
 
 impl HasBody for JsRequest {
@@ -74,9 +77,63 @@ impl JsRequest {
                 url,
                 headers,
                 body,
+                backend: None,
             },
             context,
         )
+    }
+}
+
+impl JsRequest {
+    /// Method, URL, headers and the backend `init.backend` named.
+    pub fn parts(
+        request: &JsObject<JsRequest>,
+    ) -> (String, String, Vec<(String, String)>, Option<String>) {
+        let r = request.borrow();
+        let r = r.data();
+        (
+            r.method.clone(),
+            r.url.clone(),
+            JsHeaders::pairs_of(&r.headers),
+            r.backend.clone(),
+        )
+    }
+
+    /// The body to send to a backend, which is then used: bytes as they are, an unread host
+    /// body handed over whole, a JS stream pumped chunk by chunk.
+    pub fn take_body_for_send(
+        request: &JsObject<JsRequest>,
+        context: &mut Context,
+    ) -> JsResult<HostBody> {
+        if body_used(request, context)? {
+            return Err(type_error(super::body_mixin::BODY_USED));
+        }
+        let (bytes, stream, host) = {
+            let mut data = request.borrow_mut();
+            let body = &mut data.data_mut().body;
+            let bytes = body.bytes().cloned();
+            let stream = body.stream_object().cloned();
+            let host = body.take_host_chunks();
+            if bytes.is_some() || stream.is_some() {
+                body.mark_used();
+            }
+            (bytes, stream, host)
+        };
+        Ok(match (host, bytes, stream) {
+            (Some(chunks), _, _) => HostBody::Stream(chunks),
+            (None, Some(bytes), _) => HostBody::Full(bytes),
+            (None, None, Some(stream)) => {
+                match super::body_stream::host_chunks_of(&stream, context)? {
+                    Some(chunks) => HostBody::Stream(chunks),
+                    None => {
+                        let (chunks, _sent, _sender) =
+                            super::body_stream::pump_to_host(&stream, context)?;
+                        HostBody::Stream(chunks)
+                    }
+                }
+            }
+            (None, None, None) => HostBody::default(),
+        })
     }
 }
 
@@ -111,11 +168,13 @@ impl Class for JsRequest {
         let source = input
             .as_object()
             .and_then(|o| o.downcast::<JsRequest>().ok());
+        let mut backend = None;
         let (mut method, url, mut headers, mut body) = match &source {
             Some(source) => {
                 let (method, url, headers) = {
                     let r = source.borrow();
                     let r = r.data();
+                    backend.clone_from(&r.backend);
                     (
                         r.method.clone(),
                         r.url.clone(),
@@ -136,6 +195,13 @@ impl Class for JsRequest {
         };
 
         if let Some(init) = init.as_object() {
+            let b = init.get(js_string!("backend"), context)?;
+            if !b.is_undefined() {
+                backend = Some(match crate::fastly::backend::JsBackend::name_of(&b) {
+                    Some(name) => name,
+                    None => b.to_string(context)?.to_std_string_lossy(),
+                });
+            }
             let m = init.get(js_string!("method"), context)?;
             if !m.is_undefined() {
                 let m = m.to_string(context)?.to_std_string_lossy();
@@ -189,6 +255,7 @@ impl Class for JsRequest {
             url,
             headers,
             body,
+            backend,
         })
     }
 
@@ -215,15 +282,7 @@ impl Class for JsRequest {
             NativeFunction::from_fn_ptr(|this, _, ctx| {
                 let r = this_as::<JsRequest>(this, "clone", CLASS)?;
                 let body = clone_body(&r, ctx)?;
-                let (method, url, pairs) = {
-                    let r = r.borrow();
-                    let r = r.data();
-                    (
-                        r.method.clone(),
-                        r.url.clone(),
-                        JsHeaders::pairs_of(&r.headers),
-                    )
-                };
+                let (method, url, pairs, backend) = JsRequest::parts(&r);
                 let headers = JsHeaders::from_pairs(pairs, false).create(ctx)?;
                 Ok(JsRequest::from_data(
                     JsRequest {
@@ -231,6 +290,7 @@ impl Class for JsRequest {
                         url,
                         headers,
                         body,
+                        backend,
                     },
                     ctx,
                 )?

@@ -13,7 +13,7 @@ use bytes::Bytes;
 
 use super::body::stringify_json;
 use super::body_mixin::{
-    self, add_body_members, body_used, clone_body, extract, BodyState, HasBody, BODY_USED,
+    add_body_members, body_used, clone_body, extract, BodyState, HasBody, BODY_USED,
 };
 use super::body_stream::{self, HostBody};
 use super::headers::JsHeaders;
@@ -44,6 +44,18 @@ pub struct JsResponse {
     status_text: String,
     headers: JsObject,
     body: BodyState,
+    /// Where a response from a backend came from (`fetch()`); `None` for the app's own.
+    #[unsafe_ignore_trace]
+    origin: Option<Box<Origin>>,
+}
+
+/// What a backend response reports beyond the Fetch standard: `url`, and js-compute's
+/// `backend`, `ip` and `port`.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub url: String,
+    pub backend: String,
+    pub remote: Option<std::net::SocketAddr>,
 }
 
 impl HasBody for JsResponse {
@@ -70,6 +82,38 @@ pub struct Outgoing {
 }
 
 impl JsResponse {
+    /// A backend's response as `fetch()` resolves with it: immutable headers, the body
+    /// streaming from the host.
+    pub fn from_backend(
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: HostBody,
+        origin: Origin,
+        context: &mut Context,
+    ) -> JsResult<JsObject> {
+        let headers = JsHeaders::from_pairs(headers, true).create(context)?;
+        let body = if is_null_body_status(status) {
+            BodyState::from_bytes(None)
+        } else {
+            match body {
+                HostBody::Full(bytes) => BodyState::from_bytes(Some(bytes)),
+                HostBody::Stream(chunks) => {
+                    BodyState::from_host(body_stream::host_slot(chunks, context))
+                }
+            }
+        };
+        Self::from_data(
+            Self {
+                status,
+                status_text: String::new(),
+                headers,
+                body,
+                origin: Some(Box::new(origin)),
+            },
+            context,
+        )
+    }
+
     /// The parts of a `Response` object, or `Ok(None)` if `value` is not one. A streamed body
     /// starts flowing to the returned channel.
     ///
@@ -90,30 +134,37 @@ impl JsResponse {
                 "respondWith: the app answered with Response.error(), a network error",
             ));
         }
-        let (status, headers, bytes, stream) = {
-            let response = object.borrow();
-            let response = response.data();
+        let (status, headers, bytes, stream, host) = {
+            let mut response = object.borrow_mut();
+            let response = response.data_mut();
+            let bytes = response.body.bytes().cloned();
+            let stream = response.body.stream_object().cloned();
+            let host = match (&bytes, &stream) {
+                (None, None) => response.body.take_host_chunks(),
+                _ => None,
+            };
             (
                 response.status,
                 JsHeaders::pairs_of(&response.headers),
-                response.body.bytes().cloned(),
-                response.body.stream_object().cloned(),
+                bytes,
+                stream,
+                host,
             )
         };
-        let (body, body_sent) = match (bytes, stream) {
-            (Some(bytes), _) => (HostBody::Full(bytes), None),
-            (None, Some(stream)) => {
-                let (chunks, sent, sender) = body_stream::pump_to_host(&stream, context)?;
-                (HostBody::Stream(chunks), Some((sent, sender)))
-            }
-            (None, None) => match body_mixin::body_stream(&object, context)? {
-                // An unread host body (a request's, passed through): stream it.
-                Some(stream) => {
+        let (body, body_sent) = match (host, bytes, stream) {
+            // A host body passed through (a backend's or the request's): straight to the
+            // server, never through JS.
+            (Some(chunks), _, _) => (HostBody::Stream(chunks), None),
+            (None, Some(bytes), _) => (HostBody::Full(bytes), None),
+            (None, None, Some(stream)) => match body_stream::host_chunks_of(&stream, context)? {
+                Some(chunks) => (HostBody::Stream(chunks), None),
+                None => {
                     let (chunks, sent, sender) = body_stream::pump_to_host(&stream, context)?;
                     (HostBody::Stream(chunks), Some((sent, sender)))
                 }
-                None => (HostBody::Full(Bytes::new()), None),
             },
+            // Consumed already (caught above) or no body at all.
+            (None, None, None) => (HostBody::Full(Bytes::new()), None),
         };
         Ok(Some(Outgoing {
             parts: ResponseParts {
@@ -181,6 +232,7 @@ fn build(
         status_text,
         headers: JsHeaders::from_pairs(pairs, false).create(context)?,
         body,
+        origin: None,
     })
 }
 
@@ -239,8 +291,29 @@ impl Class for JsResponse {
             Ok(js_string!(kind).into())
         });
         getter(class, "url", |this, _, _| {
-            this_as::<JsResponse>(this, "url", CLASS)?;
-            Ok(js_string!("").into())
+            let r = this_as::<JsResponse>(this, "url", CLASS)?;
+            let url = r.borrow().data().origin.as_ref().map(|o| o.url.clone());
+            Ok(JsString::from(url.unwrap_or_default().as_str()).into())
+        });
+        getter(class, "backend", |this, _, context| {
+            let r = this_as::<JsResponse>(this, "backend", CLASS)?;
+            let name = r.borrow().data().origin.as_ref().map(|o| o.backend.clone());
+            match name {
+                Some(name) => Ok(crate::fastly::backend::JsBackend::object(&name, context)?.into()),
+                None => Ok(JsValue::undefined()),
+            }
+        });
+        getter(class, "ip", |this, _, _| {
+            let r = this_as::<JsResponse>(this, "ip", CLASS)?;
+            let remote = r.borrow().data().origin.as_ref().and_then(|o| o.remote);
+            Ok(remote.map_or(JsValue::undefined(), |a| {
+                JsString::from(a.ip().to_string().as_str()).into()
+            }))
+        });
+        getter(class, "port", |this, _, _| {
+            let r = this_as::<JsResponse>(this, "port", CLASS)?;
+            let remote = r.borrow().data().origin.as_ref().and_then(|o| o.remote);
+            Ok(remote.map_or(JsValue::undefined(), |a| a.port().into()))
         });
         add_body_members::<JsResponse>(class);
         class
@@ -265,6 +338,7 @@ impl Class for JsResponse {
                         status_text,
                         headers,
                         body,
+                        origin: None,
                     };
                     Ok(JsResponse::from_data(clone, ctx)?.into())
                 }),
@@ -297,6 +371,7 @@ impl Class for JsResponse {
                         status_text: String::new(),
                         headers: JsHeaders::from_pairs([], true).create(ctx)?,
                         body: BodyState::default(),
+                        origin: None,
                     };
                     Ok(JsResponse::from_data(response, ctx)?.into())
                 }),
@@ -324,6 +399,7 @@ impl Class for JsResponse {
                         status_text: String::new(),
                         headers,
                         body: BodyState::default(),
+                        origin: None,
                     };
                     Ok(JsResponse::from_data(response, ctx)?.into())
                 }),

@@ -1,0 +1,231 @@
+//! `fetch()`: a request to a backend, as js-compute 3.46 sends it.
+//!
+//! The backend is `init.backend` (a name or a `Backend`), else the default backend, else a
+//! dynamic backend named after the URL's host while dynamic backends are allowed (3.46's
+//! default). The request leaves through the host-call boundary ([`Host::send`]); the
+//! response resolves once its head arrived and its body streams from the host. A host body
+//! given as the request body (`event.request.body`) is handed over without entering JS.
+//!
+//! Beyond the platform: a request that would reach edgeshim itself again through more than
+//! [`MAX_HOPS`] hops (its `CDN-Loop` header counts them) fails instead of looping forever.
+//!
+//! References: <https://js-compute-reference-docs.edgecompute.app/docs/globals/fetch>;
+//! js-compute-runtime's `builtins/fetch/fetch.cpp`.
+//!
+//! [`Host::send`]: crate::host_call::Host::send
+
+use std::cell::Cell;
+
+use boa_engine::class::Class;
+use boa_engine::object::builtins::JsPromise;
+use boa_engine::object::FunctionObjectBuilder;
+use boa_engine::property::Attribute;
+use boa_engine::{js_string, Context, JsError, JsResult, JsValue, NativeFunction};
+
+use super::body_stream;
+use super::request::JsRequest;
+use super::response::{JsResponse, Origin};
+use crate::event_loop::HostCompletion;
+use crate::fastly::backend::error::BackendError;
+use crate::fastly::backend::Backends;
+use crate::host::Phase;
+use crate::host_call::{BackendRequest, HostHandle};
+
+/// The hop token edgeshim adds to `CDN-Loop` (RFC 8586) on every backend request.
+pub const LOOP_TOKEN: &str = "edgeshim";
+
+/// How many times a request may already have passed through edgeshim before a fetch from
+/// it is refused as a loop.
+pub const MAX_HOPS: usize = 3;
+
+/// The incoming request's `CDN-Loop` header, kept for the requests the app sends (context
+/// data, set per request).
+#[derive(Debug, Default)]
+pub struct IncomingLoop {
+    header: std::cell::RefCell<Option<String>>,
+    hops: Cell<usize>,
+}
+
+impl IncomingLoop {
+    /// Records the `CDN-Loop` of the request being handled.
+    pub fn begin_request(headers: &[(String, String)], context: &Context) {
+        let values: Vec<&str> = headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("cdn-loop"))
+            .map(|(_, value)| value.as_str())
+            .collect();
+        let hops = values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .filter(|entry| {
+                entry
+                    .split(';')
+                    .next()
+                    .is_some_and(|cdn| cdn.trim().eq_ignore_ascii_case(LOOP_TOKEN))
+            })
+            .count();
+        if let Some(state) = context.get_data::<Self>() {
+            *state.header.borrow_mut() = (!values.is_empty()).then(|| values.join(", "));
+            state.hops.set(hops);
+        }
+        if let Some(backends) = context.get_data::<Backends>() {
+            backends.start_request();
+        }
+    }
+
+    fn outgoing(&self) -> String {
+        match &*self.header.borrow() {
+            Some(seen) => format!("{seen}, {LOOP_TOKEN}"),
+            None => LOOP_TOKEN.to_owned(),
+        }
+    }
+}
+
+/// Registers the global `fetch`.
+pub fn register(context: &mut Context) -> JsResult<()> {
+    context.insert_data(IncomingLoop::default());
+    let realm = context.realm().clone();
+    let function = FunctionObjectBuilder::new(&realm, NativeFunction::from_fn_ptr(fetch))
+        .name(js_string!("fetch"))
+        .length(2)
+        .constructor(false)
+        .build();
+    context.register_global_property(
+        js_string!("fetch"),
+        function,
+        Attribute::WRITABLE | Attribute::ENUMERABLE | Attribute::CONFIGURABLE,
+    )
+}
+
+fn rejected(error: JsError, context: &mut Context) -> JsResult<JsValue> {
+    Ok(JsPromise::reject(error, context)?.into())
+}
+
+fn js_error(error: BackendError, context: &mut Context) -> JsError {
+    match error.into_js(context) {
+        Ok(error) | Err(error) => error,
+    }
+}
+
+fn fetch(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    if !Phase::in_request(context) {
+        return Err(js_error(BackendError::RequestHandlerOnly("fetch"), context));
+    }
+    match start(args, context) {
+        Ok(promise) => Ok(promise),
+        Err(error) => rejected(error, context),
+    }
+}
+
+/// Everything up to the send; an error here rejects the returned promise.
+fn start(args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let resource = args.first().cloned().unwrap_or_default();
+    let init = args.get(1).cloned().unwrap_or_default();
+    let request =
+        JsRequest::data_constructor(&JsValue::undefined(), &[resource, init.clone()], context)?;
+    let request = JsRequest::from_data(request, context)?
+        .downcast::<JsRequest>()
+        .map_err(|_| crate::class_util::type_error("fetch: not a Request"))?;
+    // `init.backend`, read by the Request constructor, or the input request's.
+    let (method, url, headers, named) = JsRequest::parts(&request);
+    let backends = crate::fastly::backend::registry(context)?;
+    let entry = match named {
+        Some(name) => backends.get(&name).ok_or(BackendError::DoesNotExist(name)),
+        None => {
+            let parsed = url::Url::parse(&url).map_err(|e| {
+                crate::class_util::type_error(format!("fetch: {url} is not a valid URL ({e})"))
+            })?;
+            backends.implicit(&parsed)
+        }
+    };
+    let entry = entry.map_err(|e| js_error(e, context))?;
+    backends.count_request().map_err(|e| js_error(e, context))?;
+    let (hops, cdn_loop) = context
+        .get_data::<IncomingLoop>()
+        .map_or((0, LOOP_TOKEN.to_owned()), |l| (l.hops.get(), l.outgoing()));
+    if hops >= MAX_HOPS {
+        return Err(js_error(
+            BackendError::Loop {
+                backend: entry.spec.name.clone(),
+                hops,
+            },
+            context,
+        ));
+    }
+    let mut headers: Vec<(String, String)> = headers
+        .into_iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("cdn-loop"))
+        .collect();
+    headers.push(("cdn-loop".into(), cdn_loop));
+    let body = JsRequest::take_body_for_send(&request, context)?;
+    let host = context
+        .get_data::<HostHandle>()
+        .map(|h| h.0.clone())
+        .ok_or_else(|| crate::class_util::type_error("fetch is not available here"))?;
+    let backend = entry.spec.name.clone();
+    let started = std::time::Instant::now();
+    let send = host.send(
+        BackendRequest {
+            backend: entry.spec,
+            method: method.clone(),
+            url: url.clone(),
+            headers,
+        },
+        body,
+    );
+    let (promise, resolvers) = JsPromise::new_pending(context);
+    body_stream::event_loop(context)?.spawn_host_op(async move {
+        let sent = send.await;
+        let completion: HostCompletion = Box::new(move |context: &mut Context| {
+            let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+            let outcome = match sent {
+                Ok(response) => {
+                    tracing::info!(
+                        target: "edgeshim::backend",
+                        "{backend}: {method} {url} -> {} in {elapsed:.1} ms",
+                        response.head.status
+                    );
+                    tracing::debug!(
+                        target: "edgeshim::backend",
+                        "{backend}: response headers {:?}",
+                        response.head.headers
+                    );
+                    let origin = Origin {
+                        url: url.clone(),
+                        backend: backend.clone(),
+                        remote: response.head.remote,
+                    };
+                    JsResponse::from_backend(
+                        response.head.status,
+                        response.head.headers,
+                        response.body,
+                        origin,
+                        context,
+                    )
+                    .map(JsValue::from)
+                }
+                Err(error) => {
+                    tracing::warn!(
+                        target: "edgeshim::backend",
+                        "{backend}: {method} {url} failed after {elapsed:.1} ms: {error}"
+                    );
+                    Err(js_error(BackendError::Send(error), context))
+                }
+            };
+            match outcome {
+                Ok(value) => resolvers
+                    .resolve
+                    .call(&JsValue::undefined(), &[value], context),
+                Err(error) => {
+                    let reason = error.into_opaque(context)?;
+                    resolvers
+                        .reject
+                        .call(&JsValue::undefined(), &[reason], context)
+                }
+            }
+            .map(drop)
+        });
+        completion
+    });
+    Ok(promise.into())
+}
