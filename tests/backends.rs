@@ -55,7 +55,7 @@ async fn a_static_backend_gets_the_request_and_the_app_its_response() {
         assert_eq!(
             body,
             json!({"method": "GET", "path": "/echo?x=1", "host": "example.com", "cdnLoop": "edgeshim", "length": 0,
-                   "cookie": null, "forwardedHost": null, "cacheKey": null})
+                   "cookie": null, "forwardedHost": null, "cacheKey": null, "version": "HTTP/1.1"})
         );
         assert_eq!(value["backend"], "origin");
         assert_eq!(value["ip"], "127.0.0.1");
@@ -351,7 +351,7 @@ async fn backend_objects_report_their_settings_and_refuse_bad_ones() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tls_backends_trust_the_configured_ca_and_nothing_else() {
+async fn tls_backends_trust_the_configured_ca_and_nothing_else_and_speak_http2() {
     let tls = Tls::generate();
     let origin = Origin::start_tls(&tls).await;
     let dir = TempDir::new("tls-ca");
@@ -367,6 +367,9 @@ async fn tls_backends_trust_the_configured_ca_and_nothing_else() {
     assert_eq!(status, 200, "{value}");
     let body: Value = serde_json::from_str(value["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["path"], "/echo?x=1");
+    // ALPN picked HTTP/2; the Host header became its :authority.
+    assert_eq!(body["version"], "HTTP/2.0");
+    assert_eq!(body["host"], "example.com", "{body}");
     server.stop().await;
 
     let (server, _config) = serve_with(&url, "", false).await;
@@ -482,7 +485,7 @@ async fn the_proxy_app_rewrites_headers_keys_the_cache_and_fails_over() {
     assert_eq!(
         seen,
         json!({"method": "GET", "path": path, "host": host, "cdnLoop": "edgeshim", "length": 0,
-               "cookie": null, "forwardedHost": host, "cacheKey": "/echo/item?a=1&b=2"})
+               "cookie": null, "forwardedHost": host, "cacheKey": "/echo/item?a=1&b=2", "version": "HTTP/1.1"})
     );
     // A 5xx from primary: secondary answers (also 5xx here, and it is the last one).
     let response = server.get("/fail").await;
@@ -506,4 +509,66 @@ async fn the_proxy_app_rewrites_headers_keys_the_cache_and_fails_over() {
         Some("primary: Connection refused")
     );
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backend_switches_choose_where_fetch_goes() {
+    let origin = Origin::start().await;
+    let (server, _dir) = serve_with(&format!("http://{}", origin.addr), "", false).await;
+    for path in ["/request-backend", "/default-backend"] {
+        let (status, value) = json_of(&server, path).await;
+        assert_eq!(
+            (status, &value["backend"]),
+            (200, &json!("origin")),
+            "{path}: {value}"
+        );
+    }
+    let port = origin.addr.port();
+    let (status, value) = json_of(&server, &format!("/no-dynamic?port={port}")).await;
+    assert_eq!(status, 500);
+    assert_eq!(
+        value["message"],
+        format!("No backend specified for request with url http://127.0.0.1:{port}/echo. Must provide a `backend` property on the `init` object passed to either `new Request()` or `fetch`")
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decompress_gzip_decodes_a_gzip_response_and_drops_its_framing_headers() {
+    let origin = Origin::start().await;
+    let (server, _dir) = serve_with(&format!("http://{}", origin.addr), "", false).await;
+    let (_, decoded) = json_of(&server, "/gzip?decode").await;
+    assert_eq!(
+        decoded,
+        json!({"encoding": null, "length": null, "text": "hello gzip"})
+    );
+    let (_, raw) = json_of(&server, "/gzip").await;
+    assert_eq!(raw["encoding"], "gzip");
+    assert_eq!(raw["text"], true, "{raw}");
+    server.stop().await;
+}
+
+#[test]
+fn fetch_and_backends_are_refused_while_the_top_level_runs() {
+    let dir = TempDir::new("init-fetch");
+    for (code, what) in [
+        ("fetch('http://127.0.0.1:1/');", "fetch"),
+        (
+            "import { Backend } from 'fastly:backend'; new Backend({ name: 'b', target: 'h' });",
+            "The Backend builtin",
+        ),
+    ] {
+        let app = dir.path().join("app.js");
+        std::fs::write(
+            &app,
+            format!(
+                "{code}\naddEventListener('fetch', (e) => e.respondWith(new Response('x')));\n"
+            ),
+        )
+        .unwrap();
+        let message = support::process::failing_start(&app, Some(dir.path()), &[]);
+        let expected =
+            format!("{what} can only be used during request handling, not during initialization");
+        assert!(message.contains(&expected), "{message}");
+    }
 }

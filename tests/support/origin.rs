@@ -3,8 +3,9 @@
 //!
 //! | path          | answer                                                           |
 //! |---------------|------------------------------------------------------------------|
-//! | `/echo…`      | JSON: method, path and query, Host, CDN-Loop, Cookie, X-Forwarded-Host, X-Cache-Key, body length |
+//! | `/echo…`      | JSON: method, path and query, Host, CDN-Loop, Cookie, X-Forwarded-Host, X-Cache-Key, body length, HTTP version |
 //! | `/fail`       | 503                                                              |
+//! | `/gzip`       | `hello gzip` gzip-encoded, with Content-Encoding and Content-Length |
 //! | `/count`      | JSON: the streamed body's length and byte sum, read as it arrives |
 //! | `/big?bytes=N`| N bytes (`i % 251`) in 64 KiB chunks                             |
 //! | `/slow-head`  | its head only after 3 s                                          |
@@ -68,6 +69,9 @@ impl Tls {
             rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
         )
         .unwrap();
+        let mut config = config;
+        // HTTP/2 when the client offers it, as origins behind TLS usually do.
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Self {
             ca_pem: ca.pem(),
             config: Arc::new(config),
@@ -99,11 +103,13 @@ async fn route(request: Request<Incoming>) -> Response<Body> {
         header("x-cache-key"),
     );
     let method = request.method().to_string();
+    let version = format!("{:?}", request.version());
     if path.starts_with("/echo") {
         let body = request.into_body().collect().await.unwrap().to_bytes();
         let json = serde_json::json!({
             "method": method, "path": path, "host": host, "cdnLoop": cdn_loop, "length": body.len(),
             "cookie": cookie, "forwardedHost": forwarded_host, "cacheKey": cache_key,
+            "version": version,
         });
         return Response::new(full(json.to_string()));
     }
@@ -144,6 +150,17 @@ async fn route(request: Request<Incoming>) -> Response<Body> {
             }
         });
         return Response::new(StreamBody::new(stream).boxed());
+    }
+    if path == "/gzip" {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(b"hello gzip").unwrap();
+        let encoded = encoder.finish().unwrap();
+        return Response::builder()
+            .header("content-encoding", "gzip")
+            .header("content-length", encoded.len())
+            .body(full(encoded))
+            .unwrap();
     }
     if path == "/fail" {
         return Response::builder()
@@ -193,7 +210,9 @@ impl Origin {
                         counter.fetch_add(1, Ordering::SeqCst);
                         async move { Ok::<_, Infallible>(route(request).await) }
                     });
-                    let builder = hyper::server::conn::http1::Builder::new();
+                    let builder = hyper_util::server::conn::auto::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    );
                     match tls {
                         Some(acceptor) => {
                             if let Ok(stream) = acceptor.accept(stream).await {

@@ -88,6 +88,9 @@ pub struct BackendRequest {
     /// header unless the backend overrides it.
     pub url: String,
     pub headers: Vec<(String, String)>,
+    /// `fastly.decompressGzip`: a gzip response arrives decoded, without its
+    /// `Content-Encoding` and `Content-Length`.
+    pub decompress_gzip: bool,
 }
 
 /// A backend's response head; its body arrives with it as a [`HostBody`].

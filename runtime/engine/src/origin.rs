@@ -139,9 +139,21 @@ impl Origins {
             request.url,
             started.elapsed().as_secs_f64() * 1000.0
         );
+        // As Viceroy does it: only a gzip response is decoded, and it loses the headers
+        // that described the encoded bytes.
+        let gunzip = request.decompress_gzip
+            && response
+                .headers()
+                .get(hyper::header::CONTENT_ENCODING)
+                .is_some_and(|e| e.as_bytes().eq_ignore_ascii_case(b"gzip"));
         let headers = response
             .headers()
             .iter()
+            .filter(|(name, _)| {
+                !gunzip
+                    || (*name != hyper::header::CONTENT_ENCODING
+                        && *name != hyper::header::CONTENT_LENGTH)
+            })
             .map(|(name, value)| {
                 (
                     name.as_str().to_owned(),
@@ -154,6 +166,7 @@ impl Origins {
             response.into_body(),
             sender,
             backend.between_bytes_timeout,
+            gunzip.then(|| flate2::write::GzDecoder::new(Vec::new())),
         ));
         Ok(BackendResponse {
             head: BackendHead {
@@ -236,14 +249,17 @@ fn build_request(
     builder.body(body).map_err(|e| invalid(&e))
 }
 
-/// Moves a backend's response body into `sender`, chunk by chunk.
+/// Moves a backend's response body into `sender`, chunk by chunk, decoding it on the way
+/// when `gunzip` is given.
 async fn pump_response(
     mut body: hyper::body::Incoming,
     sender: mpsc::Sender<Chunk>,
     gap: Duration,
+    mut gunzip: Option<flate2::write::GzDecoder<Vec<u8>>>,
 ) {
+    use std::io::Write;
     loop {
-        let chunk = match tokio::time::timeout(gap, body.frame()).await {
+        let mut chunk = match tokio::time::timeout(gap, body.frame()).await {
             Err(_) => Chunk::Error(BETWEEN_BYTES_TIMEOUT.into()),
             Ok(None) => Chunk::End,
             Ok(Some(Err(e))) => Chunk::Error(format!("the backend's response body failed: {e}")),
@@ -253,6 +269,27 @@ async fn pump_response(
                 Err(_) => continue,
             },
         };
+        if let Some(decoder) = gunzip.as_mut() {
+            let decoded = match &chunk {
+                Chunk::Data(data) => decoder.write_all(data).map(|()| None),
+                Chunk::End => decoder.try_finish().map(|()| Some(Chunk::End)),
+                Chunk::Error(_) => Ok(None),
+            };
+            match decoded {
+                Err(e) => chunk = Chunk::Error(format!("the gzip body is invalid: {e}")),
+                Ok(then) => {
+                    let out = std::mem::take(decoder.get_mut());
+                    if !out.is_empty() && sender.send(Chunk::Data(out.into())).await.is_err() {
+                        return;
+                    }
+                    match then {
+                        Some(end) => chunk = end,
+                        None if matches!(chunk, Chunk::Data(_)) => continue,
+                        None => {}
+                    }
+                }
+            }
+        }
         let last = !matches!(chunk, Chunk::Data(_));
         if sender.send(chunk).await.is_err() || last {
             return;

@@ -170,6 +170,7 @@ fn start(args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
             method: method.clone(),
             url: url.clone(),
             headers,
+            decompress_gzip: JsRequest::decompress_gzip(&request),
         },
         body,
     );

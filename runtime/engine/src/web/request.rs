@@ -29,6 +29,9 @@ pub struct JsRequest {
     /// The backend `init.backend` named (a name, or a `Backend`'s), for `fetch()`.
     #[unsafe_ignore_trace]
     backend: Option<String>,
+    /// `init.fastly.decompressGzip`.
+    #[unsafe_ignore_trace]
+    decompress_gzip: bool,
 }
 
 impl HasBody for JsRequest {
@@ -78,6 +81,7 @@ impl JsRequest {
                 headers,
                 body,
                 backend: None,
+                decompress_gzip: false,
             },
             context,
         )
@@ -97,6 +101,11 @@ impl JsRequest {
             JsHeaders::pairs_of(&r.headers),
             r.backend.clone(),
         )
+    }
+
+    /// Whether the response should arrive gzip-decoded (`fastly.decompressGzip`).
+    pub fn decompress_gzip(request: &JsObject<JsRequest>) -> bool {
+        request.borrow().data().decompress_gzip
     }
 
     /// The body to send to a backend, which is then used: bytes as they are, an unread host
@@ -169,12 +178,14 @@ impl Class for JsRequest {
             .as_object()
             .and_then(|o| o.downcast::<JsRequest>().ok());
         let mut backend = None;
+        let mut decompress_gzip = false;
         let (mut method, url, mut headers, mut body) = match &source {
             Some(source) => {
                 let (method, url, headers) = {
                     let r = source.borrow();
                     let r = r.data();
                     backend.clone_from(&r.backend);
+                    decompress_gzip = r.decompress_gzip;
                     (
                         r.method.clone(),
                         r.url.clone(),
@@ -201,6 +212,11 @@ impl Class for JsRequest {
                     Some(name) => name,
                     None => b.to_string(context)?.to_std_string_lossy(),
                 });
+            }
+            if let Some(fastly) = init.get(js_string!("fastly"), context)?.as_object() {
+                decompress_gzip = fastly
+                    .get(js_string!("decompressGzip"), context)?
+                    .to_boolean();
             }
             let m = init.get(js_string!("method"), context)?;
             if !m.is_undefined() {
@@ -256,6 +272,7 @@ impl Class for JsRequest {
             headers,
             body,
             backend,
+            decompress_gzip,
         })
     }
 
@@ -283,6 +300,7 @@ impl Class for JsRequest {
                 let r = this_as::<JsRequest>(this, "clone", CLASS)?;
                 let body = clone_body(&r, ctx)?;
                 let (method, url, pairs, backend) = JsRequest::parts(&r);
+                let decompress_gzip = r.borrow().data().decompress_gzip;
                 let headers = JsHeaders::from_pairs(pairs, false).create(ctx)?;
                 Ok(JsRequest::from_data(
                     JsRequest {
@@ -291,6 +309,7 @@ impl Class for JsRequest {
                         headers,
                         body,
                         backend,
+                        decompress_gzip,
                     },
                     ctx,
                 )?
