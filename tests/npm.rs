@@ -182,6 +182,32 @@ fn a_hono_app_runs_from_node_modules_as_its_bundle_does() {
     }
 }
 
+/// Hono's documented service-worker entry binds `globalThis.fetch` at load: it starts and
+/// serves, and its fallthrough fetch of a 404 (to this very server) stops after 3 hops with
+/// the loop error instead of multiplying requests.
+#[test]
+fn hono_s_service_worker_entry_runs_and_its_self_fetch_stops() {
+    let project = fixture("app-hono");
+    let server = ServerProcess::start(
+        &project.join("src/service-worker.js"),
+        Some(&project),
+        &["--ephemeral"],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let response = runtime.block_on(request(server.addr, "GET", "/", &[], b""));
+    assert_eq!(
+        (response.status, response.text().as_str()),
+        (200, "Hello from the service-worker entry")
+    );
+    let response = runtime.block_on(request(server.addr, "GET", "/missing", &[], b""));
+    assert_eq!(response.status, 500);
+    let port = server.addr.port();
+    assert_eq!(
+        response.text(),
+        format!("edgeshim: the promise given to respondWith() was rejected: Error: Loop detected: the request to backend '127.0.0.1:{port}' has already passed through edgeshim 3 times (CDN-Loop); a backend pointing at this server makes every request fetch itself again\n")
+    );
+}
+
 /// `includeBytes()` reads project files while the top level runs, confined to the project
 /// folder, with js-compute's errors (`Fastly::includeBytes` in its `fastly.cpp`; the request-time
 /// text is StarlingMonkey's `InitializationOnly`, verbatim).
