@@ -62,6 +62,10 @@ pub struct AppSettings {
     pub strict: bool,
     /// The static backends of fastly.toml (`[local_server.backends]`).
     pub backends: Vec<crate::host_call::BackendSpec>,
+    /// The config stores of fastly.toml (`[local_server.config_stores]` or
+    /// `dictionaries`): name to entries.
+    pub config_stores:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 /// Why an instance could not be built.
@@ -293,6 +297,8 @@ impl Instance {
         kv_store::register(KvStoreNames(app.store_names.clone()), &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
         crate::fastly::backend::register(&app.settings.backends, &mut context)
+            .map_err(|e| BootError::Setup(e.to_string()))?;
+        crate::fastly::config_store::register(&app.settings.config_stores, &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
         Env::install(&app.settings.env, &mut context);
         Compat::install(app.settings.strict, &mut context);

@@ -28,6 +28,7 @@
 //! [`FastlyToml::warnings`].
 
 mod backends;
+mod config_stores;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -61,6 +62,8 @@ pub struct FastlyToml {
     pub kv_stores: Vec<StoreSeed>,
     /// The static backends, sorted by name.
     pub backends: Vec<edgeshim_engine::BackendSpec>,
+    /// The config stores (`[local_server.config_stores]` or `dictionaries`): name to entries.
+    pub config_stores: BTreeMap<String, BTreeMap<String, String>>,
     /// The file this was read from (as given to [`FastlyToml::load`] or [`FastlyToml::parse`]).
     pub path: PathBuf,
     /// Things accepted (as Viceroy accepts them) that are probably mistakes, one line each,
@@ -130,6 +133,21 @@ pub enum ConfigError {
         name: String,
         /// What is wrong (Viceroy's wording).
         problem: backends::BackendProblem,
+    },
+    /// A config store of `[local_server.config_stores]` (or `dictionaries`) is invalid.
+    #[error(
+        "{}: invalid configuration for config store '{name}' in [local_server.{section}]: {problem}",
+        .path.display()
+    )]
+    ConfigStore {
+        /// The config file.
+        path: PathBuf,
+        /// `config_stores` or `dictionaries`.
+        section: &'static str,
+        /// The store's name.
+        name: String,
+        /// What is wrong (Viceroy's wording).
+        problem: config_stores::StoreProblem,
     },
     /// The same store name appears under two spellings of the KV store table.
     #[error(
@@ -574,9 +592,11 @@ impl FastlyToml {
                 )))
             }
         };
+        let config_stores = parser.config_stores(&doc)?;
         Ok(FastlyToml {
             kv_stores,
             backends,
+            config_stores,
             path: path.to_path_buf(),
             warnings: parser.warnings,
         })
@@ -611,6 +631,46 @@ struct Parser<'a> {
 type Problem = (SeedItem, SeedProblem);
 
 impl Parser<'_> {
+    /// `[local_server.config_stores]` or its older name `dictionaries` (one of them: Viceroy
+    /// reads them as one field).
+    fn config_stores(
+        &self,
+        doc: &toml::Table,
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, ConfigError> {
+        let Some(local_server) = doc.get("local_server").and_then(|l| l.as_table()) else {
+            return Ok(BTreeMap::new());
+        };
+        let mut found = ["config_stores", "dictionaries"]
+            .into_iter()
+            .filter_map(|section| local_server.get(section).map(|v| (section, v)));
+        let Some((section, value)) = found.next() else {
+            return Ok(BTreeMap::new());
+        };
+        if found.next().is_some() {
+            return Err(self.layout(
+                "[local_server.config_stores] and [local_server.dictionaries] are the same \
+                 table under two names; Viceroy reads only one: move every store into \
+                 config_stores"
+                    .to_owned(),
+            ));
+        }
+        let toml::Value::Table(table) = value else {
+            return Err(self.layout(format!(
+                "\"local_server.{section}\" must be a table of stores such as \
+                 [local_server.{section}.settings] with format = \"inline-toml\", found {}",
+                toml_type(value)
+            )));
+        };
+        config_stores::parse(table, self.base_dir).map_err(|(name, problem)| {
+            ConfigError::ConfigStore {
+                path: self.path.to_path_buf(),
+                section,
+                name,
+                problem,
+            }
+        })
+    }
+
     fn stores(&mut self, doc: &toml::Table) -> Result<Vec<StoreSeed>, ConfigError> {
         let local_server = match doc.get("local_server") {
             None => return Ok(Vec::new()),

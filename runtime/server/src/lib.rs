@@ -367,6 +367,7 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
             env: options.env.clone(),
             strict: options.strict,
             backends: config.backends.clone(),
+            config_stores: config.config_stores.clone(),
         })
         .with_locations(locations);
     let app_path = app.path().to_owned();

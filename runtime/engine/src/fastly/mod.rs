@@ -9,11 +9,14 @@
 //! | `fastly:env`          | [`env`]               |
 //! | `fastly:experimental` | [`experimental`]      |
 //! | `fastly:backend`      | [`backend`]           |
+//! | `fastly:config-store` | [`config_store`]      |
+//! | `fastly:dictionary`   | [`config_store`]      |
 //!
 //! [`compat`] holds the compatibility warnings (and `--strict`) they share.
 
 pub mod backend;
 pub mod compat;
+pub mod config_store;
 pub mod env;
 pub mod experimental;
 pub mod kv_store;
@@ -27,6 +30,8 @@ pub const BUILTIN_MODULES: &[&str] = &[
     env::SPECIFIER,
     experimental::SPECIFIER,
     backend::SPECIFIER,
+    config_store::SPECIFIER,
+    config_store::DICTIONARY_SPECIFIER,
 ];
 
 /// Builds the built-in module for `specifier`, or `None` if there is no such module.
@@ -36,6 +41,8 @@ pub fn builtin_module(specifier: &str, context: &mut Context) -> Option<Module> 
         env::SPECIFIER => Some(env::module(context)),
         experimental::SPECIFIER => Some(experimental::module(context)),
         backend::SPECIFIER => Some(backend::module(context)),
+        config_store::SPECIFIER => Some(config_store::module(context)),
+        config_store::DICTIONARY_SPECIFIER => Some(config_store::dictionary_module(context)),
         _ => None,
     }
 }
