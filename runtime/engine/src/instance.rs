@@ -66,6 +66,9 @@ pub struct AppSettings {
     /// `dictionaries`): name to entries.
     pub config_stores:
         std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    /// The secret stores of fastly.toml (`[local_server.secret_stores]`): name to secrets.
+    pub secret_stores:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<u8>>>,
 }
 
 /// Why an instance could not be built.
@@ -299,6 +302,8 @@ impl Instance {
         crate::fastly::backend::register(&app.settings.backends, &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
         crate::fastly::config_store::register(&app.settings.config_stores, &mut context)
+            .map_err(|e| BootError::Setup(e.to_string()))?;
+        crate::fastly::secret_store::register(&app.settings.secret_stores, &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
         Env::install(&app.settings.env, &mut context);
         Compat::install(app.settings.strict, &mut context);

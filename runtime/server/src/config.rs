@@ -29,6 +29,7 @@
 
 mod backends;
 mod config_stores;
+mod secret_stores;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -64,6 +65,8 @@ pub struct FastlyToml {
     pub backends: Vec<edgeshim_engine::BackendSpec>,
     /// The config stores (`[local_server.config_stores]` or `dictionaries`): name to entries.
     pub config_stores: BTreeMap<String, BTreeMap<String, String>>,
+    /// The secret stores (`[local_server.secret_stores]`): name to secrets.
+    pub secret_stores: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
     /// The file this was read from (as given to [`FastlyToml::load`] or [`FastlyToml::parse`]).
     pub path: PathBuf,
     /// Things accepted (as Viceroy accepts them) that are probably mistakes, one line each,
@@ -148,6 +151,19 @@ pub enum ConfigError {
         name: String,
         /// What is wrong (Viceroy's wording).
         problem: config_stores::StoreProblem,
+    },
+    /// A secret store of `[local_server.secret_stores]` is invalid.
+    #[error(
+        "{}: invalid configuration for secret store '{name}' in [local_server.secret_stores]: {problem}",
+        .path.display()
+    )]
+    SecretStore {
+        /// The config file.
+        path: PathBuf,
+        /// The store's name.
+        name: String,
+        /// What is wrong (Viceroy's wording).
+        problem: secret_stores::SecretStoreProblem,
     },
     /// The same store name appears under two spellings of the KV store table.
     #[error(
@@ -593,10 +609,12 @@ impl FastlyToml {
             }
         };
         let config_stores = parser.config_stores(&doc)?;
+        let secret_stores = parser.secret_stores(&doc)?;
         Ok(FastlyToml {
             kv_stores,
             backends,
             config_stores,
+            secret_stores,
             path: path.to_path_buf(),
             warnings: parser.warnings,
         })
@@ -669,6 +687,35 @@ impl Parser<'_> {
                 problem,
             }
         })
+    }
+
+    /// `[local_server.secret_stores]`; `env` secrets read the server's environment now.
+    fn secret_stores(
+        &self,
+        doc: &toml::Table,
+    ) -> Result<BTreeMap<String, secret_stores::Secrets>, ConfigError> {
+        let Some(value) = doc
+            .get("local_server")
+            .and_then(|l| l.as_table())
+            .and_then(|l| l.get("secret_stores"))
+        else {
+            return Ok(BTreeMap::new());
+        };
+        let toml::Value::Table(table) = value else {
+            return Err(self.layout(format!(
+                "\"local_server.secret_stores\" must be a table of stores such as \
+                 [[local_server.secret_stores.api]] with key = \"token\" and data = \"...\", \
+                 found {}",
+                toml_type(value)
+            )));
+        };
+        secret_stores::parse(table, self.base_dir, |name| std::env::var(name).ok()).map_err(
+            |(name, problem)| ConfigError::SecretStore {
+                path: self.path.to_path_buf(),
+                name,
+                problem,
+            },
+        )
     }
 
     fn stores(&mut self, doc: &toml::Table) -> Result<Vec<StoreSeed>, ConfigError> {

@@ -368,6 +368,7 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
             strict: options.strict,
             backends: config.backends.clone(),
             config_stores: config.config_stores.clone(),
+            secret_stores: config.secret_stores.clone(),
         })
         .with_locations(locations);
     let app_path = app.path().to_owned();

@@ -11,6 +11,7 @@
 //! | `fastly:backend`      | [`backend`]           |
 //! | `fastly:config-store` | [`config_store`]      |
 //! | `fastly:dictionary`   | [`config_store`]      |
+//! | `fastly:secret-store` | [`secret_store`]      |
 //!
 //! [`compat`] holds the compatibility warnings (and `--strict`) they share.
 
@@ -20,6 +21,7 @@ pub mod config_store;
 pub mod env;
 pub mod experimental;
 pub mod kv_store;
+pub mod secret_store;
 
 use boa_engine::module::Module;
 use boa_engine::Context;
@@ -32,6 +34,7 @@ pub const BUILTIN_MODULES: &[&str] = &[
     backend::SPECIFIER,
     config_store::SPECIFIER,
     config_store::DICTIONARY_SPECIFIER,
+    secret_store::SPECIFIER,
 ];
 
 /// Builds the built-in module for `specifier`, or `None` if there is no such module.
@@ -43,6 +46,7 @@ pub fn builtin_module(specifier: &str, context: &mut Context) -> Option<Module> 
         backend::SPECIFIER => Some(backend::module(context)),
         config_store::SPECIFIER => Some(config_store::module(context)),
         config_store::DICTIONARY_SPECIFIER => Some(config_store::dictionary_module(context)),
+        secret_store::SPECIFIER => Some(secret_store::module(context)),
         _ => None,
     }
 }
