@@ -1,10 +1,16 @@
-//! The `[local_server]` sections Viceroy emulates, each over a fixture app of its own served
-//! over HTTP: `secret_stores` (`fastly:secret-store`). Messages are js-compute 3.46's
+//! What Viceroy emulates locally, each over a fixture app of its own served over HTTP:
+//! `[local_server.secret_stores]` (`fastly:secret-store`), log endpoints (`fastly:logger`,
+//! on stdout as Viceroy writes them) and `fastly:compute`. Messages are js-compute 3.46's
 //! (`error_numbers.msg` and the builtins' sources), verbatim.
 
 #![allow(clippy::unwrap_used)]
 
 mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::{fixture, pool, repo, Server};
@@ -82,4 +88,151 @@ fn a_bad_secret_store_stops_the_start_naming_the_file_store_and_fix() {
          [local_server.secret_stores]: More than one of `file`, `data`, or `env` keys for the \
          object `k` are set. Only one can be used."
     );
+}
+
+/// `edgeshim serve APP` as a user runs it, its stdout and stderr read line by line.
+struct Served {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lines_of(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Served {
+    fn start(app: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_edgeshim"))
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .args(["serve", fixture(app).to_str().unwrap()])
+            .args(["--addr", "127.0.0.1:0", "--workers", "1", "--ephemeral"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = lines_of(child.stdout.take().unwrap());
+        let stderr = lines_of(child.stderr.take().unwrap());
+        let mut served = Self {
+            child,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            stdout,
+            stderr,
+        };
+        let start = served.next_log_line_containing("serving");
+        served.addr = start
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        served
+    }
+
+    /// The next line of the log (stderr) that contains `needle`, waiting at most 10 s.
+    fn next_log_line_containing(&mut self, needle: &str) -> String {
+        loop {
+            match self.stderr.recv_timeout(Duration::from_secs(10)) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(e) => panic!("no log line containing {needle:?}: {e}"),
+            }
+        }
+    }
+
+    /// The next `count` lines of stdout.
+    fn stdout_lines(&mut self, count: usize) -> Vec<String> {
+        (0..count)
+            .map(|_| {
+                self.stdout
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("a stdout line")
+            })
+            .collect()
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let response = runtime.block_on(support::request(self.addr, "GET", path, &[], b""));
+        assert_eq!(response.status, 200, "{path}: {}", response.text());
+        serde_json::from_slice(&response.body).unwrap()
+    }
+}
+
+#[test]
+fn logger_lines_reach_stdout_as_viceroy_writes_them() {
+    let mut served = Served::start("logger/index.js");
+    assert_eq!(served.get("/log"), json!("logged"));
+    // The empty message is skipped; a trailing newline dropped, inner ones escaped.
+    assert_eq!(
+        served.stdout_lines(3),
+        [
+            "my_endpoint :: first",
+            r"my_endpoint :: two\nlines",
+            "my_endpoint :: 42"
+        ]
+    );
+    let error = |message: &str| json!({"name": "Error", "message": message});
+    assert_eq!(
+        served.get("/errors"),
+        json!([
+            {"value": "Logger"},
+            error("log: Invalid argument.\n"),
+            error("log: Invalid argument.\n"),
+            error("configureConsole requires an options object as its argument"),
+            error("prefixing option must be a boolean"),
+            error("stderr option must be a boolean"),
+            error("compute_purge_surrogate_key: Invalid argument.\n"),
+            {"value": null},
+            {"value": null},
+        ])
+    );
+}
+
+#[test]
+fn configure_console_prefixes_lines_for_the_request_that_set_it() {
+    let mut served = Served::start("logger/index.js");
+    assert_eq!(served.get("/prefixed"), json!("ok"));
+    let line = served.next_log_line_containing("with a prefix");
+    assert!(line.contains("Log: with a prefix"), "{line}");
+    let line = served.next_log_line_containing("careful");
+    assert!(line.contains("Warn: careful"), "{line}");
+    // The next request starts from the snapshot, where the option was never set.
+    assert_eq!(served.get("/plain"), json!("ok"));
+    let line = served.next_log_line_containing("without a prefix");
+    assert!(!line.contains("Log: "), "{line}");
+}
+
+#[test]
+fn v_cpu_time_counts_each_requests_own_cpu_time() {
+    let served = Served::start("logger/index.js");
+    for _ in 0..2 {
+        let result = served.get("/cpu");
+        assert_eq!(result["reached"], json!(true), "{result}");
+        assert_eq!(result["integer"], json!(true), "{result}");
+        // A fresh account: the previous request's 25 ms are not counted.
+        assert!(result["start"].as_u64().unwrap() < 25, "{result}");
+    }
 }

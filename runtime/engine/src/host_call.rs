@@ -139,6 +139,31 @@ pub trait Host: Send + Sync + std::fmt::Debug {
     fn call(&self, call: HostCall) -> HostFuture;
     /// Sends `request` with `body` to its backend; the response body streams back.
     fn send(&self, request: BackendRequest, body: HostBody) -> SendFuture;
+    /// Writes `message` to the log endpoint `endpoint` (`Logger.log`); fire and forget, as
+    /// the platform's log API is infallible once the endpoint is open.
+    fn log(&self, endpoint: &str, message: &[u8]);
+}
+
+/// A log endpoint's line as Viceroy writes it: `endpoint :: message`, one trailing newline
+/// dropped, inner newlines escaped as `\n`; `None` for an empty message, which Viceroy
+/// skips.
+pub fn log_entry(endpoint: &str, message: &[u8]) -> Option<Vec<u8>> {
+    let message = message.strip_suffix(b"\n").unwrap_or(message);
+    if message.is_empty() {
+        return None;
+    }
+    let mut line = Vec::with_capacity(endpoint.len() + message.len() + 5);
+    line.extend_from_slice(endpoint.as_bytes());
+    line.extend_from_slice(b" :: ");
+    for &byte in message {
+        if byte == b'\n' {
+            line.extend_from_slice(b"\\n");
+        } else {
+            line.push(byte);
+        }
+    }
+    line.push(b'\n');
+    Some(line)
 }
 
 /// The host in this process: the KV stores declared in fastly.toml and the backends. Store
@@ -180,6 +205,17 @@ fn run_kv(store: &dyn KvStore, op: KvOp) -> Result<KvReply, StoreError> {
 }
 
 impl Host for LocalHost {
+    /// Log endpoints write to stdout, as Viceroy's do (the server's own log is on stderr).
+    fn log(&self, endpoint: &str, message: &[u8]) {
+        use std::io::Write as _;
+        if let Some(line) = log_entry(endpoint, message) {
+            let mut stdout = std::io::stdout().lock();
+            if let Err(e) = stdout.write_all(&line).and_then(|()| stdout.flush()) {
+                tracing::error!("cannot write to log endpoint {endpoint}: {e}");
+            }
+        }
+    }
+
     fn send(&self, request: BackendRequest, body: HostBody) -> SendFuture {
         let origins = self.origins.clone();
         Box::pin(async move { origins.send(request, body).await })
@@ -213,6 +249,20 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use edgeshim_store::{MemoryStore, SystemClock};
+
+    #[test]
+    fn log_entries_are_viceroys_lines() {
+        assert_eq!(
+            log_entry("my_endpoint", b"hello\n").as_deref(),
+            Some(&b"my_endpoint :: hello\n"[..])
+        );
+        assert_eq!(
+            log_entry("e", b"two\nlines\n\n").as_deref(),
+            Some(&b"e :: two\\nlines\\n\n"[..])
+        );
+        assert_eq!(log_entry("e", b"\n"), None);
+        assert_eq!(log_entry("e", b""), None);
+    }
 
     #[tokio::test]
     async fn store_calls_reach_the_store_of_the_location() {

@@ -305,6 +305,9 @@ impl Instance {
             .map_err(|e| BootError::Setup(e.to_string()))?;
         crate::fastly::secret_store::register(&app.settings.secret_stores, &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
+        crate::fastly::logger::register(&mut context)
+            .map_err(|e| BootError::Setup(e.to_string()))?;
+        crate::fastly::compute::RequestCpu::install(&mut context);
         Env::install(&app.settings.env, &mut context);
         Compat::install(app.settings.strict, &mut context);
 
@@ -436,6 +439,7 @@ impl Instance {
         let context = &mut self.context;
         Phase::enter_request(context);
         Env::begin_request(context);
+        crate::fastly::compute::RequestCpu::begin_request(context);
         // A warning raised before this request (top-level code, an earlier request's
         // waitUntil work) is not this request's.
         drop(Compat::take_violation(context));

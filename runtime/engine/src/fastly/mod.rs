@@ -12,15 +12,19 @@
 //! | `fastly:config-store` | [`config_store`]      |
 //! | `fastly:dictionary`   | [`config_store`]      |
 //! | `fastly:secret-store` | [`secret_store`]      |
+//! | `fastly:logger`       | [`logger`]            |
+//! | `fastly:compute`      | [`compute`]           |
 //!
 //! [`compat`] holds the compatibility warnings (and `--strict`) they share.
 
 pub mod backend;
 pub mod compat;
+pub mod compute;
 pub mod config_store;
 pub mod env;
 pub mod experimental;
 pub mod kv_store;
+pub mod logger;
 pub mod secret_store;
 
 use boa_engine::module::Module;
@@ -35,6 +39,8 @@ pub const BUILTIN_MODULES: &[&str] = &[
     config_store::SPECIFIER,
     config_store::DICTIONARY_SPECIFIER,
     secret_store::SPECIFIER,
+    logger::SPECIFIER,
+    compute::SPECIFIER,
 ];
 
 /// Builds the built-in module for `specifier`, or `None` if there is no such module.
@@ -47,6 +53,8 @@ pub fn builtin_module(specifier: &str, context: &mut Context) -> Option<Module> 
         config_store::SPECIFIER => Some(config_store::module(context)),
         config_store::DICTIONARY_SPECIFIER => Some(config_store::dictionary_module(context)),
         secret_store::SPECIFIER => Some(secret_store::module(context)),
+        logger::SPECIFIER => Some(logger::module(context)),
+        compute::SPECIFIER => Some(compute::module(context)),
         _ => None,
     }
 }

@@ -13,6 +13,7 @@
 
 mod logs;
 mod os;
+pub(crate) use os::thread_cpu_time;
 mod process;
 mod protocol;
 
@@ -598,6 +599,7 @@ async fn serve_copy(
                 );
                 break;
             }
+            Up::EndpointLog { endpoint, message } => host.log(&endpoint, &message),
             Up::Log {
                 level,
                 target,

@@ -105,12 +105,21 @@ pub(crate) fn detach_stdio() {
 
 /// CPU time this process has used, all threads.
 pub(crate) fn process_cpu_time() -> Duration {
+    cpu_clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// CPU time the calling thread has used (`vCpuTime()` of `fastly:compute`).
+pub(crate) fn thread_cpu_time() -> Duration {
+    cpu_clock(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+fn cpu_clock(clock: libc::clockid_t) -> Duration {
     let mut now = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: plain syscall with a valid out pointer.
-    let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &raw mut now) } == 0;
+    let ok = unsafe { libc::clock_gettime(clock, &raw mut now) } == 0;
     if !ok {
         return Duration::ZERO;
     }

@@ -100,6 +100,13 @@ struct RemoteHost {
 }
 
 impl Host for RemoteHost {
+    fn log(&self, endpoint: &str, message: &[u8]) {
+        send(&Up::EndpointLog {
+            endpoint: endpoint.to_owned(),
+            message: message.to_vec(),
+        });
+    }
+
     fn call(&self, call: HostCall) -> HostFuture {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();

@@ -113,6 +113,11 @@ pub(crate) enum Up {
     },
     /// The request is over, `waitUntil` work included.
     Done,
+    /// A line for a log endpoint (`Logger.log`); the copy's stdout is closed.
+    EndpointLog {
+        endpoint: String,
+        message: Vec<u8>,
+    },
     /// A log line of the app (`console.*`) or the engine, to log in the request's span.
     Log {
         level: LogLevel,
