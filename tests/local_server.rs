@@ -1,5 +1,6 @@
 //! What Viceroy emulates locally, each over a fixture app of its own served over HTTP:
-//! `[local_server.secret_stores]` (`fastly:secret-store`), log endpoints (`fastly:logger`,
+//! `[local_server.secret_stores]` (`fastly:secret-store`), `[local_server.geolocation]`
+//! (`fastly:geolocation`, `event.client.geo`), log endpoints (`fastly:logger`,
 //! on stdout as Viceroy writes them) and `fastly:compute`. Messages are js-compute 3.46's
 //! (`error_numbers.msg` and the builtins' sources), verbatim.
 
@@ -72,6 +73,53 @@ async fn secret_stores_answer_from_data_files_env_and_json() {
             {"name": "Error", "message": "SecretStoreEntry can't be instantiated directly"},
             type_error("SecretStore.fromBytes: bytes must be an ArrayBuffer or ArrayBufferView object"),
             type_error("Method 'plaintext' called on receiver that's not an instance of SecretStoreEntry"),
+        ])
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn geolocation_answers_configured_addresses_then_viceroys_loopback_data() {
+    let server = serve("geolocation/index.js").await;
+    // Viceroy's data for loopback addresses, in its key order.
+    let loopback = json!({
+        "area_code": 415, "as_name": "Fastly, Inc", "as_number": 54113,
+        "city": "San Francisco", "conn_speed": "broadband", "conn_type": "wired",
+        "continent": "NA", "country_code": "US", "country_code3": "USA",
+        "country_name": "United States of America", "latitude": 37.77869,
+        "longitude": -122.39557, "metro_code": 0, "postal_code": "94107",
+        "proxy_description": "?", "proxy_type": "?", "region": "CA", "utc_offset": -700
+    });
+    for (path, expected) in [
+        (
+            "/lookup?ip=203.0.113.7",
+            json!({"value": {"as_name": "Example Networks", "as_number": 64500, "city": "Berlin",
+                             "country_code": "DE", "is_proxy": false, "latitude": 52.52}}),
+        ),
+        (
+            "/lookup?ip=2001:db8:0:0::1",
+            json!({"value": {"city": "Lisbon"}}),
+        ),
+        ("/lookup?ip=127.0.0.1", json!({"value": loopback})),
+        ("/lookup?ip=::1", json!({"value": loopback})),
+        ("/lookup?ip=198.51.100.1", json!({"value": null})),
+        ("/client", json!({"address": "127.0.0.1", "geo": loopback})),
+    ] {
+        assert_eq!(json_of(&server, path).await, expected, "{path}");
+    }
+    // Key order is the data's own.
+    let body = server.get("/lookup?ip=127.0.0.1").await.text();
+    assert!(
+        body.starts_with(r#"{"value":{"area_code":415,"as_name""#),
+        "{body}"
+    );
+    let error = |message: &str| json!({"name": "Error", "message": message});
+    assert_eq!(
+        json_of(&server, "/errors").await,
+        json!([
+            {"name": "TypeError", "message": "fastly.getGeolocationForIpAddress: At least 1 argument required, but only 0 passed"},
+            error("Invalid address passed to fastly.getGeolocationForIpAddress"),
+            error("Invalid address passed to fastly.getGeolocationForIpAddress"),
         ])
     );
     server.stop().await;

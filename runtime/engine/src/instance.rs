@@ -69,6 +69,8 @@ pub struct AppSettings {
     /// The secret stores of fastly.toml (`[local_server.secret_stores]`): name to secrets.
     pub secret_stores:
         std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<u8>>>,
+    /// `[local_server.geolocation]`.
+    pub geolocation: crate::fastly::geolocation::Geolocation,
 }
 
 /// Why an instance could not be built.
@@ -308,6 +310,7 @@ impl Instance {
         crate::fastly::logger::register(&mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
         crate::fastly::compute::RequestCpu::install(&mut context);
+        crate::fastly::geolocation::install(&app.settings.geolocation, &mut context);
         Env::install(&app.settings.env, &mut context);
         Compat::install(app.settings.strict, &mut context);
 

@@ -29,6 +29,7 @@
 
 mod backends;
 mod config_stores;
+mod geolocation;
 mod secret_stores;
 
 use std::collections::{BTreeMap, HashMap};
@@ -67,6 +68,8 @@ pub struct FastlyToml {
     pub config_stores: BTreeMap<String, BTreeMap<String, String>>,
     /// The secret stores (`[local_server.secret_stores]`): name to secrets.
     pub secret_stores: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+    /// `[local_server.geolocation]` (Viceroy's defaults when absent).
+    pub geolocation: edgeshim_engine::Geolocation,
     /// The file this was read from (as given to [`FastlyToml::load`] or [`FastlyToml::parse`]).
     pub path: PathBuf,
     /// Things accepted (as Viceroy accepts them) that are probably mistakes, one line each,
@@ -164,6 +167,17 @@ pub enum ConfigError {
         name: String,
         /// What is wrong (Viceroy's wording).
         problem: secret_stores::SecretStoreProblem,
+    },
+    /// `[local_server.geolocation]` is invalid.
+    #[error(
+        "{}: invalid configuration for [local_server.geolocation]: {problem}",
+        .path.display()
+    )]
+    Geolocation {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong (Viceroy's wording).
+        problem: geolocation::GeolocationProblem,
     },
     /// The same store name appears under two spellings of the KV store table.
     #[error(
@@ -610,11 +624,13 @@ impl FastlyToml {
         };
         let config_stores = parser.config_stores(&doc)?;
         let secret_stores = parser.secret_stores(&doc)?;
+        let geolocation = parser.geolocation(&doc)?;
         Ok(FastlyToml {
             kv_stores,
             backends,
             config_stores,
             secret_stores,
+            geolocation,
             path: path.to_path_buf(),
             warnings: parser.warnings,
         })
@@ -716,6 +732,25 @@ impl Parser<'_> {
                 problem,
             },
         )
+    }
+
+    /// `[local_server.geolocation]`.
+    fn geolocation(&self, doc: &toml::Table) -> Result<edgeshim_engine::Geolocation, ConfigError> {
+        let Some(value) = doc
+            .get("local_server")
+            .and_then(|l| l.as_table())
+            .and_then(|l| l.get("geolocation"))
+        else {
+            return Ok(edgeshim_engine::Geolocation::default());
+        };
+        let problem = |problem| ConfigError::Geolocation {
+            path: self.path.to_path_buf(),
+            problem,
+        };
+        let toml::Value::Table(table) = value else {
+            return Err(problem(geolocation::GeolocationProblem::InvalidEntryType));
+        };
+        geolocation::parse(table, self.base_dir).map_err(problem)
     }
 
     fn stores(&mut self, doc: &toml::Table) -> Result<Vec<StoreSeed>, ConfigError> {

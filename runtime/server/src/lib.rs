@@ -369,6 +369,7 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
             backends: config.backends.clone(),
             config_stores: config.config_stores.clone(),
             secret_stores: config.secret_stores.clone(),
+            geolocation: config.geolocation.clone(),
         })
         .with_locations(locations);
     let app_path = app.path().to_owned();

@@ -14,6 +14,7 @@
 //! | `fastly:secret-store` | [`secret_store`]      |
 //! | `fastly:logger`       | [`logger`]            |
 //! | `fastly:compute`      | [`compute`]           |
+//! | `fastly:geolocation`  | [`geolocation`]       |
 //!
 //! [`compat`] holds the compatibility warnings (and `--strict`) they share.
 
@@ -23,6 +24,7 @@ pub mod compute;
 pub mod config_store;
 pub mod env;
 pub mod experimental;
+pub mod geolocation;
 pub mod kv_store;
 pub mod logger;
 pub mod secret_store;
@@ -41,6 +43,7 @@ pub const BUILTIN_MODULES: &[&str] = &[
     secret_store::SPECIFIER,
     logger::SPECIFIER,
     compute::SPECIFIER,
+    geolocation::SPECIFIER,
 ];
 
 /// Builds the built-in module for `specifier`, or `None` if there is no such module.
@@ -55,6 +58,7 @@ pub fn builtin_module(specifier: &str, context: &mut Context) -> Option<Module> 
         secret_store::SPECIFIER => Some(secret_store::module(context)),
         logger::SPECIFIER => Some(logger::module(context)),
         compute::SPECIFIER => Some(compute::module(context)),
+        geolocation::SPECIFIER => Some(geolocation::module(context)),
         _ => None,
     }
 }

@@ -89,9 +89,14 @@ impl JsFetchEvent {
 }
 
 /// `event.client` (js-compute's `ClientInfo`): the connection's address; the TLS and
-/// fingerprint fields are `null` as for a plain-HTTP client, `geo` is `null` (edgeshim has
-/// no geolocation data), `requestId` is the request's `FASTLY_TRACE_ID`.
-fn client_info(address: Option<std::net::SocketAddr>, context: &mut Context) -> JsObject {
+/// fingerprint fields are `null` as for a plain-HTTP client, `geo` is the address's data
+/// from `[local_server.geolocation]` (`fastly:geolocation`), `requestId` is the request's
+/// `FASTLY_TRACE_ID`.
+fn client_info(address: Option<std::net::SocketAddr>, context: &mut Context) -> JsResult<JsObject> {
+    let geo = match address {
+        Some(address) => crate::fastly::geolocation::Geolocation::value_for(context, address.ip())?,
+        None => JsValue::null(),
+    };
     let address = address.map_or_else(String::new, |a| a.ip().to_string());
     let request_id = context
         .get_data::<crate::fastly::env::Env>()
@@ -110,8 +115,8 @@ fn client_info(address: Option<std::net::SocketAddr>, context: &mut Context) -> 
             boa_engine::JsString::from(address.as_str()),
             read_only,
         );
+    object.property(js_string!("geo"), geo, read_only);
     for name in [
-        "geo",
         "tlsJA3MD5",
         "tlsJA4",
         "h2Fingerprint",
@@ -123,7 +128,7 @@ fn client_info(address: Option<std::net::SocketAddr>, context: &mut Context) -> 
     ] {
         object.property(boa_engine::JsString::from(name), JsValue::null(), read_only);
     }
-    object.build()
+    Ok(object.build())
 }
 
 impl Class for JsFetchEvent {
@@ -151,7 +156,7 @@ impl Class for JsFetchEvent {
                 return Ok(client.into());
             }
             let address = event.borrow().data().client_address;
-            let client = client_info(address, context);
+            let client = client_info(address, context)?;
             event.borrow_mut().data_mut().client = Some(client.clone());
             Ok(client.into())
         });
