@@ -1,6 +1,7 @@
 //! What Viceroy emulates locally, each over a fixture app of its own served over HTTP:
 //! `[local_server.secret_stores]` (`fastly:secret-store`), `[local_server.geolocation]`
-//! (`fastly:geolocation`, `event.client.geo`), log endpoints (`fastly:logger`,
+//! (`fastly:geolocation`, `event.client.geo`), `[local_server.acls]` (`fastly:acl`),
+//! `[local_server.device_detection]` (`fastly:device`), log endpoints (`fastly:logger`,
 //! on stdout as Viceroy writes them) and `fastly:compute`. Messages are js-compute 3.46's
 //! (`error_numbers.msg` and the builtins' sources), verbatim.
 
@@ -120,6 +121,93 @@ async fn geolocation_answers_configured_addresses_then_viceroys_loopback_data() 
             {"name": "TypeError", "message": "fastly.getGeolocationForIpAddress: At least 1 argument required, but only 0 passed"},
             error("Invalid address passed to fastly.getGeolocationForIpAddress"),
             error("Invalid address passed to fastly.getGeolocationForIpAddress"),
+        ])
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acls_answer_the_longest_matching_prefix() {
+    let server = serve("acl/index.js").await;
+    for (path, expected) in [
+        ("/lookup?ip=123.123.123.123", json!({"value": null})),
+        ("/lookup?ip=100.99.100.100", json!({"value": null})),
+        (
+            "/lookup?ip=2a04:4b80:1234:5678:9abc:def0:1234:5678",
+            json!({"value": null}),
+        ),
+        (
+            "/lookup?ip=100.100.1.1",
+            json!({"value": {"prefix": "100.100.0.0/16", "action": "BLOCK"}}),
+        ),
+        (
+            "/lookup?ip=100.100.100.100",
+            json!({"value": {"prefix": "100.100.100.0/24", "action": "ALLOW"}}),
+        ),
+        (
+            "/lookup?acl=edge&ip=2a03:4b80:5c1d:e8f7:92a3:b45c:61d8:7e9f",
+            json!({"value": {"prefix": "2a03:4b80::/32", "action": "ALLOW"}}),
+        ),
+    ] {
+        assert_eq!(json_of(&server, path).await, expected, "{path}");
+    }
+    let type_error = |message: &str| json!({"name": "TypeError", "message": message});
+    let error = |message: &str| json!({"name": "Error", "message": message});
+    assert_eq!(
+        json_of(&server, "/errors").await,
+        json!([
+            type_error("Acl builtin can't be instantiated directly"),
+            type_error("Acl builtin can't be instantiated directly"),
+            type_error("Acl open: At least 1 argument required, but only 0 passed"),
+            type_error("Acl open: name must be a string"),
+            type_error("Acl open: name can not be an empty string"),
+            type_error("Acl open: name can not be more than 254 characters"),
+            type_error("Acl open: \"foo\" acl not found"),
+            type_error("lookup: At least 1 argument required, but only 0 passed"),
+            error("Invalid address passed to acl.lookup"),
+            error("Invalid address passed to acl.lookup"),
+            error("Invalid address passed to acl.lookup"),
+            type_error("Method 'lookup' called on receiver that's not an instance of Acl"),
+            {"value": true},
+        ])
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_detection_reads_the_user_agents_device() {
+    let server = serve("device-detection/index.js").await;
+    let iphone =
+        "/lookup?ua=Mozilla%2F5.0%20(iPhone%3B%20CPU%20iPhone%20OS%2017_0%20like%20Mac%20OS%20X)";
+    let fields = json!({
+        "name": "iPhone", "brand": "Apple", "model": "iPhone", "hardwareType": "Mobile Phone",
+        "isDesktop": false, "isGameConsole": null, "isMediaPlayer": null, "isMobile": true,
+        "isSmartTV": null, "isTablet": null, "isTouchscreen": true, "isBot": null,
+    });
+    assert_eq!(
+        json_of(&server, iphone).await,
+        json!({"value": {"tag": "[object Device]", "fields": fields, "json": fields}})
+    );
+    // An entry without a device object: names are null, flags false; toJSON is null.
+    assert_eq!(
+        json_of(&server, "/lookup?ua=NoDevice%2F1.0").await,
+        json!({"value": {"tag": "[object Device]", "fields": {
+            "name": null, "brand": null, "model": null, "hardwareType": null,
+            "isDesktop": false, "isGameConsole": false, "isMediaPlayer": false,
+            "isMobile": false, "isSmartTV": false, "isTablet": false,
+            "isTouchscreen": false, "isBot": false,
+        }, "json": null}})
+    );
+    assert_eq!(
+        json_of(&server, "/lookup?ua=curl%2F8.0").await,
+        json!({"value": null})
+    );
+    assert_eq!(
+        json_of(&server, "/errors").await,
+        json!([
+            {"name": "TypeError", "message": "Device builtin can't be instantiated directly"},
+            {"name": "TypeError", "message": "Device.lookup: At least 1 argument required, but only 0 passed"},
+            {"name": "Error", "message": "Device.lookup: useragent parameter can not be an empty string"},
         ])
     );
     server.stop().await;

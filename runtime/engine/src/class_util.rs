@@ -148,3 +148,79 @@ pub fn getter_name<T: boa_engine::class::Class>(
         elsewhere
     }
 }
+
+/// StarlingMonkey's text for constructing a class that has no constructor.
+pub fn not_constructible(class: &str) -> String {
+    format!("{class} builtin can't be instantiated directly")
+}
+
+fn throw_not_constructible<T: boa_engine::class::Class>(
+    _: &JsValue,
+    _: &[JsValue],
+    _: &mut boa_engine::Context,
+) -> JsResult<JsValue> {
+    Err(type_error(not_constructible(T::NAME)))
+}
+
+/// Registers `T` as the platform's `BuiltinNoConstructor` classes are: the global is a
+/// function that throws `{name} builtin can't be instantiated directly` (a TypeError) whether
+/// called or constructed; instances are made from Rust with the returned prototype.
+pub fn register_no_constructor_class<T: boa_engine::class::Class>(
+    context: &mut boa_engine::Context,
+) -> JsResult<(JsObject, JsObject)> {
+    context.register_global_class::<T>()?;
+    let prototype = context
+        .get_global_class::<T>()
+        .ok_or_else(|| type_error(format!("{} is not registered", T::NAME)))?
+        .prototype();
+    let realm = context.realm().clone();
+    let constructor: JsObject = FunctionObjectBuilder::new(
+        &realm,
+        NativeFunction::from_fn_ptr(throw_not_constructible::<T>),
+    )
+    .name(js_string!(T::NAME))
+    .length(T::LENGTH)
+    .constructor(true)
+    .build()
+    .into();
+    constructor.define_property_or_throw(
+        js_string!("prototype"),
+        PropertyDescriptor::builder()
+            .value(prototype.clone())
+            .writable(false)
+            .enumerable(false)
+            .configurable(false),
+        context,
+    )?;
+    prototype.define_property_or_throw(
+        js_string!("constructor"),
+        PropertyDescriptor::builder()
+            .value(constructor.clone())
+            .writable(true)
+            .enumerable(false)
+            .configurable(true),
+        context,
+    )?;
+    context.global_object().define_property_or_throw(
+        js_string!(T::NAME),
+        PropertyDescriptor::builder()
+            .value(constructor.clone())
+            .writable(true)
+            .enumerable(false)
+            .configurable(true),
+        context,
+    )?;
+    Ok((constructor, prototype))
+}
+
+/// The constructor of `T`'s prototype (`JS_GetConstructor`): what a module exports for a
+/// class registered with [`register_no_constructor_class`].
+pub fn constructor_of<T: boa_engine::class::Class>(
+    context: &mut boa_engine::Context,
+) -> JsResult<JsValue> {
+    let prototype = context
+        .get_global_class::<T>()
+        .ok_or_else(|| type_error(format!("{} is not registered", T::NAME)))?
+        .prototype();
+    prototype.get(js_string!("constructor"), context)
+}

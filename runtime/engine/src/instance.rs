@@ -71,6 +71,10 @@ pub struct AppSettings {
         std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<u8>>>,
     /// `[local_server.geolocation]`.
     pub geolocation: crate::fastly::geolocation::Geolocation,
+    /// `[local_server.acls]`: name to entries.
+    pub acls: std::collections::BTreeMap<String, Vec<crate::fastly::acl::AclEntry>>,
+    /// `[local_server.device_detection]`: user agent to its data (a JSON object).
+    pub user_agents: std::collections::BTreeMap<String, String>,
 }
 
 /// Why an instance could not be built.
@@ -311,6 +315,10 @@ impl Instance {
             .map_err(|e| BootError::Setup(e.to_string()))?;
         crate::fastly::compute::RequestCpu::install(&mut context);
         crate::fastly::geolocation::install(&app.settings.geolocation, &mut context);
+        crate::fastly::acl::register(&app.settings.acls, &mut context)
+            .map_err(|e| BootError::Setup(e.to_string()))?;
+        crate::fastly::device::register(&app.settings.user_agents, &mut context)
+            .map_err(|e| BootError::Setup(e.to_string()))?;
         Env::install(&app.settings.env, &mut context);
         Compat::install(app.settings.strict, &mut context);
 

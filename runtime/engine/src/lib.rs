@@ -59,6 +59,7 @@ mod snapshot;
 mod typescript;
 mod web;
 
+pub use fastly::acl::AclEntry;
 pub use fastly::geolocation::Geolocation;
 pub use host_call::{
     BackendHead, BackendRequest, BackendResponse, BackendSpec, Host, HostCall, HostFuture,

@@ -27,8 +27,10 @@
 //! probably mistakes (unknown fields, a key given twice, ...) are accepted and reported in
 //! [`FastlyToml::warnings`].
 
+mod acls;
 mod backends;
 mod config_stores;
+mod device_detection;
 mod geolocation;
 mod secret_stores;
 
@@ -70,6 +72,10 @@ pub struct FastlyToml {
     pub secret_stores: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
     /// `[local_server.geolocation]` (Viceroy's defaults when absent).
     pub geolocation: edgeshim_engine::Geolocation,
+    /// `[local_server.acls]`: name to entries.
+    pub acls: BTreeMap<String, Vec<edgeshim_engine::AclEntry>>,
+    /// `[local_server.device_detection]`: user agent to its data (a JSON object).
+    pub user_agents: BTreeMap<String, String>,
     /// The file this was read from (as given to [`FastlyToml::load`] or [`FastlyToml::parse`]).
     pub path: PathBuf,
     /// Things accepted (as Viceroy accepts them) that are probably mistakes, one line each,
@@ -178,6 +184,30 @@ pub enum ConfigError {
         path: PathBuf,
         /// What is wrong (Viceroy's wording).
         problem: geolocation::GeolocationProblem,
+    },
+    /// An ACL of `[local_server.acls]` is invalid.
+    #[error(
+        "{}: invalid configuration for ACL '{name}' in [local_server.acls]: {problem}",
+        .path.display()
+    )]
+    Acl {
+        /// The config file.
+        path: PathBuf,
+        /// The ACL's name.
+        name: String,
+        /// What is wrong (Viceroy's wording).
+        problem: acls::AclProblem,
+    },
+    /// `[local_server.device_detection]` is invalid.
+    #[error(
+        "{}: invalid configuration for [local_server.device_detection]: {problem}",
+        .path.display()
+    )]
+    DeviceDetection {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong (Viceroy's wording).
+        problem: device_detection::DeviceDetectionProblem,
     },
     /// The same store name appears under two spellings of the KV store table.
     #[error(
@@ -625,12 +655,16 @@ impl FastlyToml {
         let config_stores = parser.config_stores(&doc)?;
         let secret_stores = parser.secret_stores(&doc)?;
         let geolocation = parser.geolocation(&doc)?;
+        let acls = parser.acls(&doc)?;
+        let user_agents = parser.device_detection(&doc)?;
         Ok(FastlyToml {
             kv_stores,
             backends,
             config_stores,
             secret_stores,
             geolocation,
+            acls,
+            user_agents,
             path: path.to_path_buf(),
             warnings: parser.warnings,
         })
@@ -732,6 +766,64 @@ impl Parser<'_> {
                 problem,
             },
         )
+    }
+
+    /// The table `[local_server.{section}]`, if there is one.
+    fn local_server_table<'d>(
+        &self,
+        doc: &'d toml::Table,
+        section: &str,
+        example: &str,
+    ) -> Result<Option<&'d toml::Table>, ConfigError> {
+        match doc
+            .get("local_server")
+            .and_then(|l| l.as_table())
+            .and_then(|l| l.get(section))
+        {
+            None => Ok(None),
+            Some(toml::Value::Table(table)) => Ok(Some(table)),
+            Some(other) => Err(self.layout(format!(
+                "\"local_server.{section}\" must be a table such as {example}, found {}",
+                toml_type(other)
+            ))),
+        }
+    }
+
+    /// `[local_server.acls]`.
+    fn acls(
+        &self,
+        doc: &toml::Table,
+    ) -> Result<BTreeMap<String, Vec<edgeshim_engine::AclEntry>>, ConfigError> {
+        let example = "[local_server.acls] with office = \"office-acl.json\"";
+        let Some(table) = self.local_server_table(doc, "acls", example)? else {
+            return Ok(BTreeMap::new());
+        };
+        acls::parse(table, self.base_dir).map_err(|(name, problem)| ConfigError::Acl {
+            path: self.path.to_path_buf(),
+            name,
+            problem,
+        })
+    }
+
+    /// `[local_server.device_detection]`.
+    fn device_detection(&self, doc: &toml::Table) -> Result<BTreeMap<String, String>, ConfigError> {
+        let Some(value) = doc
+            .get("local_server")
+            .and_then(|l| l.as_table())
+            .and_then(|l| l.get("device_detection"))
+        else {
+            return Ok(BTreeMap::new());
+        };
+        let problem = |problem| ConfigError::DeviceDetection {
+            path: self.path.to_path_buf(),
+            problem,
+        };
+        let toml::Value::Table(table) = value else {
+            return Err(problem(
+                device_detection::DeviceDetectionProblem::InvalidEntryType,
+            ));
+        };
+        device_detection::parse(table, self.base_dir).map_err(problem)
     }
 
     /// `[local_server.geolocation]`.

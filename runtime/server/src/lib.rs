@@ -370,6 +370,8 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
             config_stores: config.config_stores.clone(),
             secret_stores: config.secret_stores.clone(),
             geolocation: config.geolocation.clone(),
+            acls: config.acls.clone(),
+            user_agents: config.user_agents.clone(),
         })
         .with_locations(locations);
     let app_path = app.path().to_owned();

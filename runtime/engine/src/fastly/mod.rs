@@ -15,13 +15,17 @@
 //! | `fastly:logger`       | [`logger`]            |
 //! | `fastly:compute`      | [`compute`]           |
 //! | `fastly:geolocation`  | [`geolocation`]       |
+//! | `fastly:acl`          | [`acl`]               |
+//! | `fastly:device`       | [`device`]            |
 //!
 //! [`compat`] holds the compatibility warnings (and `--strict`) they share.
 
+pub mod acl;
 pub mod backend;
 pub mod compat;
 pub mod compute;
 pub mod config_store;
+pub mod device;
 pub mod env;
 pub mod experimental;
 pub mod geolocation;
@@ -44,6 +48,8 @@ pub const BUILTIN_MODULES: &[&str] = &[
     logger::SPECIFIER,
     compute::SPECIFIER,
     geolocation::SPECIFIER,
+    acl::SPECIFIER,
+    device::SPECIFIER,
 ];
 
 /// Builds the built-in module for `specifier`, or `None` if there is no such module.
@@ -59,6 +65,8 @@ pub fn builtin_module(specifier: &str, context: &mut Context) -> Option<Module> 
         logger::SPECIFIER => Some(logger::module(context)),
         compute::SPECIFIER => Some(compute::module(context)),
         geolocation::SPECIFIER => Some(geolocation::module(context)),
+        acl::SPECIFIER => Some(acl::module(context)),
+        device::SPECIFIER => Some(device::module(context)),
         _ => None,
     }
 }
