@@ -213,6 +213,95 @@ async fn device_detection_reads_the_user_agents_device() {
     server.stop().await;
 }
 
+/// Every export of the 22 `fastly:*` modules of js-compute 3.46
+/// (`shared/reference/js-compute-3.46-surface/modules-js-compute-3.46.json`), sorted.
+fn reference_module_exports() -> Value {
+    json!({"acl": ["Acl"], "backend": ["Backend", "enforceExplicitBackends", "setDefaultBackend", "setDefaultDynamicBackendConfig"], "body": ["FastlyBody"], "cache-override": ["CacheOverride"], "config-store": ["ConfigStore"], "dictionary": ["Dictionary"], "device": ["Device"], "edge-rate-limiter": ["EdgeRateLimiter", "PenaltyBox", "RateCounter"], "env": ["env"], "experimental": ["allowDynamicBackends", "enableDebugLogging", "includeBytes", "mapAndLogError", "mapError", "sdkVersion", "setBaseURL", "setDefaultBackend", "setReusableSandboxOptions"], "fanout": ["createFanoutHandoff"], "websocket": ["createWebsocketHandoff"], "geolocation": ["getGeolocationForIpAddress"], "logger": ["Logger", "configureConsole"], "kv-store": ["KVStore"], "secret-store": ["SecretStore", "SecretStoreEntry"], "cache": ["CacheEntry", "CacheState", "CoreCache", "PendingTransaction", "SimpleCache", "SimpleCacheEntry", "TransactionCacheEntry"], "compute": ["purgeSurrogateKey", "vCpuTime"], "html-rewriter": ["HTMLRewritingStream"], "image-optimizer": ["Auto", "BWAlgorithm", "CropMode", "Disable", "Enable", "Fit", "Format", "Metadata", "Optimize", "Orient", "Profile", "Region", "ResizeFilter", "optionsToQueryString"], "shielding": ["Shield"], "security": ["inspect"]})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fastly_module_imports_with_the_platforms_exports() {
+    let server = serve("platform-modules/index.js").await;
+    assert_eq!(
+        json_of(&server, "/modules").await,
+        reference_module_exports()
+    );
+    let error = |message: &str| json!({"name": "Error", "message": message});
+    let type_error = |message: &str| json!({"name": "TypeError", "message": message});
+    assert_eq!(
+        json_of(&server, "/cache-override").await,
+        json!({
+            "pass": {"mode": "pass", "ttl": "undefined", "tag": "[object CacheOverride]"},
+            "override": {"mode": "override", "ttl": 300, "swr": 60, "staleWhileRevalidate": 60,
+                         "surrogateKey": "123", "pci": true},
+            "fromObject": {"mode": "override", "ttl": 10, "swr": 5},
+            "errors": [
+                type_error("CacheOverride constructor: At least 1 argument required, but only 0 passed"),
+                type_error("CacheOverride constructor: 'mode' has to be \"none\", \"pass\", or \"override\", but got \"cache\""),
+                error("Creating a CacheOverride object with mode \"override\" requires an init object for the override parameters as the second argument"),
+                type_error("CacheOverride: ttl must be a non-negative integer"),
+                error("CacheOverride: beforeSend must be a function"),
+                error("Can't set a TTL on CacheOverride object whose mode isn't \"override\""),
+                type_error("Method 'mode get' called on receiver that's not an instance of CacheOverride"),
+            ],
+            "globalIsExport": true,
+        })
+    );
+    assert_eq!(
+        json_of(&server, "/body").await,
+        json!({
+            "first": "hello", "rest": " world!", "drained": 0,
+            "errors": [
+                error("FastlyBody.read: The `chunkSize` argument has to be a positive integer."),
+                error("FastlyBody.concat: The `destination` argument is not an instance of FastlyBody."),
+            ],
+        })
+    );
+    assert_eq!(
+        json_of(&server, "/rate-limiting").await,
+        json!({
+            "checkRate": false, "lookupRate": 0, "lookupCount": 0, "has": false,
+            "errors": [
+                error("PenaltyBox constructor: name parameter can not be an empty string."),
+                error("EdgeRateLimiter constructor: rateCounter parameter must be an instance of RateCounter"),
+                error("checkRate: window parameter must be either: 1, 10, or 60"),
+                error("add: timeToLive parameter is an invalid value, only numbers from 1 to 60 can be used for timeToLive values."),
+                error("lookupCount: duration parameter must be either: 10, 20, 30, 40, 50, or 60"),
+            ],
+        })
+    );
+    let advice = "Run the app with Viceroy, or deploy it, to exercise this path.";
+    let cache = "the Core and Simple Cache APIs store and look up objects in the POP's cache";
+    assert_eq!(
+        json_of(&server, "/not-emulated").await,
+        json!([
+            error(&format!("SimpleCache.get is not emulated by edgeshim: on Compute, {cache}. {advice}")),
+            error(&format!("HTMLRewritingStream is not emulated by edgeshim: on Compute, HTMLRewritingStream rewrites HTML as it streams through, element by element. {advice}")),
+            error(&format!("createFanoutHandoff is not emulated by edgeshim: on Compute, the client's connection is handed to Fanout, which holds it open and talks to the backend (backend 'fanout'). {advice}")),
+            error("createFanoutHandoff: request parameter must be an instance of Request"),
+            error("createWebsocketHandoff: Backend parameter can not be an empty string"),
+        ])
+    );
+    let base = json_of(&server, "/base-url").await;
+    let origin = format!("http://{}", server.running.addr());
+    assert_eq!(
+        base,
+        json!({
+            "before": format!("{origin}/relative?q=1"),
+            "after": "https://origin.example/app/relative",
+            "invalid": error("Invalid value assigned to fastly.baseURL, must be an instance of URL, null, or undefined"),
+            "mapped": ["(Raw error) - build with --enable-stack-traces for mapped stack information.", "TypeError: boom"],
+        })
+    );
+    // The base set in one request is gone in the next, which starts from the snapshot.
+    assert_eq!(json_of(&server, "/base-url").await, base);
+    assert_eq!(
+        json_of(&server, "/image-optimizer").await,
+        json!({"webp": "webp", "orient": "8"})
+    );
+    server.stop().await;
+}
+
 #[test]
 fn a_bad_secret_store_stops_the_start_naming_the_file_store_and_fix() {
     let text = "[[local_server.secret_stores.api]]\nkey = \"k\"\ndata = \"v\"\nenv = \"E\"\n";

@@ -314,6 +314,7 @@ impl Instance {
         crate::fastly::logger::register(&mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
         crate::fastly::compute::RequestCpu::install(&mut context);
+        context.insert_data(crate::fastly::experimental::BaseUrl::default());
         crate::fastly::geolocation::install(&app.settings.geolocation, &mut context);
         crate::fastly::acl::register(&app.settings.acls, &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
@@ -470,6 +471,7 @@ impl Instance {
             client,
         } = request;
         Phase::set_pop(context, pop);
+        crate::fastly::experimental::BaseUrl::begin_request(&url, context);
         crate::web::fetch::IncomingLoop::begin_request(&headers, context);
         let event = match JsRequest::incoming(&method, url, headers, body, context)
             .and_then(|request| JsFetchEvent::create(request, client, context))

@@ -20,6 +20,9 @@
 //! |--------------------|-------------------------------|---------------------------------------------------|
 //! | `streams`          | `js-lib/streams.js`           | ReadableStream (default, bytes, BYOB), strategies |
 //! | `streams-writable` | `js-lib/streams-writable.js`  | WritableStream, TransformStream, piping, encoding streams |
+//! | `events`           | `js-lib/events.js`            | Event, EventTarget, AbortController               |
+//! | `blob`             | `js-lib/blob.js`              | Blob, File, FormData                              |
+//! | `fastly`           | `js-lib/fastly.js`            | the `fastly:*` classes written in JS (see `fastly::js_modules`) |
 //!
 //! Both follow <https://streams.spec.whatwg.org/>. The split is for cost: parsing is most of
 //! a library's first-use cost (Boa parses ~150 ns per byte), and reading a body needs only
@@ -110,6 +113,24 @@ pub const LIBRARIES: &[JsLibrary] = &[
         ["Event", "EventTarget", "AbortController", "AbortSignal"]
     ),
     js_library!("blob", ["Blob", "File", "FormData"]),
+    js_library!(
+        "fastly",
+        [
+            "CacheOverride",
+            "FastlyBody",
+            "SimpleCache",
+            "SimpleCacheEntry",
+            "CoreCache",
+            "CacheEntry",
+            "CacheState",
+            "TransactionCacheEntry",
+            "PendingTransaction",
+            "EdgeRateLimiter",
+            "PenaltyBox",
+            "RateCounter",
+            "HTMLRewritingStream",
+        ]
+    ),
 ];
 
 /// Where one library stands in one context.
@@ -380,7 +401,15 @@ fn host_helpers(context: &mut Context) -> JsObject {
             _ => JsValue::undefined(),
         })
     }
+    fn in_request(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+        Ok(crate::host::Phase::in_request(context).into())
+    }
     ObjectInitializer::new(context)
+        .function(
+            NativeFunction::from_fn_ptr(in_request),
+            js_string!("inRequest"),
+            0,
+        )
         .function(
             NativeFunction::from_fn_ptr(require),
             js_string!("require"),

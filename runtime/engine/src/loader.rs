@@ -350,7 +350,7 @@ impl AppLoader {
             load_error(format!(
                 "Unknown built-in module '{specifier}' imported from {referrer}; \
                  edgeshim provides: {}",
-                fastly::BUILTIN_MODULES.join(", ")
+                fastly::builtin_modules().collect::<Vec<_>>().join(", ")
             ))
         })?;
         self.builtins

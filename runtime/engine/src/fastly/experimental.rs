@@ -10,6 +10,9 @@
 //! | `includeBytes`              | during initialization, a file of the project, as the build |
 //! | `setDefaultBackend`         | as `fastly:backend`'s: the backend of `fetch()` without one |
 //! | `allowDynamicBackends`      | turns dynamic backends on or off (an object: on, with defaults) |
+//! | `setBaseURL`                | the base of relative URLs in `new Request()` and `fetch()` ([`BaseUrl`]) |
+//! | `mapError`                  | the build's default (no `--enable-stack-traces`): a note and the error |
+//! | `mapAndLogError`            | `mapError`, each line to `console.error`                 |
 //!
 //! Reference: <https://js-compute-reference-docs.edgecompute.app/docs/fastly:experimental/>.
 
@@ -44,6 +47,80 @@ impl ProjectRoot {
             .unwrap_or_default();
         Self(root)
     }
+}
+
+/// `fastly.baseURL`: what relative URLs resolve against (context data). Each request that
+/// finds it unset sets it to the origin of the client request's URL, as js-compute does
+/// (`builtins/fetch-event.cpp`); `setBaseURL` sets it, or clears it with `null`.
+#[derive(Debug, Default)]
+pub struct BaseUrl(std::cell::RefCell<Option<url::Url>>);
+
+impl BaseUrl {
+    /// The base of relative URLs now, if any.
+    pub fn get(context: &Context) -> Option<url::Url> {
+        context
+            .get_data::<Self>()
+            .and_then(|base| base.0.borrow().clone())
+    }
+
+    /// Starts a request for `url`: the base becomes its origin unless one is set.
+    pub fn begin_request(url: &str, context: &Context) {
+        let Some(base) = context.get_data::<Self>() else {
+            return;
+        };
+        if base.0.borrow().is_some() {
+            return;
+        }
+        let origin = url::Url::parse(url)
+            .ok()
+            .and_then(|u| url::Url::parse(&u.origin().ascii_serialization()).ok());
+        *base.0.borrow_mut() = origin;
+    }
+}
+
+/// js-compute's message for a bad `fastly.baseURL` (`Fastly::baseURL_set`).
+const BASE_URL_INVALID: &str =
+    "Invalid value assigned to fastly.baseURL, must be an instance of URL, null, or undefined";
+
+fn set_base_url(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let value = args.first().cloned().unwrap_or_default();
+    let url = if value.is_null_or_undefined() {
+        None
+    } else {
+        Some(
+            crate::web::url::JsUrl::url_of(&value)
+                .ok_or_else(|| JsNativeError::error().with_message(BASE_URL_INVALID))?,
+        )
+    };
+    if let Some(base) = context.get_data::<BaseUrl>() {
+        *base.0.borrow_mut() = url;
+    }
+    Ok(value)
+}
+
+/// The note the build's `__fastlyMapError` gives without `--enable-stack-traces`
+/// (`src/compiler-steps/addFastlyHelpers.ts`).
+const RAW_ERROR_NOTE: &str =
+    "(Raw error) - build with --enable-stack-traces for mapped stack information.";
+
+fn map_error(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let error = args.first().cloned().unwrap_or_default();
+    let lines = [js_string!(RAW_ERROR_NOTE).into(), error];
+    Ok(boa_engine::object::builtins::JsArray::from_iter(lines, context).into())
+}
+
+fn map_and_log_error(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let error = args.first().cloned().unwrap_or_default();
+    tracing::error!(target: "edgeshim::console", "{RAW_ERROR_NOTE}");
+    let text = match error.as_object() {
+        // An Error prints as `Name: message`, as console.error shows it.
+        Some(object) if object.is::<boa_engine::builtins::error::Error>() => {
+            error.to_string(context)?.to_std_string_lossy()
+        }
+        _ => error.display().to_string(),
+    };
+    tracing::error!(target: "edgeshim::console", "{text}");
+    Ok(JsValue::undefined())
 }
 
 /// StarlingMonkey's `InitializationOnly` error text, verbatim (it reads like the
@@ -86,12 +163,18 @@ fn no_op(_: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
 }
 
 fn export_names() -> Vec<JsString> {
-    ["sdkVersion", "includeBytes"]
-        .into_iter()
-        .chain(["setDefaultBackend", "allowDynamicBackends"])
-        .chain(NO_OPS.iter().copied())
-        .map(JsString::from)
-        .collect()
+    [
+        "sdkVersion",
+        "includeBytes",
+        "setBaseURL",
+        "mapError",
+        "mapAndLogError",
+    ]
+    .into_iter()
+    .chain(["setDefaultBackend", "allowDynamicBackends"])
+    .chain(NO_OPS.iter().copied())
+    .map(JsString::from)
+    .collect()
 }
 
 /// The module namespace.
@@ -111,6 +194,12 @@ pub fn module(context: &mut Context) -> Module {
                     NativeFunction::from_fn_ptr(crate::fastly::backend::allow_dynamic_backends),
                 ),
                 ("includeBytes", NativeFunction::from_fn_ptr(include_bytes)),
+                ("setBaseURL", NativeFunction::from_fn_ptr(set_base_url)),
+                ("mapError", NativeFunction::from_fn_ptr(map_error)),
+                (
+                    "mapAndLogError",
+                    NativeFunction::from_fn_ptr(map_and_log_error),
+                ),
             ]
             .into_iter()
             .chain(

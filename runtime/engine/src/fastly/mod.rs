@@ -1,6 +1,6 @@
 //! The `fastly:*` built-in modules.
 //!
-//! Only the modules listed in [`BUILTIN_MODULES`] exist; importing any other `fastly:`
+//! Only the modules [`builtin_modules`] lists exist; importing any other `fastly:`
 //! specifier fails the load with a message that names it.
 //!
 //! | specifier             | module                |
@@ -17,6 +17,7 @@
 //! | `fastly:geolocation`  | [`geolocation`]       |
 //! | `fastly:acl`          | [`acl`]               |
 //! | `fastly:device`       | [`device`]            |
+//! | the rest (JS classes) | [`js_modules`]        |
 //!
 //! [`compat`] holds the compatibility warnings (and `--strict`) they share.
 
@@ -29,6 +30,7 @@ pub mod device;
 pub mod env;
 pub mod experimental;
 pub mod geolocation;
+pub mod js_modules;
 pub mod kv_store;
 pub mod logger;
 pub mod secret_store;
@@ -36,8 +38,8 @@ pub mod secret_store;
 use boa_engine::module::Module;
 use boa_engine::Context;
 
-/// The `fastly:*` specifiers this runtime serves.
-pub const BUILTIN_MODULES: &[&str] = &[
+/// The `fastly:*` specifiers this runtime serves, but for [`js_modules`]'.
+const NATIVE_MODULES: &[&str] = &[
     kv_store::SPECIFIER,
     env::SPECIFIER,
     experimental::SPECIFIER,
@@ -51,6 +53,14 @@ pub const BUILTIN_MODULES: &[&str] = &[
     acl::SPECIFIER,
     device::SPECIFIER,
 ];
+
+/// Every `fastly:*` specifier this runtime serves.
+pub fn builtin_modules() -> impl Iterator<Item = &'static str> {
+    NATIVE_MODULES
+        .iter()
+        .copied()
+        .chain(js_modules::specifiers())
+}
 
 /// Builds the built-in module for `specifier`, or `None` if there is no such module.
 pub fn builtin_module(specifier: &str, context: &mut Context) -> Option<Module> {
@@ -67,6 +77,6 @@ pub fn builtin_module(specifier: &str, context: &mut Context) -> Option<Module> 
         geolocation::SPECIFIER => Some(geolocation::module(context)),
         acl::SPECIFIER => Some(acl::module(context)),
         device::SPECIFIER => Some(device::module(context)),
-        _ => None,
+        _ => js_modules::module(specifier, context),
     }
 }

@@ -196,11 +196,16 @@ impl Class for JsRequest {
             }
             None => {
                 let text = input.to_string(context)?.to_std_string_lossy();
-                let url = url::Url::parse(&text).map_err(|e| {
-                    type_error(format!(
-                        "Request constructor: {text} is not a valid URL ({e})"
-                    ))
-                })?;
+                // Relative URLs resolve against `fastly.baseURL` (`setBaseURL`).
+                let base = crate::fastly::experimental::BaseUrl::get(context);
+                let url = url::Url::options()
+                    .base_url(base.as_ref())
+                    .parse(&text)
+                    .map_err(|e| {
+                        type_error(format!(
+                            "Request constructor: {text} is not a valid URL ({e})"
+                        ))
+                    })?;
                 ("GET".to_owned(), url.to_string(), Vec::new(), None)
             }
         };

@@ -166,7 +166,14 @@ pub struct JsUrl {
     search_params: Option<JsObject<JsUrlSearchParams>>,
 }
 
-impl JsUrl {}
+impl JsUrl {
+    /// The URL of `value`, if it is a `URL` object.
+    pub fn url_of(value: &JsValue) -> Option<url::Url> {
+        value
+            .as_object()
+            .and_then(|o| o.downcast_ref::<Self>().map(|u| u.url.clone()))
+    }
+}
 
 /// The query of `url` as a name/value list (empty when there is none).
 fn query_pairs(url: &url::Url) -> Pairs {
