@@ -187,7 +187,8 @@
   // A body the app builds and reads itself, held in memory.
 
   const BODIES = new WeakMap();
-  const encoder = new TextEncoder();
+  // Made at first use: the library may load before TextEncoder is installed.
+  const utf8 = (text) => new TextEncoder().encode(text);
 
   function bodyOf(self, method) {
     const body = BODIES.get(self);
@@ -203,7 +204,7 @@
     if (typeof ReadableStream === "function" && data instanceof ReadableStream) {
       throw notEmulated(`FastlyBody.${op} with a ReadableStream`, "a stream backed by a host body is spliced in");
     }
-    return encoder.encode(String(data));
+    return utf8(String(data));
   }
   function concatBytes(a, b) {
     const out = new Uint8Array(a.length + b.length);
@@ -477,7 +478,7 @@
       }
       const target = String(backend);
       if (target.length === 0) throw new Error(`${name}: Backend parameter can not be an empty string`);
-      if (encoder.encode(target).length > 254) {
+      if (utf8(target).length > 254) {
         throw new Error(`${name}: name can not be more than 254 characters`);
       }
       throw notEmulated(name, `${production} (backend '${target}')`);

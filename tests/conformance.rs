@@ -184,7 +184,10 @@ async fn env_and_experimental_modules() {
                     "allowDynamicBackends",
                     "enableDebugLogging",
                     "includeBytes",
+                    "mapAndLogError",
+                    "mapError",
                     "sdkVersion",
+                    "setBaseURL",
                     "setDefaultBackend",
                     "setReusableSandboxOptions"
                 ],

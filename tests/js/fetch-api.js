@@ -54,7 +54,9 @@ test(() => {
   assert_throws_js(TypeError, () => new Request("https://example.com", { method: "bad method" }));
   assert_throws_js(TypeError, () => new Request("https://example.com", { body: "x" }), "",
     "Request constructor: HEAD or GET Request cannot have a body.");
-  assert_throws_js(TypeError, () => new Request("not a url"));
+  // Relative URLs resolve against fastly.baseURL (the client request's origin), as on Compute.
+  assert_equals(new Request("not a url").url.endsWith("/not%20a%20url"), true);
+  assert_throws_js(TypeError, () => new Request("http://[not an address"));
   assert_throws_js(TypeError, () => new Request(), "", "Request constructor: At least 1 argument required, but only 0 passed");
 }, "Request constructor and validation");
 

@@ -229,7 +229,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_module_has_the_platforms_six_exports() {
-        assert_eq!(export_names().len(), 6);
+    fn the_module_has_the_platforms_nine_exports() {
+        assert_eq!(export_names().len(), 9);
     }
 }
