@@ -276,8 +276,32 @@
     get [Symbol.toStringTag]() { return "AbortController"; }
   }
 
+  // https://dom.spec.whatwg.org/#interface-customevent
+  const DETAIL = new WeakMap();
+  class CustomEvent extends Event {
+    constructor(type, eventInitDict = undefined) {
+      if (arguments.length < 1) {
+        throw new TypeError("CustomEvent constructor: At least 1 argument required, but only 0 passed");
+      }
+      super(type, eventInitDict);
+      const init = eventInitDict == null ? {} : eventInitDict;
+      DETAIL.set(this, init.detail === undefined ? null : init.detail);
+    }
+  }
+  Object.defineProperty(CustomEvent.prototype, "detail", {
+    get: Object.defineProperty(function () {
+      if (!DETAIL.has(this)) {
+        throw new TypeError("Method 'detail' called on receiver that's not an instance of CustomEvent");
+      }
+      return DETAIL.get(this);
+    }, "name", { value: "get detail" }),
+    enumerable: true,
+    configurable: true,
+  });
+  Object.defineProperty(CustomEvent.prototype, Symbol.toStringTag, { value: "CustomEvent", configurable: true });
+
   return {
-    globals: { Event, EventTarget, AbortController, AbortSignal },
+    globals: { Event, EventTarget, CustomEvent, AbortController, AbortSignal },
     internal: {
       // Runs `algorithm` once when `signal` aborts (the spec's "add an abort algorithm").
       addAbortAlgorithm(signal, algorithm) {

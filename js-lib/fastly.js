@@ -470,19 +470,21 @@
   // ---- Handoffs (builtins/fastly.cpp) ------------------------------------------------------
 
   function handoff(name, production) {
-    return named(name, 2, function (request, backend) {
-      if (!host.inRequest()) throw requestHandlerOnly(name);
-      if (arguments.length < 2) throw tooFew(name, 2, arguments.length);
-      if (!(request instanceof Request)) {
-        throw new Error(`${name}: request parameter must be an instance of Request`);
-      }
-      const target = String(backend);
-      if (target.length === 0) throw new Error(`${name}: Backend parameter can not be an empty string`);
-      if (utf8(target).length > 254) {
-        throw new Error(`${name}: name can not be more than 254 characters`);
-      }
-      throw notEmulated(name, `${production} (backend '${target}')`);
-    });
+    return named(name, 2, {
+      [name](request, backend) {
+        if (!host.inRequest()) throw requestHandlerOnly(name);
+        if (arguments.length < 2) throw tooFew(name, 2, arguments.length);
+        if (!(request instanceof Request)) {
+          throw new Error(`${name}: request parameter must be an instance of Request`);
+        }
+        const target = String(backend);
+        if (target.length === 0) throw new Error(`${name}: Backend parameter can not be an empty string`);
+        if (utf8(target).length > 254) {
+          throw new Error(`${name}: name can not be more than 254 characters`);
+        }
+        throw notEmulated(name, `${production} (backend '${target}')`);
+      },
+    }[name]);
   }
   const createFanoutHandoff = handoff(
     "createFanoutHandoff",
@@ -499,11 +501,13 @@
     methods: ["runningOn", "unencryptedBackend", "encryptedBackend"],
     production: "a Shield names a shield POP and gives the backends that route requests through it",
   });
-  const inspect = named("inspect", 1, function inspect() {
-    if (!host.inRequest()) throw requestHandlerOnly("fastly.inspect");
-    if (arguments.length < 1) throw tooFew("fastly.inspect", 1, arguments.length);
-    throw notEmulated("inspect", "the Next-Gen WAF inspects the request and returns its verdict");
-  });
+  const inspect = named("inspect", 1, {
+    inspect() {
+      if (!host.inRequest()) throw requestHandlerOnly("fastly.inspect");
+      if (arguments.length < 1) throw tooFew("fastly.inspect", 1, arguments.length);
+      throw notEmulated("inspect", "the Next-Gen WAF inspects the request and returns its verdict");
+    },
+  }.inspect);
 
   // ---- fastly:image-optimizer (builtins/image-optimizer-options.inc) ----------------------
   // The option constants as the platform defines them; transforming images needs Fastly's
@@ -538,13 +542,15 @@
     }
     imageOptimizer[name] = cls;
   }
-  imageOptimizer.optionsToQueryString = named("optionsToQueryString", 1, function optionsToQueryString() {
-    if (arguments.length < 1) throw tooFew("optionsToQueryString", 1, arguments.length);
-    throw notEmulated(
-      "optionsToQueryString",
-      "the image optimizer's options are checked and written as the query string Fastly's image service reads",
-    );
-  });
+  imageOptimizer.optionsToQueryString = named("optionsToQueryString", 1, {
+    optionsToQueryString() {
+      if (arguments.length < 1) throw tooFew("optionsToQueryString", 1, arguments.length);
+      throw notEmulated(
+        "optionsToQueryString",
+        "the image optimizer's options are checked and written as the query string Fastly's image service reads",
+      );
+    },
+  }.optionsToQueryString);
 
   return {
     globals: {

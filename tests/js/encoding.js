@@ -103,13 +103,11 @@ test(() => {
 }, "TextEncoder.encodeInto writes only inside the destination's viewed range");
 
 test(() => {
-  const encoder = new TextEncoder();
-  const shared = new SharedArrayBuffer(6);
-  const view = new Uint8Array(shared, 1, 4);
-  const r = encoder.encodeInto("xyz", view);
-  assert_equals(r.written, 3);
-  assert_array_equals(new Uint8Array(shared), [0, 0x78, 0x79, 0x7a, 0, 0]);
-}, "TextEncoder.encodeInto into a SharedArrayBuffer view");
+  // As on Compute (js-compute 3.46 has no SharedArrayBuffer, Atomics or Iterator globals).
+  assert_equals(typeof SharedArrayBuffer, "undefined");
+  assert_equals(typeof Atomics, "undefined");
+  assert_equals(typeof Iterator, "undefined");
+}, "Globals Compute lacks are absent");
 
 test(() => {
   const encoder = new TextEncoder();
@@ -223,9 +221,6 @@ test(() => {
   const big = new Uint8Array([0x78, ...data, 0x78]);
   assert_equals(decoder.decode(big.subarray(1, 5)), "h\u00e9!", "only the viewed range");
   assert_equals(decoder.decode(new DataView(big.buffer, 1, 4)), "h\u00e9!", "DataView range");
-  const shared = new Uint8Array(new SharedArrayBuffer(4));
-  shared.set(data);
-  assert_equals(decoder.decode(shared), "h\u00e9!", "SharedArrayBuffer view");
 }, "TextDecoder.decode reads every kind of buffer source");
 
 test(() => {

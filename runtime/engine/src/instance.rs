@@ -315,6 +315,8 @@ impl Instance {
             .map_err(|e| BootError::Setup(e.to_string()))?;
         crate::fastly::compute::RequestCpu::install(&mut context);
         context.insert_data(crate::fastly::experimental::BaseUrl::default());
+        crate::fastly::global::register(&mut context)
+            .map_err(|e| BootError::Setup(e.to_string()))?;
         crate::fastly::geolocation::install(&app.settings.geolocation, &mut context);
         crate::fastly::acl::register(&app.settings.acls, &mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
@@ -322,6 +324,9 @@ impl Instance {
             .map_err(|e| BootError::Setup(e.to_string()))?;
         Env::install(&app.settings.env, &mut context);
         Compat::install(app.settings.strict, &mut context);
+        // Last: every global is in place.
+        crate::surface::conform_all_globals(&mut context)
+            .map_err(|e| BootError::Setup(e.to_string()))?;
 
         let module = loader
             .load_file(&app.path, &mut context)
@@ -472,6 +477,7 @@ impl Instance {
         } = request;
         Phase::set_pop(context, pop);
         crate::fastly::experimental::BaseUrl::begin_request(&url, context);
+        crate::web::global_scope::RequestUrl::begin_request(&url, context);
         crate::web::fetch::IncomingLoop::begin_request(&headers, context);
         let event = match JsRequest::incoming(&method, url, headers, body, context)
             .and_then(|request| JsFetchEvent::create(request, client, context))

@@ -20,7 +20,7 @@
 //! |--------------------|-------------------------------|---------------------------------------------------|
 //! | `streams`          | `js-lib/streams.js`           | ReadableStream (default, bytes, BYOB), strategies |
 //! | `streams-writable` | `js-lib/streams-writable.js`  | WritableStream, TransformStream, piping, encoding streams |
-//! | `events`           | `js-lib/events.js`            | Event, EventTarget, AbortController               |
+//! | `events`           | `js-lib/events.js`            | Event, EventTarget, CustomEvent, AbortController  |
 //! | `blob`             | `js-lib/blob.js`              | Blob, File, FormData                              |
 //! | `fastly`           | `js-lib/fastly.js`            | the `fastly:*` classes written in JS (see `fastly::js_modules`) |
 //!
@@ -110,7 +110,13 @@ pub const LIBRARIES: &[JsLibrary] = &[
     ),
     js_library!(
         "events",
-        ["Event", "EventTarget", "AbortController", "AbortSignal"]
+        [
+            "Event",
+            "EventTarget",
+            "CustomEvent",
+            "AbortController",
+            "AbortSignal"
+        ]
     ),
     js_library!("blob", ["Blob", "File", "FormData"]),
     js_library!(
@@ -291,6 +297,7 @@ fn load(context: &mut Context, lib: usize) -> JsResult<(JsObject, JsObject)> {
             global.define_property_or_throw(key, data_property(value), context)?;
         }
     }
+    crate::surface::conform_globals(library.globals.iter().copied(), context)?;
     set_slot(
         context,
         lib,

@@ -56,6 +56,7 @@ mod pool;
 mod resolve;
 #[cfg(unix)]
 mod snapshot;
+mod surface;
 mod typescript;
 mod web;
 

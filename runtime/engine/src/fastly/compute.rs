@@ -61,7 +61,7 @@ impl RequestCpu {
     }
 }
 
-fn v_cpu_time(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+pub(crate) fn v_cpu_time(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let start = context
         .get_data::<RequestCpu>()
         .map_or(Duration::ZERO, |cpu| cpu.0.get());
@@ -77,7 +77,11 @@ fn check_surrogate_key(key: &str) -> Result<(), ComputeError> {
     Ok(())
 }
 
-fn purge_surrogate_key(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+pub(crate) fn purge_surrogate_key(
+    _: &JsValue,
+    args: &[JsValue],
+    context: &mut Context,
+) -> JsResult<JsValue> {
     require_args(args, "purgeSurrogateKey", 1)?;
     let key = args[0].to_string(context)?.to_std_string_lossy();
     // Only a boolean `true` asks for a soft purge.

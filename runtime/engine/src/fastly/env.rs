@@ -94,7 +94,7 @@ fn new_trace_id() -> String {
 }
 
 /// `env(name)`: ToString of `name`, then the lookup above.
-fn env(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+pub(crate) fn env(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     // The platform exports `fastly.env.get` itself, hence the name in the message.
     require_args(args, "fastly.env.get", 1)?;
     if args[0].is_symbol() {

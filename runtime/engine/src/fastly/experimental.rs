@@ -82,7 +82,11 @@ impl BaseUrl {
 const BASE_URL_INVALID: &str =
     "Invalid value assigned to fastly.baseURL, must be an instance of URL, null, or undefined";
 
-fn set_base_url(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+pub(crate) fn set_base_url(
+    _: &JsValue,
+    args: &[JsValue],
+    context: &mut Context,
+) -> JsResult<JsValue> {
     let value = args.first().cloned().unwrap_or_default();
     let url = if value.is_null_or_undefined() {
         None
@@ -131,7 +135,11 @@ const INIT_ONLY: &str =
 /// `includeBytes(path)`: during initialization (the top level, which the build runs once,
 /// as edgeshim's snapshot does), the bytes of a file of the project as a `Uint8Array`.
 /// Reference: `Fastly::includeBytes` in js-compute-runtime's `runtime/fastly/builtins/fastly.cpp`.
-fn include_bytes(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+pub(crate) fn include_bytes(
+    _: &JsValue,
+    args: &[JsValue],
+    context: &mut Context,
+) -> JsResult<JsValue> {
     if crate::host::Phase::in_request(context) {
         return Err(JsNativeError::typ().with_message(INIT_ONLY).into());
     }
@@ -158,7 +166,7 @@ fn include_bytes(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResu
     Ok(crate::web::body::uint8_array(&bytes, context)?.into())
 }
 
-fn no_op(_: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
+pub(crate) fn no_op(_: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
     Ok(JsValue::undefined())
 }
 

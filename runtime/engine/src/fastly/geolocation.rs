@@ -95,7 +95,7 @@ fn parse_address(text: &str) -> Result<IpAddr, GeolocationError> {
     parsed.map_err(|_| GeolocationError::InvalidAddress)
 }
 
-fn get_geolocation_for_ip_address(
+pub(crate) fn get_geolocation_for_ip_address(
     _: &JsValue,
     args: &[JsValue],
     context: &mut Context,

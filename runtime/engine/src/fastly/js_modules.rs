@@ -119,6 +119,8 @@ fn initialize(
     }
     for name in spec.exports {
         let value = source.get(JsString::from(*name), context)?;
+        let short = specifier.trim_start_matches("fastly:");
+        crate::surface::conform_export(short, name, &value, context)?;
         module.set_export(&JsString::from(*name), value)?;
     }
     Ok(())

@@ -19,7 +19,7 @@
 //! | `fastly:device`       | [`device`]            |
 //! | the rest (JS classes) | [`js_modules`]        |
 //!
-//! [`compat`] holds the compatibility warnings (and `--strict`) they share.
+//! [`global`] is the global `fastly` object. [`compat`] holds the compatibility warnings (and `--strict`) they share.
 
 pub mod acl;
 pub mod backend;
@@ -30,6 +30,7 @@ pub mod device;
 pub mod env;
 pub mod experimental;
 pub mod geolocation;
+pub mod global;
 pub mod js_modules;
 pub mod kv_store;
 pub mod logger;

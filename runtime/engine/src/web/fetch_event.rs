@@ -226,6 +226,49 @@ fn add_event_listener(_: &JsValue, args: &[JsValue], context: &mut Context) -> J
     Ok(JsValue::undefined())
 }
 
+/// `removeEventListener("fetch", listener)`: the listener no longer receives requests.
+fn remove_event_listener(
+    _: &JsValue,
+    args: &[JsValue],
+    context: &mut Context,
+) -> JsResult<JsValue> {
+    require_args(args, "removeEventListener", 2)?;
+    let kind = args[0].to_string(context)?.to_std_string_lossy();
+    if let (Some(listener), Some(listeners)) =
+        (args[1].as_object(), context.get_data::<FetchListeners>())
+    {
+        if kind == "fetch" {
+            listeners
+                .0
+                .borrow_mut()
+                .retain(|l| !JsObject::equals(l, &listener));
+        }
+    }
+    Ok(JsValue::undefined())
+}
+
+/// `dispatchEvent(event)`: calls the listeners of the event's type (only `fetch` listeners
+/// can be registered), returns `true`.
+fn dispatch_event(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    require_args(args, "dispatchEvent", 1)?;
+    let event = &args[0];
+    let kind = match event.as_object() {
+        Some(object) => object.get(js_string!("type"), context)?,
+        None => return Err(type_error("dispatchEvent: Argument 1 is not an object.")),
+    };
+    if kind.to_string(context)?.to_std_string_lossy() == "fetch" {
+        let listeners = context
+            .get_data::<FetchListeners>()
+            .map(|l| l.0.borrow().clone())
+            .unwrap_or_default();
+        let this = JsValue::from(context.global_object());
+        for listener in listeners {
+            listener.call(&this, std::slice::from_ref(event), context)?;
+        }
+    }
+    Ok(JsValue::from(true))
+}
+
 /// Registers `FetchEvent` and the global `addEventListener`.
 pub fn register(context: &mut Context) -> JsResult<()> {
     context.insert_data(FetchListeners::default());
@@ -234,6 +277,16 @@ pub fn register(context: &mut Context) -> JsResult<()> {
         js_string!("addEventListener"),
         2,
         NativeFunction::from_fn_ptr(add_event_listener),
+    )?;
+    context.register_global_builtin_callable(
+        js_string!("removeEventListener"),
+        2,
+        NativeFunction::from_fn_ptr(remove_event_listener),
+    )?;
+    context.register_global_builtin_callable(
+        js_string!("dispatchEvent"),
+        1,
+        NativeFunction::from_fn_ptr(dispatch_event),
     )?;
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod encoding;
 pub mod fetch;
 pub mod fetch_event;
 pub mod form_data;
+pub mod global_scope;
 pub mod headers;
 pub mod performance;
 pub mod request;
@@ -50,5 +51,6 @@ pub fn register(context: &mut Context) -> JsResult<()> {
     fetch_event::register(context)?;
     fetch::register(context)?;
     crate::js_lib::register(context)?;
+    global_scope::register(context)?;
     Ok(())
 }

@@ -647,6 +647,21 @@ pub fn set_default_backend(
     Ok(JsValue::undefined())
 }
 
+/// `fastly.defaultBackend`: the default backend's name (empty when none is set).
+pub fn default_backend_get(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let name = registry(context)?.0.borrow().default_backend.clone();
+    Ok(JsString::from(name.unwrap_or_default().as_str()).into())
+}
+
+/// `fastly.allowDynamicBackends`: whether `fetch()` may make dynamic backends.
+pub fn allow_dynamic_backends_get(
+    _: &JsValue,
+    _: &[JsValue],
+    context: &mut Context,
+) -> JsResult<JsValue> {
+    Ok(registry(context)?.0.borrow().dynamic_allowed.into())
+}
+
 /// `allowDynamicBackends(enabled)` (`fastly:experimental`).
 pub fn allow_dynamic_backends(
     _: &JsValue,

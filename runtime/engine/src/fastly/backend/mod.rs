@@ -17,7 +17,10 @@ use boa_engine::module::{Module, SyntheticModuleInitializer};
 use boa_engine::object::FunctionObjectBuilder;
 use boa_engine::{js_string, Context, JsNativeError, JsResult, JsString};
 
-pub use binding::{allow_dynamic_backends, registry, set_default_backend, Backends, JsBackend};
+pub use binding::{
+    allow_dynamic_backends, allow_dynamic_backends_get, default_backend_get, registry,
+    set_default_backend, Backends, JsBackend,
+};
 
 use crate::host_call::BackendSpec;
 
