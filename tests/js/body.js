@@ -69,11 +69,13 @@ promise_test(async () => {
       c.close();
     },
   });
-  const r = new Response(stream);
+  const r = new Request("https://example.com/", { method: "POST", body: stream });
   assert_equals(r.headers.get("content-type"), null);
   const copy = r.clone();
   assert_equals(await r.text(), "ab");
   assert_equals(await copy.text(), "ab");
+  // js-compute 3.46's Response has no clone().
+  assert_equals(new Response("x").clone, undefined);
 }, "a stream body: read, and cloned by tee");
 
 test(() => {
@@ -95,22 +97,10 @@ test(() => {
 }, "a null body has a null stream");
 
 test(() => {
-  const r = Response.error();
-  assert_equals(r.type, "error");
-  assert_equals(r.status, 0);
-  assert_equals(r.statusText, "");
-  assert_equals(r.ok, false);
-  assert_equals(r.body, null);
-  assert_equals([...r.headers].length, 0);
-  let error;
-  try {
-    r.headers.set("x", "1");
-  } catch (e) {
-    error = e;
-  }
-  assert_true(error instanceof TypeError, "the headers are immutable");
+  // Not on Compute (js-compute 3.46).
+  assert_equals(Response.error, undefined);
   assert_equals(new Response("x").type, "default");
-}, "Response.error() is a network error");
+}, "there is no Response.error()");
 
 promise_test(async () => {
   const r = new Response("hello");

@@ -12,9 +12,7 @@ use boa_engine::{
 use bytes::Bytes;
 
 use super::body::stringify_json;
-use super::body_mixin::{
-    add_body_members, body_used, clone_body, extract, BodyState, HasBody, BODY_USED,
-};
+use super::body_mixin::{add_body_members, body_used, extract, BodyState, HasBody, BODY_USED};
 use super::body_stream::{self, HostBody};
 use super::headers::JsHeaders;
 use crate::class_util::{getter, range_error, this_as, type_error};
@@ -282,7 +280,7 @@ impl Class for JsResponse {
         });
         getter(class, "type", |this, _, _| {
             let r = this_as::<JsResponse>(this, "type", CLASS)?;
-            // Only `Response.error()` makes a network error, the one response with status 0.
+            // Only a network error has status 0 (Compute has no `Response.error()`).
             let kind = if r.borrow().data().status == 0 {
                 "error"
             } else {
@@ -316,33 +314,9 @@ impl Class for JsResponse {
             Ok(remote.map_or(JsValue::undefined(), |a| a.port().into()))
         });
         add_body_members::<JsResponse>(class);
+        // No `clone()`: js-compute 3.46's Response has none (a framework's etag middleware
+        // that calls it fails on Compute, so it must fail here too).
         class
-            .method(
-                js_string!("clone"),
-                0,
-                NativeFunction::from_fn_ptr(|this, _, ctx| {
-                    let r = this_as::<JsResponse>(this, "clone", CLASS)?;
-                    let body = clone_body(&r, ctx)?;
-                    let (status, status_text, pairs) = {
-                        let r = r.borrow();
-                        let r = r.data();
-                        (
-                            r.status,
-                            r.status_text.clone(),
-                            JsHeaders::pairs_of(&r.headers),
-                        )
-                    };
-                    let headers = JsHeaders::from_pairs(pairs, false).create(ctx)?;
-                    let clone = JsResponse {
-                        status,
-                        status_text,
-                        headers,
-                        body,
-                        origin: None,
-                    };
-                    Ok(JsResponse::from_data(clone, ctx)?.into())
-                }),
-            )
             .static_method(
                 js_string!("json"),
                 1,
@@ -358,21 +332,6 @@ impl Class for JsResponse {
                         Some("application/json".into()),
                         ctx,
                     )?;
-                    Ok(JsResponse::from_data(response, ctx)?.into())
-                }),
-            )
-            .static_method(
-                js_string!("error"),
-                0,
-                NativeFunction::from_fn_ptr(|_, _, ctx| {
-                    // A network error: status 0, no body, immutable empty headers.
-                    let response = JsResponse {
-                        status: 0,
-                        status_text: String::new(),
-                        headers: JsHeaders::from_pairs([], true).create(ctx)?,
-                        body: BodyState::default(),
-                        origin: None,
-                    };
                     Ok(JsResponse::from_data(response, ctx)?.into())
                 }),
             )
