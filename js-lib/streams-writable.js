@@ -958,9 +958,59 @@
   }
 
 
+  // https://compression.spec.whatwg.org/, with StarlingMonkey's messages
+  // (builtins/web/streams/*compression-stream.cpp); the bytes are the host's (`host.codec`).
+  const compressionOf = new WeakMap();
+  function compressionTransform(self, mode, format) {
+    const codec = host.codec(mode, format);
+    const t = createTransform((c, chunk) => {
+      const out = codec.push(chunk);
+      if (out !== null) tsdcEnqueue(c, out);
+    }, (c) => {
+      const out = codec.finish();
+      if (out !== null) tsdcEnqueue(c, out);
+    });
+    compressionOf.set(self, t);
+  }
+  function compressionOfThis(self, what, name) {
+    const t = compressionOf.get(self);
+    if (!t) throw receiverError(what, name);
+    return t;
+  }
+  const FORMATS = ["deflate", "deflate-raw", "gzip"];
+  class CompressionStream {
+    constructor(format) {
+      if (arguments.length < 1) {
+        throw new TypeError("CompressionStream constructor: At least 1 argument required, but only 0 passed");
+      }
+      const f = `${format}`;
+      if (!FORMATS.includes(f)) {
+        throw new TypeError(`'format' has to be "deflate",  "deflate-raw", or "gzip", but got "${f}"`);
+      }
+      compressionTransform(this, "compress", f);
+    }
+    get readable() { return compressionOfThis(this, "get readable", "CompressionStream").readable.pub; }
+    get writable() { return compressionOfThis(this, "get writable", "CompressionStream").writable.pub; }
+  }
+  class DecompressionStream {
+    constructor(format) {
+      if (arguments.length < 1) {
+        throw new TypeError("DecompressionStream constructor: At least 1 argument required, but only 0 passed");
+      }
+      const f = `${format}`;
+      if (!FORMATS.includes(f)) {
+        throw new TypeError("DecompressionStream constructor: format must be 'deflate', 'deflate-raw', or 'gzip'");
+      }
+      compressionTransform(this, "decompress", f);
+    }
+    get readable() { return compressionOfThis(this, "get readable", "DecompressionStream").readable.pub; }
+    get writable() { return compressionOfThis(this, "get writable", "DecompressionStream").writable.pub; }
+  }
+
   const interfaces = webIDLInterfaces({
     WritableStream, WritableStreamDefaultWriter, WritableStreamDefaultController, TransformStream,
-    TransformStreamDefaultController, TextEncoderStream, TextDecoderStream,
+    TransformStreamDefaultController, TextEncoderStream, TextDecoderStream, CompressionStream,
+    DecompressionStream,
   });
 
   return {

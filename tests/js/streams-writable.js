@@ -1238,3 +1238,51 @@ promise_test(async () => {
   const chunks = await readAllChunks(tds.readable);
   assert_equals(chunks.join(""), "\uD83D\uDE00", "a character split between chunks is decoded whole");
 }, "decoding a character split between chunks (TextDecoder stream: true)");
+
+async function bytesOf(stream) {
+  const chunks = await readAllChunks(stream);
+  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    assert_true(c instanceof Uint8Array, "chunks are Uint8Arrays");
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+function streamOf(...chunks) {
+  return new ReadableStream({
+    start(c) {
+      for (const chunk of chunks) c.enqueue(chunk);
+      c.close();
+    },
+  });
+}
+
+promise_test(async () => {
+  const text = "compress me, compress me, compress me ".repeat(40);
+  for (const format of ["gzip", "deflate", "deflate-raw"]) {
+    const input = new TextEncoder().encode(text);
+    const packed = await bytesOf(streamOf(input.subarray(0, 100), input.subarray(100)).pipeThrough(new CompressionStream(format)));
+    assert_true(packed.byteLength < input.byteLength, `${format} is smaller`);
+    const unpacked = await bytesOf(streamOf(packed.subarray(0, 7), packed.subarray(7)).pipeThrough(new DecompressionStream(format)));
+    assert_equals(new TextDecoder().decode(unpacked), text, `${format} round-trips`);
+  }
+  const gz = await bytesOf(streamOf(new Uint8Array([1])).pipeThrough(new CompressionStream("gzip")));
+  assert_array_equals([...gz.subarray(0, 2)], [0x1f, 0x8b], "a gzip header");
+}, "CompressionStream and DecompressionStream round-trip gzip, deflate and deflate-raw");
+
+promise_test(async () => {
+  assert_throws_js(TypeError, () => new CompressionStream("br"), "",
+    `'format' has to be "deflate",  "deflate-raw", or "gzip", but got "br"`);
+  assert_throws_js(TypeError, () => new DecompressionStream("zip"), "",
+    "DecompressionStream constructor: format must be 'deflate', 'deflate-raw', or 'gzip'");
+  const corrupt = streamOf(new Uint8Array(32).fill(7)).pipeThrough(new DecompressionStream("gzip"));
+  await promise_rejects_js(TypeError, bytesOf(corrupt), "", "DecompressionStream transform: error decompressing chunk");
+  const notBytes = streamOf("text").pipeThrough(new CompressionStream("gzip"));
+  await promise_rejects_js(TypeError, bytesOf(notBytes), "",
+    "CompressionStream transform: chunks must be of type ArrayBuffer or ArrayBufferView");
+  assert_equals(Object.prototype.toString.call(new CompressionStream("gzip")), "[object CompressionStream]");
+}, "compression streams: the platform's messages for bad formats, corrupt input and non-byte chunks");

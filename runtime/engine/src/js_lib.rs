@@ -106,6 +106,8 @@ pub const LIBRARIES: &[JsLibrary] = &[
             "TransformStreamDefaultController",
             "TextEncoderStream",
             "TextDecoderStream",
+            "CompressionStream",
+            "DecompressionStream",
         ]
     ),
     js_library!(
@@ -416,6 +418,11 @@ fn host_helpers(context: &mut Context) -> JsObject {
             NativeFunction::from_fn_ptr(in_request),
             js_string!("inRequest"),
             0,
+        )
+        .function(
+            NativeFunction::from_fn_ptr(crate::web::compression::make_codec),
+            js_string!("codec"),
+            2,
         )
         .function(
             NativeFunction::from_fn_ptr(require),
