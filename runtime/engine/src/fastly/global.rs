@@ -179,6 +179,32 @@ pub fn register(context: &mut Context) -> JsResult<()> {
     for (name, length, f) in compute {
         crate::class_util::define_enumerable_method(&object, name, length, f, context)?;
     }
+    // The image optimizer's constants and the shielding API, from the `fastly` JS library
+    // (which this evaluates).
+    let internal = js_lib::internal(context, "fastly")?;
+    let image_optimizer = internal.get(js_string!("imageOptimizer"), context)?;
+    let shield = internal.get(js_string!("Shield"), context)?;
+    let shielding = ObjectInitializer::new(context)
+        .property(
+            js_string!("Shield"),
+            shield,
+            boa_engine::property::Attribute::all(),
+        )
+        .build();
+    for (name, value) in [
+        ("imageOptimizer", image_optimizer),
+        ("shielding", shielding.into()),
+    ] {
+        object.define_property_or_throw(
+            JsString::from(name),
+            PropertyDescriptor::builder()
+                .value(value)
+                .writable(true)
+                .enumerable(true)
+                .configurable(true),
+            context,
+        )?;
+    }
     context.global_object().define_property_or_throw(
         js_string!("fastly"),
         PropertyDescriptor::builder()

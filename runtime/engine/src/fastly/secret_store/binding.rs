@@ -155,11 +155,14 @@ fn from_bytes(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<
     Ok(new_entry(bytes.into(), context)?.into())
 }
 
-/// `entry.plaintext()`: the secret as UTF-8 text.
+/// `entry.plaintext()`: the secret as UTF-8 text; bytes that are not UTF-8 throw
+/// SpiderMonkey's TypeError naming the offset of the first bad one (checked on Viceroy).
 fn plaintext(this: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
     let entry = this_as::<JsSecretStoreEntry>(this, "plaintext", ENTRY_CLASS)?;
-    let text = String::from_utf8_lossy(&entry.borrow().data().bytes).into_owned();
-    Ok(JsString::from(text.as_str()).into())
+    let bytes = entry.borrow().data().bytes.clone();
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| SecretStoreError::MalformedUtf8(e.valid_up_to()))?;
+    Ok(JsString::from(text).into())
 }
 
 /// `entry.rawBytes()`: a new `Uint8Array` of the secret's bytes.

@@ -28,6 +28,8 @@ pub enum SecretStoreError {
     KeyInvalidCharacter,
     #[error("{}", msg::FROM_BYTES_INVALID_BUFFER)]
     FromBytesInvalidBuffer,
+    #[error("{}", msg::malformed_utf8(*.0))]
+    MalformedUtf8(usize),
 }
 
 impl From<SecretStoreError> for JsError {

@@ -18,3 +18,8 @@ pub const FROM_BYTES_INVALID_BUFFER: &str =
 pub fn does_not_exist(name: &str) -> String {
     format!("SecretStore constructor: No SecretStore named '{name}' exists")
 }
+
+/// SpiderMonkey's `JSMSG_MALFORMED_UTF8_CHAR`, from `plaintext()` of bytes that are not UTF-8.
+pub fn malformed_utf8(offset: usize) -> String {
+    format!("malformed UTF-8 character sequence at offset {offset}")
+}
