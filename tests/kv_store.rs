@@ -391,7 +391,7 @@ async fn entries() {
         ("return store.get('seeded').then((e) => { const before = e.bodyUsed; return e.text().then(() => [before, e.bodyUsed]) })", resolved(json!([false, true]))),
         ("return store.get('seeded').then((e) => e.text().then(() => e.text()))", rejected("Error", "Body has already been consumed")),
         // Boa's own JSON.parse message.
-        ("return store.get('seeded').then((e) => e.json())", rejected("SyntaxError", "expected ident at line 1 column 2")),
+        ("return store.get('seeded').then((e) => e.json())", rejected("SyntaxError", "JSON.parse: unexpected keyword at line 1 column 1 of the JSON data")),
         ("return store.put('j', '{\"a\":[1]}').then(() => store.get('j')).then((e) => e.json())", resolved(json!({"a": [1]}))),
         ("return store.put('bad', new Uint8Array([104, 105, 255])).then(() => store.get('bad')).then((e) => e.text())", rejected(TE, "malformed UTF-8 character sequence at offset 2")),
         // metadataText() and metadata() are synchronous: they throw, they do not reject.

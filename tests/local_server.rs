@@ -490,7 +490,10 @@ async fn the_probe_answers_as_js_compute_on_viceroy_did() {
     let mut differing = Vec::new();
     for (key, expected) in theirs {
         if !known.contains(&key.as_str()) && ours.get(key) != Some(expected) {
-            differing.push(format!("{key}: ours {:?}, Viceroy {expected}", ours.get(key)));
+            differing.push(format!(
+                "{key}: ours {:?}, Viceroy {expected}",
+                ours.get(key)
+            ));
         }
     }
     assert!(differing.is_empty(), "{}", differing.join("\n"));

@@ -95,14 +95,22 @@ pub fn decode_utf8(bytes: &[u8], mode: Utf8Mode) -> Result<JsString, usize> {
     Ok(JsString::from(&*text))
 }
 
-/// `JSON.parse` of a string, with the engine's own SyntaxError on bad input.
+/// `JSON.parse` of a string; bad input is a SyntaxError with SpiderMonkey's message, line and
+/// column ([`super::json_error`]), as the platform's `json()` rejects.
 pub fn parse_json(text: JsString, context: &mut Context) -> JsResult<JsValue> {
     let json = context.intrinsics().objects().json();
     let parse = json.get(js_string!("parse"), context)?;
     let parse = parse
         .as_callable()
         .ok_or_else(|| JsNativeError::typ().with_message("JSON.parse is not callable"))?;
-    parse.call(&json.into(), &[text.into()], context)
+    parse
+        .call(&json.into(), &[text.clone().into()], context)
+        .map_err(|error| {
+            match super::json_error::spidermonkey_message(&text.to_std_string_lossy()) {
+                Some(message) => JsNativeError::syntax().with_message(message).into(),
+                None => error,
+            }
+        })
 }
 
 /// `JSON.stringify(value)`; `None` when the result is `undefined` (e.g. for a function).

@@ -18,6 +18,7 @@ pub mod fetch_event;
 pub mod form_data;
 pub mod global_scope;
 pub mod headers;
+pub mod json_error;
 pub mod performance;
 pub mod request;
 pub mod response;
