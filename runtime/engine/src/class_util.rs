@@ -224,3 +224,32 @@ pub fn constructor_of<T: boa_engine::class::Class>(
         .prototype();
     prototype.get(js_string!("constructor"), context)
 }
+
+/// The prototype of the registered global class `C`.
+pub fn class_prototype<C: boa_engine::class::Class>(
+    context: &boa_engine::Context,
+) -> JsResult<JsObject> {
+    Ok(context
+        .get_global_class::<C>()
+        .ok_or_else(|| type_error(format!("{} is not registered", C::NAME)))?
+        .prototype())
+}
+
+/// ToString of argument `i` (`"undefined"` when it is missing), as a Rust string.
+pub fn string_arg(
+    args: &[JsValue],
+    i: usize,
+    context: &mut boa_engine::Context,
+) -> JsResult<String> {
+    Ok(args
+        .get(i)
+        .cloned()
+        .unwrap_or_default()
+        .to_string(context)?
+        .to_std_string_lossy())
+}
+
+/// An HTTP token character (RFC 9110 `tchar`): what header names and methods are made of.
+pub fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}

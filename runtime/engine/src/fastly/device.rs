@@ -35,9 +35,7 @@ struct UserAgents(Rc<BTreeMap<String, String>>);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeviceError {
-    #[error(
-        "The Device builtin can only be used during request handling, not during initialization"
-    )]
+    #[error("{}", crate::fastly::texts::request_handler_only("The Device builtin"))]
     RequestHandlerOnly,
     #[error("Device.lookup: useragent parameter can not be an empty string")]
     EmptyUserAgent,

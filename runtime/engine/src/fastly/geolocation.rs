@@ -71,7 +71,10 @@ impl Geolocation {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GeolocationError {
-    #[error("fastly.getGeolocationForIpAddress can only be used during request handling, not during initialization")]
+    #[error(
+        "{}",
+        crate::fastly::texts::request_handler_only("fastly.getGeolocationForIpAddress")
+    )]
     RequestHandlerOnly,
     #[error("Invalid address passed to fastly.getGeolocationForIpAddress")]
     InvalidAddress,

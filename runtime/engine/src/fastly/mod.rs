@@ -35,6 +35,7 @@ pub mod js_modules;
 pub mod kv_store;
 pub mod logger;
 pub mod secret_store;
+pub mod texts;
 
 use boa_engine::module::Module;
 use boa_engine::Context;

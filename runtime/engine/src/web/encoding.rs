@@ -20,8 +20,8 @@ use encoding_rs::{Decoder, DecoderResult, Encoding};
 
 use super::body::{buffer_source_bytes, uint8_array};
 use crate::class_util::{
-    define_enumerable_getter, define_enumerable_method, downcast_this, getter_name,
-    too_few_arguments, wrong_receiver,
+    class_prototype, define_enumerable_getter, define_enumerable_method, downcast_this,
+    getter_name, too_few_arguments, wrong_receiver,
 };
 
 const ENCODER_CLASS: &str = "TextEncoder";
@@ -139,13 +139,6 @@ fn prototype_for<C: Class>(new_target: &JsValue, context: &mut Context) -> JsRes
         }
     }
     class_prototype::<C>(context)
-}
-
-fn class_prototype<C: Class>(context: &Context) -> JsResult<JsObject> {
-    Ok(context
-        .get_global_class::<C>()
-        .ok_or_else(|| JsNativeError::typ().with_message(format!("{} is not registered", C::NAME)))?
-        .prototype())
 }
 
 // ---------------------------------------------------------------------------------------------

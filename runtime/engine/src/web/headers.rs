@@ -12,7 +12,7 @@ use boa_engine::{
     NativeFunction, Trace,
 };
 
-use crate::class_util::{require_args, this_as, type_error};
+use crate::class_util::{is_token_char, require_args, string_arg, this_as, type_error};
 
 const CLASS: &str = "Headers";
 
@@ -23,10 +23,6 @@ pub struct JsHeaders {
     list: Vec<(String, String)>,
     /// Headers of an incoming request cannot be changed.
     immutable: bool,
-}
-
-fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 fn normalize_value(value: &str) -> &str {
@@ -201,15 +197,6 @@ impl JsHeaders {
     pub fn create(self, context: &mut Context) -> JsResult<JsObject> {
         Self::from_data(self, context)
     }
-}
-
-fn string_arg(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<String> {
-    Ok(args
-        .get(i)
-        .cloned()
-        .unwrap_or_default()
-        .to_string(context)?
-        .to_std_string_lossy())
 }
 
 fn entries_iterator(

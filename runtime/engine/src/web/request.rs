@@ -51,9 +51,7 @@ fn normalize_method(method: &str) -> String {
 }
 
 fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty() && s.bytes().all(crate::class_util::is_token_char)
 }
 
 impl JsRequest {

@@ -25,7 +25,7 @@ use boa_engine::{
 };
 use url::form_urlencoded;
 
-use crate::class_util::{require_args, this_as, type_error};
+use crate::class_util::{require_args, string_arg, this_as, type_error};
 
 const URL_CLASS: &str = "URL";
 const PARAMS_CLASS: &str = "URLSearchParams";
@@ -79,16 +79,6 @@ fn parse_url(input: &str, base: Option<&str>) -> Result<url::Url, ParseFailure> 
 /// SpiderMonkey's (Firefox's, js-compute-runtime's) text for an unparsable URL.
 fn invalid_url(what: &str, input: &str) -> String {
     format!("{what}: {input} is not a valid URL.")
-}
-
-/// ToString (as a USVString) of argument `i`, `"undefined"` when it is missing.
-fn string_arg(args: &[JsValue], i: usize, context: &mut Context) -> JsResult<String> {
-    Ok(args
-        .get(i)
-        .cloned()
-        .unwrap_or_default()
-        .to_string(context)?
-        .to_std_string_lossy())
 }
 
 /// An optional argument: `None` when missing or undefined (as WebIDL treats it).

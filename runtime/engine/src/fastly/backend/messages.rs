@@ -66,7 +66,4 @@ pub fn no_backend(url: &str) -> String {
     )
 }
 
-/// `{what} can only be used during request handling, not during initialization` (Error).
-pub fn request_handler_only(what: &str) -> String {
-    format!("{what} can only be used during request handling, not during initialization")
-}
+pub use crate::fastly::texts::request_handler_only;

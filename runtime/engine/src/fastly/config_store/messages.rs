@@ -26,7 +26,5 @@ pub fn name_too_long(class: &str) -> String {
     format!("{class} constructor: name can not be more than 255 characters")
 }
 pub fn request_handler_only(class: &str) -> String {
-    format!(
-        "The {class} builtin can only be used during request handling, not during initialization"
-    )
+    crate::fastly::texts::request_handler_only(&format!("The {class} builtin"))
 }

@@ -21,7 +21,7 @@ use super::validation::{
     check_value_size, generation_from_number, insert_mode, is_documented_mode,
     list_limit_from_number, ttl_from_number, Key, StoreName,
 };
-use crate::class_util::{define_enumerable_getter, define_enumerable_method};
+use crate::class_util::{class_prototype, define_enumerable_getter, define_enumerable_method};
 use crate::event_loop::HostCompletion;
 use crate::fastly::compat::{self, CompatWarning, DOCS_METADATA_LIMIT};
 use crate::host::Phase;
@@ -680,13 +680,6 @@ impl Class for JsKvStoreEntry {
     fn data_constructor(_: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<Self> {
         Err(KvError::EntryNotConstructible.into())
     }
-}
-
-fn class_prototype<C: Class>(context: &Context) -> JsResult<JsObject> {
-    Ok(context
-        .get_global_class::<C>()
-        .ok_or_else(|| JsNativeError::typ().with_message(format!("{} is not registered", C::NAME)))?
-        .prototype())
 }
 
 /// Registers both classes and defines their prototype members as the platform has them:

@@ -8,7 +8,10 @@ use super::messages as msg;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretStoreError {
-    #[error("{}", msg::REQUEST_HANDLER_ONLY)]
+    #[error(
+        "{}",
+        crate::fastly::texts::request_handler_only("The SecretStore builtin")
+    )]
     RequestHandlerOnly,
     #[error("{}", msg::ENTRY_NOT_CONSTRUCTIBLE)]
     EntryNotConstructible,

@@ -9,8 +9,6 @@ pub const KEY_INVALID_CHARACTER: &str = "SecretStore key can contain only ascii 
 pub const NAME_EMPTY: &str = "SecretStore constructor: name can not be an empty string";
 pub const NAME_TOO_LONG: &str = "SecretStore constructor: name can not be more than 255 characters";
 pub const NAME_INVALID_CHARACTER: &str = "SecretStore constructor: name can contain only ascii alphanumeric characters, underscores, dashes, and ascii whitespace";
-pub const REQUEST_HANDLER_ONLY: &str =
-    "The SecretStore builtin can only be used during request handling, not during initialization";
 pub const ENTRY_NOT_CONSTRUCTIBLE: &str = "SecretStoreEntry can't be instantiated directly";
 pub const FROM_BYTES_INVALID_BUFFER: &str =
     "SecretStore.fromBytes: bytes must be an ArrayBuffer or ArrayBufferView object";

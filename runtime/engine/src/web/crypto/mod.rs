@@ -25,14 +25,14 @@ use boa_engine::object::builtins::JsTypedArray;
 use boa_engine::object::{FunctionObjectBuilder, NativeObject};
 use boa_engine::property::{Attribute, PropertyDescriptor};
 use boa_engine::{
-    js_string, Context, Finalize, JsData, JsNativeError, JsObject, JsResult, JsString, JsSymbol,
-    JsValue, NativeFunction, Trace,
+    js_string, Context, Finalize, JsData, JsObject, JsResult, JsString, JsSymbol, JsValue,
+    NativeFunction, Trace,
 };
 
 pub use error::CryptoError;
 
 use crate::class_util::{
-    define_enumerable_getter, define_enumerable_method, downcast_this, getter_name,
+    class_prototype, define_enumerable_getter, define_enumerable_method, downcast_this, getter_name,
 };
 use crate::web::encoding::write_into_view;
 
@@ -40,13 +40,6 @@ const CLASS: &str = "Crypto";
 
 /// The most `getRandomValues` fills in one call.
 pub const MAX_RANDOM_BYTES: usize = 65536;
-
-fn class_prototype<C: Class>(context: &Context) -> JsResult<JsObject> {
-    Ok(context
-        .get_global_class::<C>()
-        .ok_or_else(|| JsNativeError::typ().with_message(format!("{} is not registered", C::NAME)))?
-        .prototype())
-}
 
 fn define_to_string_tag(prototype: &JsObject, tag: &str, context: &mut Context) -> JsResult<()> {
     prototype.define_property_or_throw(
