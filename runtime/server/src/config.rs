@@ -1,6 +1,6 @@
 //! Reading `fastly.toml`: its `[local_server]` section, one submodule per table, as Viceroy
-//! splits its config (`src/config/*.rs`): [`kv_stores`], [`backends`], [`config_stores`],
-//! [`secret_stores`], [`geolocation`], [`acls`], [`device_detection`].
+//! splits its config (`src/config/*.rs`): `kv_stores`, `backends`, `config_stores`,
+//! `secret_stores`, `geolocation`, `acls`, `device_detection`.
 //!
 //! A Fastly Compute package is described by a `fastly.toml` manifest
 //! (<https://www.fastly.com/documentation/reference/compute/fastly-toml/>). Its
