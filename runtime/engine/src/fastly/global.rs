@@ -114,6 +114,64 @@ fn base_url_get(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<J
     }
 }
 
+/// Makes `name` of `this` a data property holding `value` (what the lazy members become).
+fn settle(this: &JsValue, name: &str, value: JsValue, context: &mut Context) -> JsResult<JsValue> {
+    if let Some(object) = this.as_object() {
+        object.define_property_or_throw(
+            JsString::from(name),
+            PropertyDescriptor::builder()
+                .value(value.clone())
+                .writable(true)
+                .enumerable(true)
+                .configurable(true),
+            context,
+        )?;
+    }
+    Ok(value)
+}
+
+fn image_optimizer_get(this: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let value = js_lib::internal(context, "fastly")?.get(js_string!("imageOptimizer"), context)?;
+    settle(this, "imageOptimizer", value, context)
+}
+
+fn shielding_get(this: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let shield = js_lib::internal(context, "fastly")?.get(js_string!("Shield"), context)?;
+    let value = ObjectInitializer::new(context)
+        .property(
+            js_string!("Shield"),
+            shield,
+            boa_engine::property::Attribute::all(),
+        )
+        .build();
+    settle(this, "shielding", value.into(), context)
+}
+
+/// Assigning to a lazy member replaces it, as assigning to a data property would.
+fn image_optimizer_set(
+    this: &JsValue,
+    args: &[JsValue],
+    context: &mut Context,
+) -> JsResult<JsValue> {
+    settle(
+        this,
+        "imageOptimizer",
+        args.first().cloned().unwrap_or_default(),
+        context,
+    )?;
+    Ok(JsValue::undefined())
+}
+
+fn shielding_set(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    settle(
+        this,
+        "shielding",
+        args.first().cloned().unwrap_or_default(),
+        context,
+    )?;
+    Ok(JsValue::undefined())
+}
+
 /// Installs the global `fastly` (writable, configurable, not enumerable).
 pub fn register(context: &mut Context) -> JsResult<()> {
     let object = ObjectInitializer::new(context).build();
@@ -179,27 +237,21 @@ pub fn register(context: &mut Context) -> JsResult<()> {
     for (name, length, f) in compute {
         crate::class_util::define_enumerable_method(&object, name, length, f, context)?;
     }
-    // The image optimizer's constants and the shielding API, from the `fastly` JS library
-    // (which this evaluates).
-    let internal = js_lib::internal(context, "fastly")?;
-    let image_optimizer = internal.get(js_string!("imageOptimizer"), context)?;
-    let shield = internal.get(js_string!("Shield"), context)?;
-    let shielding = ObjectInitializer::new(context)
-        .property(
-            js_string!("Shield"),
-            shield,
-            boa_engine::property::Attribute::all(),
-        )
-        .build();
-    for (name, value) in [
-        ("imageOptimizer", image_optimizer),
-        ("shielding", shielding.into()),
-    ] {
+    // The image optimizer's constants and the shielding API come from the `fastly` JS
+    // library, which costs its parse: evaluated at first use (then a data property, as on
+    // Compute), not in every instance.
+    let lazy: [(&str, NativeFunctionPointer, NativeFunctionPointer); 2] = [
+        ("imageOptimizer", image_optimizer_get, image_optimizer_set),
+        ("shielding", shielding_get, shielding_set),
+    ];
+    for (name, get, set) in lazy {
+        let get = function(name, 0, get, context);
+        let set = function(name, 1, set, context);
         object.define_property_or_throw(
             JsString::from(name),
             PropertyDescriptor::builder()
-                .value(value)
-                .writable(true)
+                .get(get)
+                .set(set)
                 .enumerable(true)
                 .configurable(true),
             context,
