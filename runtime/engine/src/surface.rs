@@ -5,7 +5,7 @@
 //!
 //! Boa and the JS built-ins define members in their own order and mostly non-enumerable
 //! (WebIDL methods are enumerable on Compute); apps see the difference in `for…in`,
-//! `Object.keys` and spreads. Only configurable properties are changed, and only when both
+//! `Object.keys` and spreads. Only configurable properties are changed; flags only when both
 //! sides agree on the kind (data or accessor); members either side lacks are left alone (they
 //! are listed in `fixtures/surface/expected-differences.txt`, checked by `tests/surface.rs`).
 
@@ -143,17 +143,22 @@ fn conform_object(object: &JsObject, members: &Node, context: &mut Context) -> J
         let Some(current) = object.borrow().properties().get(&key) else {
             continue;
         };
-        if current.configurable() != Some(true)
-            || current.is_accessor_descriptor() != expected.accessor
-        {
+        if current.configurable() != Some(true) {
             continue;
         }
         // Delete and define again: the key moves to the end, so the reference's order
-        // results once every member has been through here.
+        // results once every member has been through here. A member whose kind differs
+        // (a lazily evaluated accessor, say) keeps its own descriptor but takes its place.
+        let same_kind = current.is_accessor_descriptor() == expected.accessor;
+        let enumerable = if same_kind {
+            expected.enumerable
+        } else {
+            current.enumerable().unwrap_or(false)
+        };
         let mut descriptor = PropertyDescriptor::builder()
-            .enumerable(expected.enumerable)
+            .enumerable(enumerable)
             .configurable(true);
-        if expected.accessor {
+        if current.is_accessor_descriptor() {
             if let Some(get) = current.get() {
                 descriptor = descriptor.get(get.clone());
             }
@@ -161,9 +166,14 @@ fn conform_object(object: &JsObject, members: &Node, context: &mut Context) -> J
                 descriptor = descriptor.set(set.clone());
             }
         } else {
+            let writable = if same_kind {
+                expected.writable
+            } else {
+                current.writable().unwrap_or(false)
+            };
             descriptor = descriptor
                 .value(current.value().cloned().unwrap_or_default())
-                .writable(expected.writable);
+                .writable(writable);
         }
         object.delete_property_or_throw(key.clone(), context)?;
         object.define_property_or_throw(key, descriptor, context)?;
