@@ -325,10 +325,8 @@ impl Instance {
         Env::install(&app.settings.env, &mut context);
         Compat::install(app.settings.strict, &mut context);
         // Last: every global is in place.
-        if std::env::var_os("EDGESHIM_NO_CONFORM").is_none() {
-            crate::surface::conform_all_globals(&mut context)
-                .map_err(|e| BootError::Setup(e.to_string()))?;
-        }
+        crate::surface::conform_all_globals(&mut context)
+            .map_err(|e| BootError::Setup(e.to_string()))?;
 
         let module = loader
             .load_file(&app.path, &mut context)
