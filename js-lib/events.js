@@ -1,5 +1,5 @@
-// Event, EventTarget, AbortController and AbortSignal, per the DOM standard:
-// https://dom.spec.whatwg.org/#events and https://dom.spec.whatwg.org/#aborting-ongoing-activities
+// Event, EventTarget and CustomEvent, per the DOM standard: https://dom.spec.whatwg.org/#events.
+// js-compute 3.46 has no AbortController or AbortSignal, so neither is here.
 //
 // A classic script whose completion value is a function of the host object returning
 // `{ globals, internal }` (see runtime/engine/src/js_lib.rs).
@@ -109,17 +109,14 @@
       }
       if (callback == null) return;
       const { capture, once, passive, signal } = listenerOptions(options);
-      if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      // No AbortSignal exists on Compute, so no `signal` can be one.
+      if (signal !== undefined) {
         throw new TypeError("EventTarget.addEventListener: 'signal' member of AddEventListenerOptions does not implement interface AbortSignal.");
       }
-      if (signal && signal.aborted) return;
       type = String(type);
       if (list.some((l) => l.type === type && l.callback === callback && l.capture === capture)) return;
       const entry = { type, callback, capture, once, passive, removed: false };
       list.push(entry);
-      if (signal) {
-        signal.addEventListener("abort", () => this.removeEventListener(type, callback, { capture }));
-      }
     }
 
     removeEventListener(type, callback, options = undefined) {
@@ -171,111 +168,6 @@
     get [Symbol.toStringTag]() { return "EventTarget"; }
   }
 
-  const SIGNAL_STATE = new WeakMap();
-  let constructingSignal = false;
-
-  function newSignal() {
-    constructingSignal = true;
-    try {
-      return new AbortSignal();
-    } finally {
-      constructingSignal = false;
-    }
-  }
-
-  function signalAbort(signal, reason) {
-    const state = SIGNAL_STATE.get(signal);
-    if (state.aborted) return;
-    state.aborted = true;
-    state.reason = reason === undefined ? domException("signal is aborted without reason", "AbortError") : reason;
-    const dependents = state.dependents.slice();
-    for (const algorithm of state.algorithms.splice(0)) algorithm();
-    signal.dispatchEvent(new Event("abort"));
-    for (const dependent of dependents) signalAbort(dependent, state.reason);
-  }
-
-  class AbortSignal extends EventTarget {
-    constructor() {
-      if (!constructingSignal) throw new TypeError("AbortSignal constructor: Illegal constructor");
-      super();
-      SIGNAL_STATE.set(this, { aborted: false, reason: undefined, algorithms: [], dependents: [], onabort: null });
-    }
-
-    static #state(signal, what) {
-      const state = SIGNAL_STATE.get(signal);
-      if (!state) throw new TypeError(`Method '${what}' called on receiver that's not an instance of AbortSignal`);
-      return state;
-    }
-
-    static abort(reason = undefined) {
-      const signal = newSignal();
-      signalAbort(signal, reason);
-      return signal;
-    }
-
-    static timeout(milliseconds) {
-      if (arguments.length < 1) {
-        throw new TypeError("AbortSignal.timeout: At least 1 argument required, but only 0 passed");
-      }
-      const ms = Number(milliseconds);
-      if (!Number.isFinite(ms) || ms < 0 || ms > Number.MAX_SAFE_INTEGER) {
-        throw new TypeError("AbortSignal.timeout: Value is outside the 'unsigned long long' value range.");
-      }
-      const signal = newSignal();
-      setTimeout(() => signalAbort(signal, domException("The operation timed out.", "TimeoutError")), ms);
-      return signal;
-    }
-
-    static any(signals) {
-      const result = newSignal();
-      for (const signal of signals) {
-        if (!(signal instanceof AbortSignal)) {
-          throw new TypeError("AbortSignal.any: Element of argument 1 does not implement interface AbortSignal.");
-        }
-        if (signal.aborted) {
-          signalAbort(result, signal.reason);
-          return result;
-        }
-      }
-      for (const signal of signals) SIGNAL_STATE.get(signal).dependents.push(result);
-      return result;
-    }
-
-    get aborted() { return AbortSignal.#state(this, "aborted").aborted; }
-    get reason() { return AbortSignal.#state(this, "reason").reason; }
-    throwIfAborted() {
-      const state = AbortSignal.#state(this, "throwIfAborted");
-      if (state.aborted) throw state.reason;
-    }
-    get onabort() { return AbortSignal.#state(this, "onabort").onabort; }
-    set onabort(handler) {
-      const state = AbortSignal.#state(this, "onabort");
-      if (state.onabortListener) this.removeEventListener("abort", state.onabortListener);
-      state.onabort = typeof handler === "function" ? handler : null;
-      state.onabortListener = state.onabort ? (event) => state.onabort.call(this, event) : null;
-      if (state.onabortListener) this.addEventListener("abort", state.onabortListener);
-    }
-    get [Symbol.toStringTag]() { return "AbortSignal"; }
-  }
-
-  const CONTROLLER_SIGNAL = new WeakMap();
-
-  class AbortController {
-    constructor() {
-      CONTROLLER_SIGNAL.set(this, newSignal());
-    }
-
-    static #signal(controller, what) {
-      const signal = CONTROLLER_SIGNAL.get(controller);
-      if (!signal) throw new TypeError(`Method '${what}' called on receiver that's not an instance of AbortController`);
-      return signal;
-    }
-
-    get signal() { return AbortController.#signal(this, "signal"); }
-    abort(reason = undefined) { signalAbort(AbortController.#signal(this, "abort"), reason); }
-    get [Symbol.toStringTag]() { return "AbortController"; }
-  }
-
   // https://dom.spec.whatwg.org/#interface-customevent
   const DETAIL = new WeakMap();
   class CustomEvent extends Event {
@@ -301,13 +193,7 @@
   Object.defineProperty(CustomEvent.prototype, Symbol.toStringTag, { value: "CustomEvent", configurable: true });
 
   return {
-    globals: { Event, EventTarget, CustomEvent, AbortController, AbortSignal },
-    internal: {
-      // Runs `algorithm` once when `signal` aborts (the spec's "add an abort algorithm").
-      addAbortAlgorithm(signal, algorithm) {
-        const state = SIGNAL_STATE.get(signal);
-        if (state && !state.aborted) state.algorithms.push(algorithm);
-      },
-    },
+    globals: { Event, EventTarget, CustomEvent },
+    internal: {},
   };
 })

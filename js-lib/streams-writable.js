@@ -1,6 +1,6 @@
 // The WHATWG Streams standard (https://streams.spec.whatwg.org/), writable half:
 // WritableStream (§5), TransformStream (§6), piping (ReadableStreamPipeTo, §4.9.2), and the
-// encoding streams TextEncoderStream/TextDecoderStream (https://encoding.spec.whatwg.org/).
+// compression streams (https://compression.spec.whatwg.org/).
 // Built on the readable half (streams.js) through its `internal.shared`; see streams.js for
 // how the code is organized (ws* WritableStream, wsdw* writer, wsdc* writable controller,
 // ts* TransformStream, tsdc* its controller).
@@ -18,8 +18,6 @@
   const U8 = Uint8Array;
   const AB = ArrayBuffer;
   const isView = AB.isView;
-  const TextEncoderCtor = globalThis.TextEncoder;
-  const TextDecoderCtor = globalThis.TextDecoder;
   const INTERNAL = Symbol("internal");
 
   // The spec's "AbortError" DOMException, or a TypeError where DOMException is missing.
@@ -747,8 +745,8 @@
     return finish.promise;
   }
 
-  // ---- TextEncoderStream and TextDecoderStream (Encoding §7) ----
-  // A generic transform stream over an algorithm pair, for the encoding streams.
+  // ---- A generic transform stream over an algorithm pair (the compression streams') ----
+  // js-compute 3.46 has no TextEncoderStream or TextDecoderStream, so neither is here.
   function createTransform(transform, flush) {
     const t = { pub: undefined };
     const startPromise = resolvedDeferred(undefined);
@@ -764,83 +762,6 @@
     };
     setUpTSDC(t, c, wrap(transform), wrap(flush), () => promiseResolve());
     return t;
-  }
-
-  let textEncoderStreamOf;
-
-  class TextEncoderStream {
-    #r;
-    static {
-      textEncoderStreamOf = (o) => (isObject(o) && #r in o ? o.#r : undefined);
-    }
-    constructor() {
-      if (typeof TextEncoderCtor !== "function") throw new TypeError("TextEncoderStream constructor: TextEncoder is not available");
-      const encoder = new TextEncoderCtor();
-      let pendingHighSurrogate = "";
-      this.#r = createTransform((c, chunk) => {
-        let input = `${chunk}`;
-        if (pendingHighSurrogate !== "") {
-          input = pendingHighSurrogate + input;
-          pendingHighSurrogate = "";
-        }
-        const last = input.charCodeAt(input.length - 1);
-        if (last >= 0xd800 && last <= 0xdbff) {
-          pendingHighSurrogate = input[input.length - 1];
-          input = input.slice(0, -1);
-        }
-        if (input !== "") tsdcEnqueue(c, encoder.encode(input));
-      }, (c) => {
-        if (pendingHighSurrogate !== "") tsdcEnqueue(c, new U8([0xef, 0xbf, 0xbd]));
-      });
-    }
-    get encoding() {
-      if (!textEncoderStreamOf(this)) throw receiverError("get encoding", "TextEncoderStream");
-      return "utf-8";
-    }
-    get readable() {
-      const t = textEncoderStreamOf(this);
-      if (!t) throw receiverError("get readable", "TextEncoderStream");
-      return t.readable.pub;
-    }
-    get writable() {
-      const t = textEncoderStreamOf(this);
-      if (!t) throw receiverError("get writable", "TextEncoderStream");
-      return t.writable.pub;
-    }
-  }
-
-  let textDecoderStreamOf;
-
-  class TextDecoderStream {
-    #r;
-    #decoder;
-    static {
-      textDecoderStreamOf = (o) => (isObject(o) && #r in o ? o : undefined);
-    }
-    constructor(label = undefined, options = undefined) {
-      if (typeof TextDecoderCtor !== "function") throw new TypeError("TextDecoderStream constructor: TextDecoder is not available");
-      const decoder = (this.#decoder = new TextDecoderCtor(label === undefined ? "utf-8" : label, options));
-      this.#r = createTransform((c, chunk) => {
-        if (!(isView(chunk) || chunk instanceof AB || (typeof SharedArrayBuffer === "function" && chunk instanceof SharedArrayBuffer))) {
-          throw new TypeError("TextDecoderStream: chunks must be ArrayBuffer or ArrayBufferView");
-        }
-        const output = decoder.decode(chunk, { stream: true });
-        if (output !== "") tsdcEnqueue(c, output);
-      }, (c) => {
-        const output = decoder.decode();
-        if (output !== "") tsdcEnqueue(c, output);
-      });
-    }
-    static #get(o, member) {
-      const self = textDecoderStreamOf(o);
-      if (!self) throw receiverError(`get ${member}`, "TextDecoderStream");
-      return self;
-    }
-    get encoding() { return TextDecoderStream.#get(this, "encoding").#decoder.encoding; }
-    get fatal() { return TextDecoderStream.#get(this, "fatal").#decoder.fatal; }
-    get ignoreBOM() { return TextDecoderStream.#get(this, "ignoreBOM").#decoder.ignoreBOM; }
-    get readable() { return TextDecoderStream.#get(this, "readable").#r.readable.pub; }
-    get writable() { return TextDecoderStream.#get(this, "writable").#r.writable.pub; }
   }
 
   // ---- Piping (§4.9.2) ----
@@ -1007,10 +928,12 @@
     get writable() { return compressionOfThis(this, "get writable", "DecompressionStream").writable.pub; }
   }
 
+  // The writer and the controllers have WebIDL shapes but, as on js-compute 3.46, no globals.
+  webIDLInterfaces({
+    WritableStreamDefaultWriter, WritableStreamDefaultController, TransformStreamDefaultController,
+  });
   const interfaces = webIDLInterfaces({
-    WritableStream, WritableStreamDefaultWriter, WritableStreamDefaultController, TransformStream,
-    TransformStreamDefaultController, TextEncoderStream, TextDecoderStream, CompressionStream,
-    DecompressionStream,
+    WritableStream, TransformStream, CompressionStream, DecompressionStream,
   });
 
   return {

@@ -484,8 +484,8 @@ async fn the_probe_answers_as_js_compute_on_viceroy_did() {
             .unwrap(),
     )
     .unwrap();
-    // Not emulated yet: the cache, and the removal of these two globals.
-    let known = ["simpleCache", "globalsProbe"];
+    // Not emulated yet: the cache.
+    let known = ["simpleCache"];
     let theirs = theirs.as_object().unwrap();
     let mut differing = Vec::new();
     for (key, expected) in theirs {

@@ -4,7 +4,7 @@
 import { test, assert_equals, assert_true, assert_false } from "./harness.js";
 
 const before = {};
-for (const name of ["ReadableStream", "WritableStream", "TransformStream", "CountQueuingStrategy", "TextEncoderStream"]) {
+for (const name of ["ReadableStream", "WritableStream", "TransformStream", "CountQueuingStrategy", "CompressionStream"]) {
   before[name] = Object.getOwnPropertyDescriptor(globalThis, name);
 }
 const enumerableBefore = Object.keys(globalThis).filter((k) => k.includes("Stream"));
@@ -54,8 +54,8 @@ test(() => {
 }, "the library does not depend on the app's globals");
 
 test(() => {
-  TextDecoderStream = undefined;
-  assert_equals(TextDecoderStream, undefined);
-  delete globalThis.TextEncoderStream;
-  assert_equals(typeof globalThis.TextEncoderStream, "undefined");
+  DecompressionStream = undefined;
+  assert_equals(DecompressionStream, undefined);
+  delete globalThis.CompressionStream;
+  assert_equals(typeof globalThis.CompressionStream, "undefined");
 }, "installed globals can be overwritten and deleted");

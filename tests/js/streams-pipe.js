@@ -748,29 +748,6 @@ promise_test(async () => {
   assert_false(rs.locked, "the source was canceled and released");
 }, "an error in a transform propagates to the piped source and the readable side");
 
-if (typeof AbortController === "function") {
-  promise_test(async () => {
-    const rs = recordingReadableStream();
-    const ws = recordingWritableStream();
-    const abortController = new AbortController();
-    const pipePromise = rs.pipeTo(ws, { signal: abortController.signal });
-    abortController.abort(error1);
-    await promise_rejects_exactly(error1, pipePromise, "pipeTo rejects with the abort reason");
-    assert_array_equals(rs.eventsWithoutPulls, ["cancel", error1]);
-    assert_array_equals(ws.events, ["abort", error1]);
-  }, "an aborted signal should cause the writable stream to reject with the abort reason");
-
-  promise_test(async () => {
-    const rs = recordingReadableStream();
-    const ws = recordingWritableStream();
-    const abortController = new AbortController();
-    abortController.abort(error1);
-    await promise_rejects_exactly(error1, rs.pipeTo(ws, { signal: abortController.signal, preventAbort: true, preventCancel: true }));
-    assert_array_equals(rs.eventsWithoutPulls, []);
-    assert_array_equals(ws.events, []);
-  }, "an already-aborted signal with preventAbort and preventCancel only rejects the pipe");
-}
-
 promise_test(async () => {
   await promise_rejects_js(TypeError, new ReadableStream().pipeTo(new WritableStream(), { signal: {} }), "", "ReadableStream.pipeTo: 'signal' member of StreamPipeOptions is not an AbortSignal");
   await promise_rejects_js(TypeError, new ReadableStream().pipeTo(new WritableStream(), { signal: 1 }), "number");

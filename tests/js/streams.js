@@ -16,9 +16,8 @@ error1.name = "error1";
 test(() => {
   for (const name of ["ReadableStream", "ReadableStreamDefaultReader", "ReadableStreamBYOBReader",
     "ReadableStreamDefaultController", "ReadableByteStreamController", "ReadableStreamBYOBRequest",
-    "WritableStream", "WritableStreamDefaultWriter", "WritableStreamDefaultController", "TransformStream",
-    "TransformStreamDefaultController", "ByteLengthQueuingStrategy", "CountQueuingStrategy",
-    "TextEncoderStream", "TextDecoderStream"]) {
+    "WritableStream", "TransformStream", "ByteLengthQueuingStrategy", "CountQueuingStrategy",
+    "CompressionStream", "DecompressionStream"]) {
     assert_equals(typeof globalThis[name], "function", name);
     const d = Object.getOwnPropertyDescriptor(globalThis, name);
     assert_false(d.enumerable, `${name} enumerable`);

@@ -19,8 +19,8 @@
 //! | Library            | File                          | What                                              |
 //! |--------------------|-------------------------------|---------------------------------------------------|
 //! | `streams`          | `js-lib/streams.js`           | ReadableStream (default, bytes, BYOB), strategies |
-//! | `streams-writable` | `js-lib/streams-writable.js`  | WritableStream, TransformStream, piping, encoding streams |
-//! | `events`           | `js-lib/events.js`            | Event, EventTarget, CustomEvent, AbortController  |
+//! | `streams-writable` | `js-lib/streams-writable.js`  | WritableStream, TransformStream, piping, compression streams |
+//! | `events`           | `js-lib/events.js`            | Event, EventTarget, CustomEvent                   |
 //! | `blob`             | `js-lib/blob.js`              | Blob, File, FormData                              |
 //! | `fastly`           | `js-lib/fastly.js`            | the `fastly:*` classes written in JS (see `fastly::js_modules`) |
 //!
@@ -100,26 +100,12 @@ pub const LIBRARIES: &[JsLibrary] = &[
         "streams-writable",
         [
             "WritableStream",
-            "WritableStreamDefaultWriter",
-            "WritableStreamDefaultController",
             "TransformStream",
-            "TransformStreamDefaultController",
-            "TextEncoderStream",
-            "TextDecoderStream",
             "CompressionStream",
             "DecompressionStream",
         ]
     ),
-    js_library!(
-        "events",
-        [
-            "Event",
-            "EventTarget",
-            "CustomEvent",
-            "AbortController",
-            "AbortSignal"
-        ]
-    ),
+    js_library!("events", ["Event", "EventTarget", "CustomEvent"]),
     js_library!("blob", ["Blob", "File", "FormData"]),
     js_library!(
         "fastly",
