@@ -14,3 +14,17 @@ promise_test(async () => {
   const b = performance.now();
   assert_true(b - a >= 4, `monotonic and advancing: ${a} -> ${b}`);
 }, "now() advances with time");
+
+test(() => {
+  assert_true(performance instanceof Performance, "an instance of Performance");
+  assert_equals(Object.prototype.toString.call(performance), "[object Performance]");
+  let error;
+  try {
+    new Performance();
+  } catch (e) {
+    error = e;
+  }
+  assert_true(error instanceof TypeError);
+  assert_equals(error.message, "Performance builtin can't be instantiated directly");
+  assert_equals(typeof Object.getOwnPropertyDescriptor(Performance.prototype, "timeOrigin").get, "function");
+}, "performance is a Performance, which has no constructor");

@@ -6,9 +6,16 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use boa_engine::object::ObjectInitializer;
-use boa_engine::property::Attribute;
-use boa_engine::{js_string, Context, JsResult, JsValue, NativeFunction};
+use boa_engine::class::{Class, ClassBuilder};
+use boa_engine::property::{Attribute, PropertyDescriptor};
+use boa_engine::{
+    js_string, Context, Finalize, JsData, JsObject, JsResult, JsSymbol, JsValue, Trace,
+};
+
+use crate::class_util::{
+    define_enumerable_getter, define_enumerable_method, not_constructible,
+    register_no_constructor_class, type_error,
+};
 
 /// When this context's clock started.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +32,49 @@ fn now(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     Ok(((elapsed * 1000.0).floor() / 1000.0).into())
 }
 
-/// Registers the global `performance`.
+fn time_origin(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    Ok(context
+        .get_data::<TimeOrigin>()
+        .map_or(0.0, |origin| origin.unix_ms)
+        .into())
+}
+
+/// The `Performance` interface (no constructor, as on Compute).
+#[derive(Debug, Trace, Finalize, JsData)]
+struct JsPerformance;
+
+impl Class for JsPerformance {
+    const NAME: &'static str = "Performance";
+    const LENGTH: usize = 0;
+    const ATTRIBUTES: Attribute = Attribute::WRITABLE.union(Attribute::CONFIGURABLE);
+
+    fn data_constructor(_: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<Self> {
+        Err(type_error(not_constructible("Performance")))
+    }
+
+    fn init(_: &mut ClassBuilder<'_>) -> JsResult<()> {
+        Ok(())
+    }
+}
+
+/// `now`, `timeOrigin` and the tag on `target`: js-compute has them both on
+/// `Performance.prototype` and on `performance` itself.
+fn define_members(target: &JsObject, context: &mut Context) -> JsResult<()> {
+    define_enumerable_getter(target, "timeOrigin", time_origin, context)?;
+    define_enumerable_method(target, "now", 0, now, context)?;
+    target.define_property_or_throw(
+        JsSymbol::to_string_tag(),
+        PropertyDescriptor::builder()
+            .value(js_string!("Performance"))
+            .writable(false)
+            .enumerable(false)
+            .configurable(true),
+        context,
+    )?;
+    Ok(())
+}
+
+/// Registers `Performance` and the global `performance`, an instance of it.
 pub fn register(context: &mut Context) -> JsResult<()> {
     let unix_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -35,14 +84,11 @@ pub fn register(context: &mut Context) -> JsResult<()> {
         unix_ms,
     };
     context.insert_data(origin);
-    let performance = ObjectInitializer::new(context)
-        .function(NativeFunction::from_fn_ptr(now), js_string!("now"), 0)
-        .property(
-            js_string!("timeOrigin"),
-            origin.unix_ms,
-            Attribute::ENUMERABLE,
-        )
-        .build();
+    let (_, prototype) = register_no_constructor_class::<JsPerformance>(context)?;
+    define_members(&prototype, context)?;
+    let performance: JsObject =
+        JsObject::from_proto_and_data(Some(prototype), JsPerformance).upcast();
+    define_members(&performance, context)?;
     context.register_global_property(
         js_string!("performance"),
         performance,
