@@ -25,6 +25,19 @@ use crate::class_util::{
 /// locally does not break once deployed.
 const NOT_ON_COMPUTE: &[&str] = &["SharedArrayBuffer", "Atomics", "TypedArray", "Iterator"];
 
+/// Members of Boa's built-ins that js-compute 3.46's SpiderMonkey lacks (newer proposals, and
+/// `String.prototype.normalize`, which its build leaves out), by the object that holds them.
+const MEMBERS_NOT_ON_COMPUTE: &[(&str, &[&str])] = &[
+    ("JSON", &["rawJSON", "isRawJSON"]),
+    ("Math", &["sumPrecise"]),
+    ("RegExp", &["escape"]),
+    ("Promise", &["try"]),
+    ("String.prototype", &["normalize"]),
+    ("Map.prototype", &["getOrInsert", "getOrInsertComputed"]),
+    ("WeakMap.prototype", &["getOrInsert", "getOrInsertComputed"]),
+    ("console", &["exception"]),
+];
+
 /// The URL `location` describes: the request being handled (context data).
 #[derive(Debug, Default)]
 pub struct RequestUrl(RefCell<Option<url::Url>>);
@@ -153,6 +166,20 @@ pub fn register(context: &mut Context) -> JsResult<()> {
     }
     // FetchEvent stays registered for the runtime; Compute has no global for it.
     global.delete_property_or_throw(js_string!("FetchEvent"), context)?;
+    for (path, members) in MEMBERS_NOT_ON_COMPUTE {
+        let mut holder = JsValue::from(global.clone());
+        for part in path.split('.') {
+            holder = match holder.as_object() {
+                Some(object) => object.get(JsString::from(part), context)?,
+                None => JsValue::undefined(),
+            };
+        }
+        if let Some(holder) = holder.as_object() {
+            for member in *members {
+                holder.delete_property_or_throw(JsString::from(*member), context)?;
+            }
+        }
+    }
 
     let realm = context.realm().clone();
     let get = FunctionObjectBuilder::new(&realm, NativeFunction::from_fn_ptr(get_self))

@@ -94,7 +94,7 @@ fn optional_string_arg(
     }
 }
 
-/// The `url` and `base` arguments of the constructor, `canParse` and `parse`.
+/// The `url` and `base` arguments of the constructor.
 fn url_and_base(args: &[JsValue], context: &mut Context) -> JsResult<(String, Option<String>)> {
     Ok((
         string_arg(args, 0, context)?,
@@ -372,28 +372,7 @@ impl Class for JsUrl {
             Attribute::CONFIGURABLE,
         );
 
-        let can_parse = function(class.context(), "canParse", 1, |_, args, ctx| {
-            require_args(args, "URL.canParse", 1)?;
-            let (input, base) = url_and_base(args, ctx)?;
-            Ok(parse_url(&input, base.as_deref()).is_ok().into())
-        });
-        class.static_property(js_string!("canParse"), can_parse, Attribute::all());
-        let parse = function(class.context(), "parse", 1, |_, args, ctx| {
-            require_args(args, "URL.parse", 1)?;
-            let (input, base) = url_and_base(args, ctx)?;
-            let Ok(url) = parse_url(&input, base.as_deref()) else {
-                return Ok(JsValue::null());
-            };
-            let object = JsUrl::from_data(
-                JsUrl {
-                    url,
-                    search_params: None,
-                },
-                ctx,
-            )?;
-            Ok(object.into())
-        });
-        class.static_property(js_string!("parse"), parse, Attribute::all());
+        // No `URL.canParse` or `URL.parse`: js-compute 3.46's URL has neither.
         Ok(())
     }
 }
@@ -680,16 +659,7 @@ impl Class for JsUrlSearchParams {
                 index += 1;
             }
         });
-        attribute(
-            class,
-            "size",
-            |this, _, _| {
-                let p = this_params(this, "size")?;
-                let size = p.borrow().data().list.len();
-                Ok(JsValue::from(u32::try_from(size).unwrap_or(u32::MAX)))
-            },
-            None,
-        );
+        // No `size`: js-compute 3.46's URLSearchParams has none.
         operation(class, "keys", 0, |this, _, ctx| {
             make_iterator(this, "keys", IterKind::Keys, ctx)
         });
