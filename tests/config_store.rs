@@ -6,27 +6,12 @@
 
 mod support;
 
-use serde_json::{json, Value};
-use support::{fixture, pool, repo, Server};
-
-async fn serve() -> Server {
-    // The JSON store's file is relative to the working directory, as Viceroy has it; the
-    // tests run in the server crate, so the config names it from the repository root.
-    std::env::set_current_dir(repo()).unwrap();
-    let mut options = edgeshim::ServeOptions::new(fixture("config-store/index.js"));
-    options.addr = "127.0.0.1:0".parse().unwrap();
-    options.pool = pool(2, false);
-    let running = edgeshim::start(options).await.expect("the fixture starts");
-    Server { running }
-}
-
-async fn json_of(server: &Server, path: &str) -> Value {
-    serde_json::from_slice(&server.get(path).await.body).unwrap()
-}
+use serde_json::json;
+use support::{json_of, serve_from_repo};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stores_answer_from_fastly_toml_and_refuse_bad_names_and_keys() {
-    let server = serve().await;
+    let server = serve_from_repo("config-store/index.js").await;
     for (path, expected) in [
         (
             "/get?store=settings&key=greeting",

@@ -15,28 +15,13 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::{fixture, pool, repo, Server};
-
-async fn serve(app: &str) -> Server {
-    // Files named in fastly.toml are relative to the working directory, as Viceroy has them;
-    // the fixtures' configs name them from the repository root.
-    std::env::set_current_dir(repo()).unwrap();
-    let mut options = edgeshim::ServeOptions::new(fixture(app));
-    options.addr = "127.0.0.1:0".parse().unwrap();
-    options.pool = pool(2, false);
-    let running = edgeshim::start(options).await.expect("the fixture starts");
-    Server { running }
-}
-
-async fn json_of(server: &Server, path: &str) -> Value {
-    serde_json::from_slice(&server.get(path).await.body).unwrap()
-}
+use support::{fixture, json_of, pool, repo, serve_from_repo, Server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secret_stores_answer_from_data_files_env_and_json() {
     // Read when the config is, as Viceroy reads it.
     std::env::set_var("EDGESHIM_FIXTURE_SECRET", "from the environment");
-    let server = serve("secret-store/index.js").await;
+    let server = serve_from_repo("secret-store/index.js").await;
     let entry = |text: &str, bytes: &[u8]| json!({"value": {"isEntry": true, "plaintext": text, "rawBytes": bytes}});
     for (path, expected) in [
         ("/get?store=api&key=token", entry("s3cr3t", b"s3cr3t")),
@@ -81,7 +66,7 @@ async fn secret_stores_answer_from_data_files_env_and_json() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn geolocation_answers_configured_addresses_then_viceroys_loopback_data() {
-    let server = serve("geolocation/index.js").await;
+    let server = serve_from_repo("geolocation/index.js").await;
     // Viceroy's data for loopback addresses, in its key order.
     let loopback = json!({
         "area_code": 415, "as_name": "Fastly, Inc", "as_number": 54113,
@@ -128,7 +113,7 @@ async fn geolocation_answers_configured_addresses_then_viceroys_loopback_data() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acls_answer_the_longest_matching_prefix() {
-    let server = serve("acl/index.js").await;
+    let server = serve_from_repo("acl/index.js").await;
     for (path, expected) in [
         ("/lookup?ip=123.123.123.123", json!({"value": null})),
         ("/lookup?ip=100.99.100.100", json!({"value": null})),
@@ -176,7 +161,7 @@ async fn acls_answer_the_longest_matching_prefix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn device_detection_reads_the_user_agents_device() {
-    let server = serve("device-detection/index.js").await;
+    let server = serve_from_repo("device-detection/index.js").await;
     let iphone =
         "/lookup?ua=Mozilla%2F5.0%20(iPhone%3B%20CPU%20iPhone%20OS%2017_0%20like%20Mac%20OS%20X)";
     let fields = json!({
@@ -221,7 +206,7 @@ fn reference_module_exports() -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fastly_module_imports_with_the_platforms_exports() {
-    let server = serve("platform-modules/index.js").await;
+    let server = serve_from_repo("platform-modules/index.js").await;
     assert_eq!(
         json_of(&server, "/modules").await,
         reference_module_exports()

@@ -96,6 +96,23 @@ pub fn test_limits() -> Limits {
     }
 }
 
+/// Starts the fixture `app` (two workers, Compute's instance model) from the repository root:
+/// files named in a fixture's fastly.toml are relative to the working directory, as Viceroy
+/// has them, and the fixtures name them from the root. Also: its JSON answer to `path`.
+pub async fn serve_from_repo(app: &str) -> Server {
+    std::env::set_current_dir(repo()).unwrap();
+    let mut options = ServeOptions::new(fixture(app));
+    options.addr = "127.0.0.1:0".parse().unwrap();
+    options.pool = pool(2, false);
+    let running = edgeshim::start(options).await.expect("the fixture starts");
+    Server { running }
+}
+
+/// The JSON body of `server`'s answer to `GET path`.
+pub async fn json_of(server: &Server, path: &str) -> serde_json::Value {
+    serde_json::from_slice(&server.get(path).await.body).unwrap()
+}
+
 /// Starts `fixtures/<dir>/index.js` with every option at its default but the address.
 pub async fn serve_defaults(dir: &str) -> Server {
     let mut options = ServeOptions::new(fixture(&format!("{dir}/index.js")));

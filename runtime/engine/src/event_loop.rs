@@ -30,6 +30,24 @@ const MIN_INTERVAL: std::time::Duration = std::time::Duration::from_millis(4);
 /// What a finished host operation does to the JS side (resolve or reject a promise).
 pub type HostCompletion = Box<dyn FnOnce(&mut Context) -> JsResult<()>>;
 
+/// Settles the promise of `resolvers` with `outcome`: fulfilled with the value, or rejected
+/// with the error's JS value.
+pub fn settle(
+    resolvers: &boa_engine::builtins::promise::ResolvingFunctions,
+    outcome: JsResult<boa_engine::JsValue>,
+    context: &mut Context,
+) -> JsResult<()> {
+    let undefined = boa_engine::JsValue::undefined();
+    match outcome {
+        Ok(value) => resolvers.resolve.call(&undefined, &[value], context),
+        Err(error) => {
+            let reason = error.into_opaque(context)?;
+            resolvers.reject.call(&undefined, &[reason], context)
+        }
+    }
+    .map(drop)
+}
+
 type HostOp = Pin<Box<dyn Future<Output = HostCompletion>>>;
 
 enum ClockJob {

@@ -476,8 +476,10 @@ impl Instance {
             client,
         } = request;
         Phase::set_pop(context, pop);
-        crate::fastly::experimental::BaseUrl::begin_request(&url, context);
-        crate::web::global_scope::RequestUrl::begin_request(&url, context);
+        // Parsed once for `location` and the default `fastly.baseURL`.
+        let parsed = url::Url::parse(&url).ok();
+        crate::fastly::experimental::BaseUrl::begin_request(parsed.as_ref(), context);
+        crate::web::global_scope::RequestUrl::begin_request(parsed, context);
         crate::web::fetch::IncomingLoop::begin_request(&headers, context);
         let event = match JsRequest::incoming(&method, url, headers, body, context)
             .and_then(|request| JsFetchEvent::create(request, client, context))

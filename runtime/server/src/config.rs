@@ -34,6 +34,7 @@ mod config_stores;
 mod device_detection;
 mod geolocation;
 mod kv_stores;
+mod mapping_file;
 mod secret_stores;
 
 use std::collections::BTreeMap;

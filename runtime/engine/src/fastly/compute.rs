@@ -150,8 +150,12 @@ mod tests {
     #[test]
     fn the_thread_cpu_clock_moves_with_work() {
         let start = thread_cpu_time();
+        // Bounded by wall time: a clock that never moves fails instead of spinning forever.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
         let mut x = 0u64;
-        while thread_cpu_time().saturating_sub(start) < Duration::from_millis(2) {
+        while thread_cpu_time().saturating_sub(start) < Duration::from_millis(2)
+            && std::time::Instant::now() < deadline
+        {
             x = std::hint::black_box(x.wrapping_add(1));
         }
         assert!(thread_cpu_time() > start);

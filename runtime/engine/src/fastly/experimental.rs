@@ -64,16 +64,14 @@ impl BaseUrl {
     }
 
     /// Starts a request for `url`: the base becomes its origin unless one is set.
-    pub fn begin_request(url: &str, context: &Context) {
+    pub fn begin_request(url: Option<&url::Url>, context: &Context) {
         let Some(base) = context.get_data::<Self>() else {
             return;
         };
         if base.0.borrow().is_some() {
             return;
         }
-        let origin = url::Url::parse(url)
-            .ok()
-            .and_then(|u| url::Url::parse(&u.origin().ascii_serialization()).ok());
+        let origin = url.and_then(|u| url::Url::parse(&u.origin().ascii_serialization()).ok());
         *base.0.borrow_mut() = origin;
     }
 }

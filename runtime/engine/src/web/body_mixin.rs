@@ -285,20 +285,7 @@ fn read_host(slot: HostSlot, how: ReadAs, context: &mut Context) -> JsResult<JsV
                     }
                     None => convert(&collected.freeze(), how, context),
                 };
-                match result {
-                    Ok(value) => {
-                        resolvers
-                            .resolve
-                            .call(&JsValue::undefined(), &[value], context)?
-                    }
-                    Err(error) => {
-                        let error = error.into_opaque(context)?;
-                        resolvers
-                            .reject
-                            .call(&JsValue::undefined(), &[error], context)?
-                    }
-                };
-                Ok(())
+                crate::event_loop::settle(&resolvers, result, context)
             });
         completion
     });

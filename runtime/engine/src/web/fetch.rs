@@ -213,18 +213,7 @@ fn start(args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
                     Err(js_error(BackendError::Send(error), context))
                 }
             };
-            match outcome {
-                Ok(value) => resolvers
-                    .resolve
-                    .call(&JsValue::undefined(), &[value], context),
-                Err(error) => {
-                    let reason = error.into_opaque(context)?;
-                    resolvers
-                        .reject
-                        .call(&JsValue::undefined(), &[reason], context)
-                }
-            }
-            .map(drop)
+            crate::event_loop::settle(&resolvers, outcome, context)
         });
         completion
     });

@@ -43,9 +43,9 @@ const MEMBERS_NOT_ON_COMPUTE: &[(&str, &[&str])] = &[
 pub struct RequestUrl(RefCell<Option<url::Url>>);
 
 impl RequestUrl {
-    pub fn begin_request(url: &str, context: &Context) {
+    pub fn begin_request(url: Option<url::Url>, context: &Context) {
         if let Some(current) = context.get_data::<Self>() {
-            *current.0.borrow_mut() = url::Url::parse(url).ok();
+            *current.0.borrow_mut() = url;
         }
     }
 }

@@ -16,6 +16,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::mapping_file::{object_json, read_entries, FileProblem};
+
 /// What is wrong with the table: Viceroy's `DeviceDetectionConfigError` texts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeviceDetectionProblem {
@@ -109,30 +111,23 @@ fn json_file(
     table: &mut toml::Table,
     base_dir: &Path,
 ) -> Result<BTreeMap<String, String>, DeviceDetectionProblem> {
-    use toml::Value;
-    let file = match table.remove("file") {
-        None => return Err(DeviceDetectionProblem::MissingFile),
-        Some(Value::String(file)) if file.is_empty() => {
-            return Err(DeviceDetectionProblem::EmptyFileEntry)
-        }
-        Some(Value::String(file)) => file,
-        Some(_) => return Err(DeviceDetectionProblem::InvalidFileEntry),
-    };
-    let path = base_dir.join(file);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| DeviceDetectionProblem::Io(format!("{}: {e}", path.display())))?;
-    let Ok(serde_json::Value::Object(object)) = serde_json::from_str(&text) else {
-        return Err(DeviceDetectionProblem::FileWrongFormat);
-    };
-    object
+    read_entries(table, base_dir)?
         .into_iter()
-        .map(|(agent, value)| {
-            if !value.is_object() {
-                return Err(DeviceDetectionProblem::InvalidInlineEntryType);
-            }
-            Ok((agent, value.to_string()))
-        })
+        .map(|(key, value)| Ok((key, object_json(&value)?)))
         .collect()
+}
+
+impl From<FileProblem> for DeviceDetectionProblem {
+    fn from(problem: FileProblem) -> Self {
+        match problem {
+            FileProblem::Missing => Self::MissingFile,
+            FileProblem::Empty => Self::EmptyFileEntry,
+            FileProblem::NotAString => Self::InvalidFileEntry,
+            FileProblem::Io(message) => Self::Io(message),
+            FileProblem::NotAnObject => Self::FileWrongFormat,
+            FileProblem::EntryNotAnObject => Self::InvalidInlineEntryType,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
 
+use super::mapping_file::{object_json, read_entries, FileProblem};
+
 use edgeshim_engine::Geolocation;
 
 /// What is wrong with the table: Viceroy's `GeolocationConfigError` texts.
@@ -123,31 +125,26 @@ fn json_file(
     table: &mut toml::Table,
     base_dir: &Path,
 ) -> Result<BTreeMap<IpAddr, String>, GeolocationProblem> {
-    use toml::Value;
-    let file = match table.remove("file") {
-        None => return Err(GeolocationProblem::MissingFile),
-        Some(Value::String(file)) if file.is_empty() => {
-            return Err(GeolocationProblem::EmptyFileEntry)
-        }
-        Some(Value::String(file)) => file,
-        Some(_) => return Err(GeolocationProblem::InvalidFileEntry),
-    };
-    let path = base_dir.join(file);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| GeolocationProblem::Io(format!("{}: {e}", path.display())))?;
-    let Ok(serde_json::Value::Object(object)) = serde_json::from_str(&text) else {
-        return Err(GeolocationProblem::FileWrongFormat);
-    };
-    object
+    read_entries(table, base_dir)?
         .into_iter()
-        .map(|(text, value)| {
-            let ip = address(&text)?;
-            if !value.is_object() {
-                return Err(GeolocationProblem::InvalidInlineEntryType);
-            }
-            Ok((ip, value.to_string()))
+        .map(|(key, value)| {
+            let key = address(&key)?;
+            Ok((key, object_json(&value)?))
         })
         .collect()
+}
+
+impl From<FileProblem> for GeolocationProblem {
+    fn from(problem: FileProblem) -> Self {
+        match problem {
+            FileProblem::Missing => Self::MissingFile,
+            FileProblem::Empty => Self::EmptyFileEntry,
+            FileProblem::NotAString => Self::InvalidFileEntry,
+            FileProblem::Io(message) => Self::Io(message),
+            FileProblem::NotAnObject => Self::FileWrongFormat,
+            FileProblem::EntryNotAnObject => Self::InvalidInlineEntryType,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -110,18 +110,7 @@ fn kv_call(
             let outcome = result
                 .map_err(|e| JsError::from(KvError::store(what, e)))
                 .and_then(|reply| done(reply, context));
-            match outcome {
-                Ok(value) => resolvers
-                    .resolve
-                    .call(&JsValue::undefined(), &[value], context),
-                Err(error) => {
-                    let reason = error.into_opaque(context)?;
-                    resolvers
-                        .reject
-                        .call(&JsValue::undefined(), &[reason], context)
-                }
-            }
-            .map(drop)
+            crate::event_loop::settle(&resolvers, outcome, context)
         });
         completion
     });
