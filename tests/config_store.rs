@@ -51,3 +51,20 @@ async fn stores_answer_from_fastly_toml_and_refuse_bad_names_and_keys() {
     );
     server.stop().await;
 }
+
+/// "Maximum number of dictionary lookups: 32 per execution": the 33rd `get` of a request
+/// fails with the host's limit error, as js-compute reports it; the next request starts anew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_33rd_lookup_of_a_request_fails_with_the_limit_error() {
+    let server = serve_from_repo("config-store/index.js").await;
+    let expected = json!({
+        "ok": 32,
+        "last": {
+            "name": "Error",
+            "message": "get: Limit exceeded error. This error will be thrown when an attempt to allocate a resource has exceeded the maximum number of resources permitted. For example, creating too many response handles.\n",
+        },
+    });
+    assert_eq!(json_of(&server, "/limit").await, expected);
+    assert_eq!(json_of(&server, "/limit").await, expected);
+    server.stop().await;
+}

@@ -457,6 +457,7 @@ impl Instance {
         Phase::enter_request(context);
         Env::begin_request(context);
         crate::fastly::compute::RequestCpu::begin_request(context);
+        crate::fastly::config_store::Lookups::begin_request(context);
         // A warning raised before this request (top-level code, an earlier request's
         // waitUntil work) is not this request's.
         drop(Compat::take_violation(context));

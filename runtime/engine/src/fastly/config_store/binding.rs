@@ -15,6 +15,31 @@ use super::error::ConfigStoreError;
 use crate::class_util::{define_enumerable_method, require_args, this_as};
 use crate::host::Phase;
 
+/// Lookups made so far in this request: Compute allows [`LOOKUP_LIMIT`] per execution
+/// (ConfigStore and Dictionary together), and fails the next with its limit error.
+/// Context data, reset as each request begins.
+#[derive(Debug, Default)]
+pub struct Lookups(std::cell::Cell<u32>);
+
+/// "Maximum number of dictionary lookups: 32, per execution"
+/// (<https://docs.fastly.com/products/compute-resource-limits>).
+pub const LOOKUP_LIMIT: u32 = 32;
+
+impl Lookups {
+    pub fn begin_request(context: &mut Context) {
+        context.insert_data(Self::default());
+    }
+
+    /// Counts one lookup; `false` once the request is over the limit.
+    fn take(context: &Context) -> bool {
+        context.get_data::<Self>().is_none_or(|used| {
+            let next = used.0.get().saturating_add(1);
+            used.0.set(next);
+            next <= LOOKUP_LIMIT
+        })
+    }
+}
+
 /// The config stores of fastly.toml (`[local_server.config_stores]`, also spelled
 /// `dictionaries`), by name: context data.
 #[derive(Debug, Clone, Default)]
@@ -115,6 +140,13 @@ fn get<F: Flavor>(this: &JsValue, args: &[JsValue], context: &mut Context) -> Js
     require_args(args, "get", 1)?;
     let key = args[0].to_string(context)?.to_std_string_lossy();
     check_key(&key, F::CLASS)?;
+    if !Lookups::take(context) {
+        tracing::warn!(
+            "{}.get: more than {LOOKUP_LIMIT} lookups in one request, over Compute's limit",
+            F::CLASS
+        );
+        return Err(ConfigStoreError::LimitExceeded.into());
+    }
     let value = store.borrow().data().entries.get(&key).cloned();
     Ok(value.map_or(JsValue::null(), |v| JsString::from(v.as_str()).into()))
 }

@@ -23,13 +23,16 @@ pub enum ConfigStoreError {
     KeyEmpty(&'static str),
     #[error("{}", msg::key_too_long(.0))]
     KeyTooLong(&'static str),
+    /// The host's limit error for one lookup too many in a request.
+    #[error("{}", msg::LIMIT_EXCEEDED)]
+    LimitExceeded,
 }
 
 impl From<ConfigStoreError> for JsError {
     fn from(error: ConfigStoreError) -> Self {
         let message = error.to_string();
         match error {
-            ConfigStoreError::RequestHandlerOnly(_) => {
+            ConfigStoreError::RequestHandlerOnly(_) | ConfigStoreError::LimitExceeded => {
                 JsNativeError::error().with_message(message).into()
             }
             _ => JsNativeError::typ().with_message(message).into(),

@@ -28,3 +28,7 @@ pub fn name_too_long(class: &str) -> String {
 pub fn request_handler_only(class: &str) -> String {
     crate::fastly::texts::request_handler_only(&format!("The {class} builtin"))
 }
+
+/// The host's `LIMIT_EXCEEDED` status as js-compute reports it from `get`
+/// (`host_call.cpp` `handle_api_error`, prefixed with the C++ function name, newline theirs).
+pub const LIMIT_EXCEEDED: &str = "get: Limit exceeded error. This error will be thrown when an attempt to allocate a resource has exceeded the maximum number of resources permitted. For example, creating too many response handles.\n";

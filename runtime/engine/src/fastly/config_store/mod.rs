@@ -19,7 +19,7 @@ use std::rc::Rc;
 use boa_engine::module::{Module, SyntheticModuleInitializer};
 use boa_engine::{js_string, Context, JsNativeError, JsResult};
 
-pub use binding::ConfigStores;
+pub use binding::{ConfigStores, Lookups};
 use binding::{ConfigStoreFlavor, DictionaryFlavor, JsConfigStore};
 
 /// The module specifiers apps import.
