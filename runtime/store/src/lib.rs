@@ -1,4 +1,5 @@
-//! Engine-free key-value storage behind edgeshim's `fastly:kv-store` module.
+//! Engine-free storage behind edgeshim: the key-value stores of `fastly:kv-store`, and the edge
+//! cache of `fastly:cache` ([`cache`]).
 //!
 //! The JS binding (in the engine crate) turns `KVStore.prototype.get/put/delete/list` calls
 //! into calls on the [`KvStore`] trait defined here. This crate knows nothing of the JS
@@ -25,6 +26,7 @@
 //! | Simulated edge locations (eventual consistency) | [`Propagation`], `eventual.rs` |
 //! | Named stores of an app                 | [`Stores`]                  |
 //! | Time, injectable for tests             | [`Clock`], [`SystemClock`], [`ManualClock`] |
+//! | The edge cache (`fastly:cache`)        | [`cache`]                   |
 //!
 //! # Example
 //!
@@ -45,6 +47,7 @@
 //! # Ok::<(), StoreError>(())
 //! ```
 
+pub mod cache;
 mod clock;
 mod error;
 mod eventual;

@@ -1,0 +1,515 @@
+//! The edge cache behind `fastly:cache`: one per simulated edge location, in memory, with
+//! Compute's object lifetimes (max age, stale-while-revalidate, initial age), variants by
+//! `vary`, surrogate-key purges (hard and soft), hit counts, and request collapsing:
+//! while one transaction is obliged to insert a key, the others' transaction lookups wait
+//! for it.
+//!
+//! It follows Fastly's Core Cache model
+//! (<https://www.fastly.com/documentation/guides/concepts/edge-state/cache/#core-cache-api>,
+//! <https://js-compute-reference-docs.edgecompute.app/docs/fastly:cache/CoreCache/>) and
+//! Viceroy's implementation of it. Object ages come from an injected [`Clock`], so tests move
+//! time instead of sleeping; waits and leases use real time.
+//!
+//! Bodies are stored whole, once their writer closes them: a lookup never sees an object
+//! being written (Compute streams it to readers as it arrives).
+
+mod types;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use parking_lot::{Condvar, Mutex};
+
+use crate::clock::Clock;
+pub use types::{
+    CacheError, CacheOp, CacheReply, Found, Headers, Lookup, LookupState, WriteOptions,
+};
+
+/// Whether a transaction lookup may wait for another transaction's insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Wait, as Compute does: the caller blocks until the obliged transaction inserts,
+    /// updates or cancels (request collapsing).
+    Collapse,
+    /// Never wait: the caller is obliged too. For a caller that would block the thread the
+    /// obliged transaction runs on (in-process instances serving several requests).
+    Never,
+}
+
+/// How long an obligation holds the key when its transaction neither inserts nor cancels
+/// (its request crashed): Compute's longest request.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(120);
+
+/// The default size cap: objects past it are evicted, least recently used first.
+pub const DEFAULT_CAPACITY: u64 = 256 * 1024 * 1024;
+
+/// One edge location's cache.
+pub struct Cache {
+    state: Mutex<State>,
+    /// Signalled when an obligation ends (insert, update, cancel).
+    changed: Condvar,
+    clock: Arc<dyn Clock>,
+    capacity: u64,
+    lease: Duration,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("capacity", &self.capacity)
+            .field("lease", &self.lease)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    keys: HashMap<Bytes, Slot>,
+    obligations: HashMap<u64, Obligation>,
+    next_transaction: u64,
+    /// Bytes of every stored body.
+    bytes: u64,
+    /// Advances on every use, for least-recently-used eviction.
+    tick: u64,
+}
+
+#[derive(Default)]
+struct Slot {
+    variants: Vec<Object>,
+    /// The transaction obliged to insert this key, which other transactions wait for.
+    pending: Option<u64>,
+}
+
+struct Object {
+    /// The request's values of the `vary` headers when it was written, in `options.vary`
+    /// order.
+    varied: Vec<Option<String>>,
+    options: WriteOptions,
+    body: Bytes,
+    written: SystemTime,
+    hits: u64,
+    /// When a soft purge made it stale: it lives on for its stale-while-revalidate window.
+    soft_purged: Option<SystemTime>,
+    used: u64,
+}
+
+struct Obligation {
+    key: Bytes,
+    headers: Headers,
+    until: Instant,
+}
+
+/// The value of header `name` (ASCII case-insensitive) in `headers`, values of repeated
+/// headers joined as HTTP does.
+fn header_value(headers: &Headers, name: &str) -> Option<String> {
+    let values: Vec<&str> = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+impl Object {
+    fn age(&self, now: SystemTime) -> Duration {
+        self.options.initial_age + now.duration_since(self.written).unwrap_or_default()
+    }
+
+    fn stale(&self, now: SystemTime) -> bool {
+        self.soft_purged.is_some() || self.age(now) >= self.options.max_age
+    }
+
+    /// Past its stale-while-revalidate window: gone.
+    fn expired(&self, now: SystemTime) -> bool {
+        let swr = self.options.stale_while_revalidate;
+        self.age(now) >= self.options.max_age + swr
+            || self
+                .soft_purged
+                .is_some_and(|at| now.duration_since(at).unwrap_or_default() >= swr)
+    }
+
+    fn selected_by(&self, headers: &Headers) -> bool {
+        self.options
+            .vary
+            .iter()
+            .zip(&self.varied)
+            .all(|(name, value)| header_value(headers, name) == *value)
+    }
+
+    fn found(&self, now: SystemTime) -> Found {
+        Found {
+            body: self.body.clone(),
+            length: self
+                .options
+                .length
+                .unwrap_or(self.body.len() as u64),
+            max_age: self.options.max_age,
+            stale_while_revalidate: self.options.stale_while_revalidate,
+            age: self.age(now),
+            hits: self.hits,
+            user_metadata: self.options.user_metadata.clone(),
+        }
+    }
+}
+
+impl Slot {
+    /// Drops expired variants; returns the bytes freed.
+    fn sweep(&mut self, now: SystemTime) -> u64 {
+        let mut freed = 0;
+        self.variants.retain(|object| {
+            let keep = !object.expired(now);
+            if !keep {
+                freed += object.body.len() as u64;
+            }
+            keep
+        });
+        freed
+    }
+
+    fn variant(&mut self, headers: &Headers) -> Option<&mut Object> {
+        self.variants
+            .iter_mut()
+            .find(|object| object.selected_by(headers))
+    }
+}
+
+impl Cache {
+    /// A cache whose objects age by `clock`, holding at most `capacity` bytes of bodies.
+    pub fn new(clock: Arc<dyn Clock>, capacity: u64) -> Self {
+        Self::with_lease(clock, capacity, DEFAULT_LEASE)
+    }
+
+    /// As [`Cache::new`], with obligations lapsing after `lease`.
+    pub fn with_lease(clock: Arc<dyn Clock>, capacity: u64, lease: Duration) -> Self {
+        Self {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+            clock,
+            capacity,
+            lease,
+        }
+    }
+
+    /// Runs `op`; a transaction lookup may block the calling thread (see [`Wait`]).
+    pub fn run(&self, op: CacheOp, wait: Wait) -> Result<CacheReply, CacheError> {
+        match op {
+            CacheOp::Lookup { key, headers } => Ok(CacheReply::Lookup(self.lookup(&key, &headers))),
+            CacheOp::Insert {
+                key,
+                headers,
+                options,
+                body,
+            } => {
+                self.insert(key, &headers, options, body);
+                Ok(CacheReply::Written(None))
+            }
+            CacheOp::TransactionLookup { key, headers } => self
+                .transaction_lookup(key, headers, wait)
+                .map(CacheReply::Lookup),
+            CacheOp::TransactionInsert {
+                transaction,
+                options,
+                body,
+                stream_back,
+            } => self
+                .transaction_insert(transaction, options, body, stream_back)
+                .map(CacheReply::Written),
+            CacheOp::TransactionUpdate {
+                transaction,
+                options,
+            } => self
+                .transaction_update(transaction, options)
+                .map(|()| CacheReply::Done),
+            CacheOp::TransactionCancel { transaction } => {
+                self.cancel(transaction);
+                Ok(CacheReply::Done)
+            }
+            CacheOp::Purge {
+                surrogate_key,
+                soft,
+            } => Ok(CacheReply::Purged(self.purge(&surrogate_key, soft))),
+        }
+    }
+
+    fn lookup(&self, key: &Bytes, headers: &Headers) -> Lookup {
+        let now = self.clock.now();
+        let mut state = self.state.lock();
+        let State {
+            keys, bytes, tick, ..
+        } = &mut *state;
+        let Some(slot) = keys.get_mut(key) else {
+            return Lookup::default();
+        };
+        *bytes -= slot.sweep(now);
+        let Some(object) = slot.variant(headers) else {
+            return Lookup::default();
+        };
+        *tick += 1;
+        object.used = *tick;
+        object.hits += 1;
+        Lookup {
+            state: LookupState {
+                found: true,
+                usable: true,
+                stale: object.stale(now),
+                must_insert_or_update: false,
+            },
+            found: Some(object.found(now)),
+            transaction: None,
+        }
+    }
+
+    fn transaction_lookup(
+        &self,
+        key: Bytes,
+        headers: Headers,
+        wait: Wait,
+    ) -> Result<Lookup, CacheError> {
+        let mut state = self.state.lock();
+        loop {
+            let now = self.clock.now();
+            let State {
+                keys,
+                obligations,
+                next_transaction,
+                bytes,
+                tick,
+            } = &mut *state;
+            let slot = keys.entry(key.clone()).or_default();
+            *bytes -= slot.sweep(now);
+            // An obligation whose request vanished without inserting or cancelling lapses.
+            if let Some(pending) = slot.pending {
+                if obligations
+                    .get(&pending)
+                    .is_none_or(|o| o.until <= Instant::now())
+                {
+                    obligations.remove(&pending);
+                    slot.pending = None;
+                }
+            }
+            let free = slot.pending.is_none();
+            let mut oblige = |slot: &mut Slot| {
+                *next_transaction += 1;
+                let id = *next_transaction;
+                obligations.insert(
+                    id,
+                    Obligation {
+                        key: key.clone(),
+                        headers: headers.clone(),
+                        until: Instant::now() + self.lease,
+                    },
+                );
+                if slot.pending.is_none() {
+                    slot.pending = Some(id);
+                }
+                id
+            };
+            if let Some(object) = slot.variant(&headers) {
+                *tick += 1;
+                object.used = *tick;
+                object.hits += 1;
+                let stale = object.stale(now);
+                let found = object.found(now);
+                // A stale object is served while exactly one transaction revalidates it.
+                let transaction = (stale && free).then(|| oblige(slot));
+                return Ok(Lookup {
+                    state: LookupState {
+                        found: true,
+                        usable: true,
+                        stale,
+                        must_insert_or_update: transaction.is_some(),
+                    },
+                    found: Some(found),
+                    transaction,
+                });
+            }
+            if free || wait == Wait::Never {
+                let transaction = oblige(slot);
+                return Ok(Lookup {
+                    state: LookupState {
+                        must_insert_or_update: true,
+                        ..LookupState::default()
+                    },
+                    found: None,
+                    transaction: Some(transaction),
+                });
+            }
+            // Collapse: wait for the obliged transaction (or its lease) to end.
+            let until = slot
+                .pending
+                .and_then(|pending| obligations.get(&pending))
+                .map_or_else(Instant::now, |o| o.until);
+            // Woken or not, the loop looks again: an insert answers, a cancel or a lapsed
+            // lease obliges this transaction.
+            self.changed.wait_until(&mut state, until);
+        }
+    }
+
+    /// Ends obligation `transaction`, waking the transactions waiting for its key.
+    fn release(&self, state: &mut State, transaction: u64) -> Option<Obligation> {
+        let obligation = state.obligations.remove(&transaction)?;
+        if let Some(slot) = state.keys.get_mut(&obligation.key) {
+            if slot.pending == Some(transaction) {
+                slot.pending = None;
+            }
+        }
+        self.changed.notify_all();
+        Some(obligation)
+    }
+
+    fn insert(&self, key: Bytes, headers: &Headers, options: WriteOptions, body: Bytes) {
+        let mut state = self.state.lock();
+        self.store(&mut state, key, headers, options, body);
+    }
+
+    /// Stores an object, replacing the variant the same headers select, then evicts the
+    /// least recently used objects while over capacity.
+    fn store(
+        &self,
+        state: &mut State,
+        key: Bytes,
+        headers: &Headers,
+        options: WriteOptions,
+        body: Bytes,
+    ) -> Option<Found> {
+        let now = self.clock.now();
+        state.tick += 1;
+        let varied = options
+            .vary
+            .iter()
+            .map(|name| header_value(headers, name))
+            .collect();
+        let object = Object {
+            varied,
+            options,
+            body,
+            written: now,
+            hits: 0,
+            soft_purged: None,
+            used: state.tick,
+        };
+        let found = object.found(now);
+        let size = object.body.len() as u64;
+        let slot = state.keys.entry(key.clone()).or_default();
+        // The new object replaces every variant the same request would select.
+        let mut freed = 0;
+        slot.variants.retain(|old| {
+            let same = old.options.vary == object.options.vary && old.varied == object.varied;
+            if same {
+                freed += old.body.len() as u64;
+            }
+            !same
+        });
+        slot.variants.push(object);
+        state.bytes = state.bytes - freed + size;
+        self.evict(state, &key);
+        Some(found)
+    }
+
+    /// Evicts least recently used objects while over capacity; `newest`'s objects last.
+    fn evict(&self, state: &mut State, newest: &Bytes) {
+        while state.bytes > self.capacity {
+            let victim = state
+                .keys
+                .iter()
+                .flat_map(|(key, slot)| {
+                    slot.variants
+                        .iter()
+                        .enumerate()
+                        .map(move |(i, object)| (key == newest, object.used, key.clone(), i))
+                })
+                .min();
+            let Some((_, _, key, index)) = victim else {
+                return;
+            };
+            if let Some(slot) = state.keys.get_mut(&key) {
+                let object = slot.variants.remove(index);
+                state.bytes -= object.body.len() as u64;
+                if slot.variants.is_empty() && slot.pending.is_none() {
+                    state.keys.remove(&key);
+                }
+            }
+        }
+    }
+
+    fn transaction_insert(
+        &self,
+        transaction: u64,
+        options: WriteOptions,
+        body: Bytes,
+        stream_back: bool,
+    ) -> Result<Option<Found>, CacheError> {
+        let mut state = self.state.lock();
+        let obligation = self
+            .release(&mut state, transaction)
+            .ok_or(CacheError::NotObliged)?;
+        let found = self.store(
+            &mut state,
+            obligation.key,
+            &obligation.headers,
+            options,
+            body,
+        );
+        Ok(found.filter(|_| stream_back))
+    }
+
+    fn transaction_update(
+        &self,
+        transaction: u64,
+        options: WriteOptions,
+    ) -> Result<(), CacheError> {
+        let now = self.clock.now();
+        let mut state = self.state.lock();
+        let obligation = self
+            .release(&mut state, transaction)
+            .ok_or(CacheError::NotObliged)?;
+        let object = state
+            .keys
+            .get_mut(&obligation.key)
+            .and_then(|slot| slot.variant(&obligation.headers))
+            .ok_or(CacheError::NothingToUpdate)?;
+        // The body stays; its lifetime and metadata start again.
+        let length = object.options.length;
+        object.options = WriteOptions {
+            length: options.length.or(length),
+            ..options
+        };
+        object.written = now;
+        object.soft_purged = None;
+        Ok(())
+    }
+
+    fn cancel(&self, transaction: u64) {
+        let mut state = self.state.lock();
+        self.release(&mut state, transaction);
+    }
+
+    fn purge(&self, surrogate_key: &str, soft: bool) -> usize {
+        let now = self.clock.now();
+        let mut state = self.state.lock();
+        let mut reached = 0;
+        let mut freed = 0;
+        for slot in state.keys.values_mut() {
+            slot.variants.retain_mut(|object| {
+                if !object.options.surrogate_keys.iter().any(|k| k == surrogate_key) {
+                    return true;
+                }
+                reached += 1;
+                if soft {
+                    object.soft_purged.get_or_insert(now);
+                    true
+                } else {
+                    freed += object.body.len() as u64;
+                    false
+                }
+            });
+        }
+        state.bytes -= freed;
+        reached
+    }
+}

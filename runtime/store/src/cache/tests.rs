@@ -1,0 +1,337 @@
+#![allow(clippy::unwrap_used)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+
+use super::*;
+use crate::clock::ManualClock;
+
+const S: Duration = Duration::from_secs(1);
+
+fn cache() -> (Arc<ManualClock>, Cache) {
+    let clock = Arc::new(ManualClock::new(SystemTime::UNIX_EPOCH + 1000 * S));
+    let cache = Cache::new(clock.clone(), DEFAULT_CAPACITY);
+    (clock, cache)
+}
+
+fn options(max_age: u64, swr: u64) -> WriteOptions {
+    WriteOptions {
+        max_age: S * u32::try_from(max_age).unwrap(),
+        stale_while_revalidate: S * u32::try_from(swr).unwrap(),
+        ..WriteOptions::default()
+    }
+}
+
+fn lookup(cache: &Cache, key: &'static str) -> Lookup {
+    let CacheReply::Lookup(found) = cache
+        .run(
+            CacheOp::Lookup {
+                key: Bytes::from_static(key.as_bytes()),
+                headers: Vec::new(),
+            },
+            Wait::Collapse,
+        )
+        .unwrap()
+    else {
+        panic!("not a lookup answer");
+    };
+    found
+}
+
+fn transaction(cache: &Cache, key: &'static str, headers: Headers) -> Lookup {
+    let CacheReply::Lookup(found) = cache
+        .run(
+            CacheOp::TransactionLookup {
+                key: Bytes::from_static(key.as_bytes()),
+                headers,
+            },
+            Wait::Collapse,
+        )
+        .unwrap()
+    else {
+        panic!("not a lookup answer");
+    };
+    found
+}
+
+fn insert(cache: &Cache, key: &'static str, options: WriteOptions, body: &'static str) {
+    cache
+        .run(
+            CacheOp::Insert {
+                key: Bytes::from_static(key.as_bytes()),
+                headers: Vec::new(),
+                options,
+                body: Bytes::from_static(body.as_bytes()),
+            },
+            Wait::Collapse,
+        )
+        .unwrap();
+}
+
+fn state(found: bool, usable: bool, stale: bool, must: bool) -> LookupState {
+    LookupState {
+        found,
+        usable,
+        stale,
+        must_insert_or_update: must,
+    }
+}
+
+#[test]
+fn a_miss_then_a_hit_with_age_and_hits() {
+    let (clock, cache) = cache();
+    assert_eq!(lookup(&cache, "k"), Lookup::default());
+    insert(
+        &cache,
+        "k",
+        WriteOptions {
+            initial_age: 2 * S,
+            user_metadata: Bytes::from_static(b"meta"),
+            ..options(60, 0)
+        },
+        "body",
+    );
+    clock.advance(3 * S);
+    let hit = lookup(&cache, "k");
+    assert_eq!(hit.state, state(true, true, false, false));
+    let found = hit.found.unwrap();
+    assert_eq!(found.body, Bytes::from_static(b"body"));
+    assert_eq!(found.age, 5 * S);
+    assert_eq!(found.hits, 1);
+    assert_eq!(found.length, 4);
+    assert_eq!(found.user_metadata, Bytes::from_static(b"meta"));
+    assert_eq!(lookup(&cache, "k").found.unwrap().hits, 2);
+}
+
+#[test]
+fn ttl_then_stale_while_revalidate_then_gone() {
+    let (clock, cache) = cache();
+    insert(&cache, "k", options(10, 5), "v");
+    clock.advance(9 * S);
+    assert_eq!(lookup(&cache, "k").state, state(true, true, false, false));
+    clock.advance(S);
+    // At max age: stale, still served within the window.
+    assert_eq!(lookup(&cache, "k").state, state(true, true, true, false));
+    clock.advance(4 * S);
+    assert_eq!(lookup(&cache, "k").state, state(true, true, true, false));
+    clock.advance(S);
+    assert_eq!(lookup(&cache, "k"), Lookup::default());
+}
+
+#[test]
+fn a_stale_object_obliges_exactly_one_transaction_to_revalidate() {
+    let (clock, cache) = cache();
+    insert(&cache, "k", options(10, 30), "old");
+    clock.advance(11 * S);
+    let first = transaction(&cache, "k", Vec::new());
+    assert_eq!(first.state, state(true, true, true, true));
+    let second = transaction(&cache, "k", Vec::new());
+    assert_eq!(second.state, state(true, true, true, false));
+    assert_eq!(second.found.unwrap().body, Bytes::from_static(b"old"));
+    // The update freshens the object, body kept, age from zero.
+    cache
+        .run(
+            CacheOp::TransactionUpdate {
+                transaction: first.transaction.unwrap(),
+                options: options(10, 30),
+            },
+            Wait::Collapse,
+        )
+        .unwrap();
+    let fresh = lookup(&cache, "k");
+    assert_eq!(fresh.state, state(true, true, false, false));
+    assert_eq!(fresh.found.as_ref().unwrap().age, Duration::ZERO);
+    assert_eq!(fresh.found.unwrap().body, Bytes::from_static(b"old"));
+    // Finished: the obligation is gone.
+    assert_eq!(
+        cache.run(
+            CacheOp::TransactionCancel {
+                transaction: first.transaction.unwrap()
+            },
+            Wait::Collapse
+        ),
+        Ok(CacheReply::Done)
+    );
+    assert_eq!(
+        cache.run(
+            CacheOp::TransactionUpdate {
+                transaction: first.transaction.unwrap(),
+                options: options(1, 0),
+            },
+            Wait::Collapse
+        ),
+        Err(CacheError::NotObliged)
+    );
+}
+
+#[test]
+fn fifty_concurrent_transactions_collapse_into_one_insert() {
+    let (_clock, cache) = cache();
+    let cache = Arc::new(cache);
+    let loads = Arc::new(AtomicUsize::new(0));
+    let barrier = Arc::new(std::sync::Barrier::new(50));
+    let threads: Vec<_> = (0..50)
+        .map(|_| {
+            let (cache, loads, barrier) = (cache.clone(), loads.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let found = transaction(&cache, "k", Vec::new());
+                if let Some(id) = found.transaction {
+                    assert!(found.found.is_none());
+                    loads.fetch_add(1, Ordering::SeqCst);
+                    // The loader takes a while: the others must be waiting, not loading.
+                    std::thread::sleep(Duration::from_millis(50));
+                    cache
+                        .run(
+                            CacheOp::TransactionInsert {
+                                transaction: id,
+                                options: options(60, 0),
+                                body: Bytes::from_static(b"loaded"),
+                                stream_back: false,
+                            },
+                            Wait::Collapse,
+                        )
+                        .unwrap();
+                    return Bytes::from_static(b"loaded");
+                }
+                found.found.unwrap().body
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), Bytes::from_static(b"loaded"));
+    }
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+    assert_eq!(lookup(&cache, "k").found.unwrap().hits, 50);
+}
+
+#[test]
+fn a_cancel_obliges_the_next_waiter_and_never_waiting_obliges_at_once() {
+    let (_clock, cache) = cache();
+    let cache = Arc::new(cache);
+    let first = transaction(&cache, "k", Vec::new());
+    assert_eq!(first.state, state(false, false, false, true));
+    // Without waiting, a second transaction is obliged too (no collapse).
+    let CacheReply::Lookup(eager) = cache
+        .run(
+            CacheOp::TransactionLookup {
+                key: Bytes::from_static(b"k"),
+                headers: Vec::new(),
+            },
+            Wait::Never,
+        )
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert!(eager.state.must_insert_or_update);
+    let waiter = {
+        let cache = cache.clone();
+        std::thread::spawn(move || transaction(&cache, "k", Vec::new()))
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    cache
+        .run(
+            CacheOp::TransactionCancel {
+                transaction: first.transaction.unwrap(),
+            },
+            Wait::Collapse,
+        )
+        .unwrap();
+    let next = waiter.join().unwrap();
+    assert_eq!(next.state, state(false, false, false, true));
+}
+
+#[test]
+fn an_abandoned_obligation_lapses_after_its_lease() {
+    let clock = Arc::new(ManualClock::new(SystemTime::UNIX_EPOCH));
+    let cache = Cache::with_lease(clock, DEFAULT_CAPACITY, Duration::from_millis(30));
+    let first = transaction(&cache, "k", Vec::new());
+    assert!(first.state.must_insert_or_update);
+    // Nobody inserts: the next transaction waits out the lease and is obliged.
+    let next = transaction(&cache, "k", Vec::new());
+    assert!(next.state.must_insert_or_update);
+    assert_ne!(next.transaction, first.transaction);
+}
+
+#[test]
+fn vary_selects_variants_by_request_headers() {
+    let (_clock, cache) = cache();
+    let en = vec![("Accept-Language".to_owned(), "en".to_owned())];
+    let fr = vec![("accept-language".to_owned(), "fr".to_owned())];
+    for (headers, body) in [(&en, "hello"), (&fr, "bonjour")] {
+        cache
+            .run(
+                CacheOp::Insert {
+                    key: Bytes::from_static(b"k"),
+                    headers: headers.clone(),
+                    options: WriteOptions {
+                        vary: vec!["accept-language".into()],
+                        ..options(60, 0)
+                    },
+                    body: Bytes::from_static(body.as_bytes()),
+                },
+                Wait::Collapse,
+            )
+            .unwrap();
+    }
+    let body = |headers: &Headers| {
+        transaction(&cache, "k", headers.clone())
+            .found
+            .map(|f| f.body)
+    };
+    assert_eq!(body(&en), Some(Bytes::from_static(b"hello")));
+    assert_eq!(body(&fr), Some(Bytes::from_static(b"bonjour")));
+    // No header: no variant matches; this transaction must insert.
+    assert_eq!(body(&Vec::new()), None);
+}
+
+#[test]
+fn purges_by_surrogate_key_hard_and_soft() {
+    let (clock, cache) = cache();
+    let tagged = |keys: &[&str]| WriteOptions {
+        surrogate_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        ..options(60, 10)
+    };
+    insert(&cache, "a", tagged(&["blog", "a"]), "A");
+    insert(&cache, "b", tagged(&["blog"]), "B");
+    insert(&cache, "c", tagged(&["other"]), "C");
+    let purge = |key: &str, soft| {
+        cache
+            .run(
+                CacheOp::Purge {
+                    surrogate_key: key.into(),
+                    soft,
+                },
+                Wait::Collapse,
+            )
+            .unwrap()
+    };
+    assert_eq!(purge("a", false), CacheReply::Purged(1));
+    assert_eq!(lookup(&cache, "a"), Lookup::default());
+    assert_eq!(purge("blog", true), CacheReply::Purged(1));
+    // Soft: stale at once, served for its stale-while-revalidate window, then gone.
+    assert_eq!(lookup(&cache, "b").state, state(true, true, true, false));
+    clock.advance(10 * S);
+    assert_eq!(lookup(&cache, "b"), Lookup::default());
+    assert_eq!(lookup(&cache, "c").state, state(true, true, false, false));
+}
+
+#[test]
+fn over_capacity_the_least_recently_used_go_first() {
+    let clock = Arc::new(ManualClock::new(SystemTime::UNIX_EPOCH));
+    let cache = Cache::new(clock, 10);
+    insert(&cache, "a", options(60, 0), "aaaa");
+    insert(&cache, "b", options(60, 0), "bbbb");
+    lookup(&cache, "a");
+    insert(&cache, "c", options(60, 0), "cccc");
+    assert!(lookup(&cache, "a").state.found);
+    assert_eq!(lookup(&cache, "b"), Lookup::default());
+    assert!(lookup(&cache, "c").state.found);
+    // An object larger than the whole cache is not kept.
+    insert(&cache, "big", options(60, 0), "0123456789ab");
+    assert_eq!(lookup(&cache, "big"), Lookup::default());
+}
