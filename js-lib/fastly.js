@@ -251,19 +251,25 @@
       body.chunks.unshift(bodyBytes(data, "prepend"));
     }),
     close: named("close", 0, function close() {
-      bodyOf(this, "close").closed = true;
+      const body = bodyOf(this, "close");
+      const wasClosed = body.closed;
+      body.closed = true;
+      // A cache insert completes when its body is closed.
+      if (!wasClosed && body.onClose) body.onClose();
     }),
     abandon: named("abandon", 0, function abandon() {
       const body = bodyOf(this, "abandon");
+      const wasClosed = body.closed;
       body.closed = true;
       body.chunks = [];
+      if (!wasClosed && body.onAbandon) body.onAbandon();
     }),
   });
   tag(FastlyBody, "FastlyBody");
 
   // ---- Edge rate limiting (builtins/edge-rate-limiter.cpp) ---------------------------------
-  // Viceroy's answers: nothing is counted, so rates and counts are 0, no entry is ever in a
-  // penalty box, and checkRate never blocks.
+  // Counted for real (`host.rate`: per edge location, shared by every request), where
+  // Viceroy answers 0 and false: an app's limits can be tried out locally.
 
   const NAMES = new WeakMap();
 
@@ -304,15 +310,15 @@
       requireRequest("PenaltyBox");
       nameOf(this, "add", "PenaltyBox");
       if (arguments.length < 2) throw tooFew("add", 2, arguments.length);
-      String(entry);
+      const key = String(entry);
       checkTtl(timeToLive, "add");
+      host.rate.penaltyAdd(NAMES.get(this).name, key, Math.trunc(Number(timeToLive)));
     }),
     has: named("has", 1, function has(entry) {
       requireRequest("PenaltyBox");
       nameOf(this, "has", "PenaltyBox");
       if (arguments.length < 1) throw tooFew("has", 1, arguments.length);
-      String(entry);
-      return false;
+      return host.rate.penaltyHas(NAMES.get(this).name, String(entry));
     }),
   });
   tag(PenaltyBox, "PenaltyBox");
@@ -327,34 +333,35 @@
       requireRequest("RateCounter");
       nameOf(this, "increment", "RateCounter");
       if (arguments.length < 2) throw tooFew("increment", 2, arguments.length);
-      String(entry);
+      const key = String(entry);
       if (invalidUint32(Number(delta))) {
         throw new Error(
           "increment: delta parameter is an invalid value, only positive numbers can be used for delta values.",
         );
       }
+      host.rate.increment(NAMES.get(this).name, key, Number(delta));
     }),
     lookupRate: named("lookupRate", 2, function lookupRate(entry, window) {
       requireRequest("RateCounter");
       nameOf(this, "lookupRate", "RateCounter");
       if (arguments.length < 2) throw tooFew("lookupRate", 2, arguments.length);
-      String(entry);
+      const key = String(entry);
       const w = Number(window);
       if (w !== 1 && w !== 10 && w !== 60) {
         throw new Error("lookupRate: window parameter must be either: 1, 10, or 60");
       }
-      return 0;
+      return host.rate.lookupRate(NAMES.get(this).name, key, w);
     }),
     lookupCount: named("lookupCount", 2, function lookupCount(entry, duration) {
       requireRequest("RateCounter");
       nameOf(this, "lookupCount", "RateCounter");
       if (arguments.length < 2) throw tooFew("lookupCount", 2, arguments.length);
-      String(entry);
+      const key = String(entry);
       const d = Number(duration);
       if (![10, 20, 30, 40, 50, 60].includes(d)) {
         throw new Error("lookupCount: duration parameter must be either: 10, 20, 30, 40, 50, or 60");
       }
-      return 0;
+      return host.rate.lookupCount(NAMES.get(this).name, key, d);
     }),
   });
   tag(RateCounter, "RateCounter");
@@ -369,7 +376,11 @@
       if (NAMES.get(penaltyBox)?.cls !== "PenaltyBox") {
         throw new Error("EdgeRateLimiter constructor: penaltyBox parameter must be an instance of PenaltyBox");
       }
-      NAMES.set(this, { cls: "EdgeRateLimiter", name: NAMES.get(rateCounter).name });
+      NAMES.set(this, {
+        cls: "EdgeRateLimiter",
+        name: NAMES.get(rateCounter).name,
+        penaltyBox: NAMES.get(penaltyBox).name,
+      });
     }
   }
   defineMethods(EdgeRateLimiter.prototype, {
@@ -377,7 +388,7 @@
       requireRequest("EdgeRateLimiter");
       nameOf(this, "checkRate", "EdgeRateLimiter");
       if (arguments.length < 5) throw tooFew("checkRate", 5, arguments.length);
-      String(entry);
+      const key = String(entry);
       if (invalidUint32(Number(delta))) {
         throw new Error(
           "checkRate: delta parameter is an invalid value, only positive numbers can be used for delta values.",
@@ -393,12 +404,13 @@
         );
       }
       checkTtl(timeToLive, "checkRate");
-      return false;
+      const { name, penaltyBox } = NAMES.get(this);
+      return host.rate.checkRate(name, penaltyBox, key, Number(delta), w, Number(limit), Math.trunc(Number(timeToLive)));
     }),
   });
   tag(EdgeRateLimiter, "EdgeRateLimiter");
 
-  // ---- Not emulated: the cache APIs and HTML rewriting -------------------------------------
+  // ---- Not emulated (fastly:shielding) ---------------------------------------------------
 
   // A class whose constructor, statics and prototype members exist with the platform's shape
   // and fail with `notEmulated`.
@@ -424,45 +436,530 @@
     );
     return cls;
   }
-  const CACHE = "the Core and Simple Cache APIs store and look up objects in the POP's cache";
-  const SimpleCache = unemulatedClass("SimpleCache", {
-    statics: ["purge", "get", "getOrSet", "set"],
-    production: CACHE,
-  });
-  const SimpleCacheEntry = unemulatedClass("SimpleCacheEntry", {
-    methods: ["arrayBuffer", "json", "text"],
-    accessors: ["body", "bodyUsed"],
-    production: CACHE,
-  });
-  const CoreCache = unemulatedClass("CoreCache", {
-    statics: ["lookup", "insert", "transactionLookup", "transactionLookupAsync"],
-    production: CACHE,
-  });
-  const CacheEntry = unemulatedClass("CacheEntry", {
-    methods: ["close", "state", "userMetadata", "body", "length", "maxAge", "staleWhileRevalidate", "age", "hits"],
-    production: CACHE,
-  });
-  const CacheState = unemulatedClass("CacheState", {
-    methods: ["found", "usable", "stale", "mustInsertOrUpdate"],
-    production: CACHE,
-  });
-  const TransactionCacheEntry = unemulatedClass("TransactionCacheEntry", {
-    methods: ["insert", "insertAndStreamBack", "update", "cancel"],
-    production: CACHE,
-  });
-  const PendingTransaction = unemulatedClass("PendingTransaction", {
-    methods: ["pending", "wait"],
-    production: CACHE,
-  });
-  const HTMLRewritingStream = unemulatedClass("HTMLRewritingStream", {
-    methods: ["onElement"],
-    accessors: ["readable", "writable"],
-    production: "HTMLRewritingStream rewrites HTML as it streams through, element by element",
-  });
-  for (const cls of [SimpleCache, SimpleCacheEntry, CoreCache, CacheEntry, CacheState,
-    TransactionCacheEntry, PendingTransaction]) {
-    tag(cls, cls.name);
+  // ---- fastly:cache (builtins/cache-core.cpp, builtins/cache-simple.cpp) -------------------
+  // Over the edge cache of the request's location (`host.cache`, runtime/engine/src/fastly/
+  // cache/): lookups are synchronous, as on Compute; an inserted object becomes visible when
+  // the FastlyBody it is written to is closed.
+
+  const CACHE_KEY_LIMIT = 8135;
+  // maxAge and friends are milliseconds; the host keeps nanoseconds in a u64.
+  const MAX_TIME_MS = 18446744073709551615 / 1000000;
+  const hostError = (func, text) => new Error(`${func}: ${text}\n`);
+  const INVALID_HANDLE = "Invalid handle. Thrown when a request, response, dictionary, or body handle is not valid.";
+  const NONE =
+    "A `None` error. This status code is used to indicate when an optional value did not exist, as opposed to an empty value.";
+  const HEADERS_INIT =
+    "Failed to construct Headers object. If defined, the first argument must be either a [ ['name', 'value'], ... ] sequence, or a { 'name' : 'value', ... } record.";
+
+  // A class the platform defines without a constructor: calling or constructing it throws.
+  function noConstructorClass(name) {
+    const cls = {
+      [name]: function () {
+        throw new TypeError(`${name} builtin can't be instantiated directly`);
+      },
+    }[name];
+    Object.defineProperty(cls, "length", { value: 0 });
+    Object.defineProperty(cls, "prototype", { writable: false });
+    tag(cls, name);
+    return cls;
   }
+
+  function cacheKey(key, what) {
+    const bytes = utf8(String(key));
+    if (bytes.length === 0) throw new Error(`${what}: key can not be an empty string`);
+    if (bytes.length > CACHE_KEY_LIMIT) {
+      throw new Error(`${what}: key is too long, the maximum allowed length is ${CACHE_KEY_LIMIT}.`);
+    }
+    return bytes;
+  }
+  function headerList(init) {
+    if (typeof init !== "object" || init === null) throw new Error(HEADERS_INIT);
+    return [...new Headers(init)];
+  }
+  function lookupHeaders(options) {
+    if (options === undefined) return [];
+    if (typeof options !== "object" || options === null) throw new Error("options argument must be an object");
+    return options.headers === undefined ? [] : headerList(options.headers);
+  }
+  function timeField(options, field) {
+    const n = Number(options[field]);
+    if (n < 0 || Number.isNaN(n) || !Number.isFinite(n)) {
+      throw new Error(`${field} field is an invalid value, only positive numbers can be used for ${field} values.`);
+    }
+    if (n > MAX_TIME_MS) throw new Error(`${field} can not be greater than 2^63.`);
+    return Math.trunc(n);
+  }
+  function spaceList(value) {
+    const names = [];
+    for (const entry of value) names.push(...String(entry).split(" ").filter((s) => s.length > 0));
+    return names;
+  }
+  // TransactionUpdateOptions, in the platform's order of checks; `insert` adds `sensitive`,
+  // `CoreCache.insert` also `headers`.
+  function writeOptions(options, { insert = false, headers = false } = {}) {
+    if (typeof options !== "object" || options === null) throw new Error("options argument must be an object");
+    if (options.maxAge === undefined) throw new Error("maxAge is required");
+    const out = { maxAge: timeField(options, "maxAge") };
+    if (options.initialAge !== undefined) out.initialAge = timeField(options, "initialAge");
+    if (options.staleWhileRevalidate !== undefined) {
+      out.staleWhileRevalidate = timeField(options, "staleWhileRevalidate");
+    }
+    if (options.length !== undefined) {
+      const length = Number(options.length);
+      if (length < 0 || Number.isNaN(length) || !Number.isFinite(length)) {
+        throw new Error("length field is an invalid value, only positive numbers can be used for length values.");
+      }
+      // 0 is sent as no length at all (the host's mask is set for non-zero lengths only).
+      if (Math.trunc(length) !== 0) out.length = Math.trunc(length);
+    }
+    if (options.vary !== undefined) out.vary = spaceList(options.vary);
+    if (options.surrogateKeys !== undefined) out.surrogateKeys = spaceList(options.surrogateKeys);
+    if (options.userMetadata !== undefined) out.userMetadata = bodyBytes(options.userMetadata, "userMetadata");
+    if (insert) out.sensitive = Boolean(options.sensitive);
+    out.headers = headers && options.headers !== undefined ? headerList(options.headers) : [];
+    return out;
+  }
+  function concatChunks(chunks) {
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    return bytes;
+  }
+  // A FastlyBody whose bytes go to `commit` when it is closed (the insert completes) and
+  // to `abandon` when it is abandoned.
+  function writerBody(commit, abandon = () => {}) {
+    const body = new FastlyBody();
+    const state = BODIES.get(body);
+    state.onClose = () => commit(concatChunks(state.chunks));
+    state.onAbandon = abandon;
+    return body;
+  }
+  // A body range as Viceroy serves it (inclusive bounds, as HTTP ranges; an invalid range
+  // gives the whole body).
+  function bodyRange(bytes, start, end) {
+    const length = bytes.length;
+    if (start === undefined && end === undefined) return bytes;
+    if (start === undefined) return end >= 1 && end <= length ? bytes.subarray(length - end) : bytes;
+    if (start >= length || (end !== undefined && (end < start || end >= length))) return bytes;
+    return bytes.subarray(start, end === undefined ? length : end + 1);
+  }
+  const streamOf = (bytes) => new Response(bytes).body;
+
+  const CacheState = noConstructorClass("CacheState");
+  const STATES = new WeakMap();
+  function stateBit(name, field) {
+    return named(name, 0, {
+      [name]() {
+        const state = STATES.get(this);
+        if (!state) throw wrongReceiver(name, "CacheState");
+        return state[field];
+      },
+    }[name]);
+  }
+  defineMethods(CacheState.prototype, {
+    found: stateBit("found", "found"),
+    usable: stateBit("usable", "usable"),
+    stale: stateBit("stale", "stale"),
+    mustInsertOrUpdate: stateBit("mustInsertOrUpdate", "mustInsertOrUpdate"),
+  });
+
+  // Every entry's state: `lookup` (what the host answered: the state bits, `object` when
+  // found, `transaction` when obliged), whether it is closed, and for a transaction whether
+  // it is finished. An entry from insertAndStreamBack waits for its writer (`pending`).
+  const ENTRIES = new WeakMap();
+  const CacheEntry = noConstructorClass("CacheEntry");
+  const TransactionCacheEntry = noConstructorClass("TransactionCacheEntry");
+  Object.setPrototypeOf(TransactionCacheEntry.prototype, CacheEntry.prototype);
+  function newEntry(cls, lookup, extra = {}) {
+    const entry = Object.create(cls.prototype);
+    ENTRIES.set(entry, { lookup, closed: false, finished: false, ...extra });
+    return entry;
+  }
+  function entryOf(self, method, cls = "CacheEntry") {
+    const entry = ENTRIES.get(self);
+    if (!entry || (cls === "TransactionCacheEntry" && !entry.transactional)) throw wrongReceiver(method, cls);
+    if (entry.closed) throw hostError(method, INVALID_HANDLE);
+    return entry;
+  }
+  function objectOf(entry, method) {
+    const object = entry.lookup.object;
+    if (!object) throw hostError(method, NONE);
+    return object;
+  }
+  defineMethods(CacheEntry.prototype, {
+    close: named("close", 0, function close() {
+      const entry = entryOf(this, "close");
+      entry.closed = true;
+      if (entry.transactional) cancelTransaction(entry);
+    }),
+    state: named("state", 0, function state() {
+      const entry = entryOf(this, "state");
+      const result = Object.create(CacheState.prototype);
+      STATES.set(result, entry.lookup);
+      return result;
+    }),
+    userMetadata: named("userMetadata", 0, function userMetadata() {
+      const metadata = objectOf(entryOf(this, "userMetadata"), "userMetadata").userMetadata;
+      return metadata.buffer.slice(metadata.byteOffset, metadata.byteOffset + metadata.byteLength);
+    }),
+    body: named("body", 0, function body(options) {
+      const entry = entryOf(this, "body");
+      let start;
+      let end;
+      if (options !== undefined) {
+        if (typeof options !== "object" || options === null) throw new Error("options argument must be an object");
+        if (options.start !== undefined) {
+          start = Number(options.start);
+          if (start < 0 || Number.isNaN(start) || !Number.isFinite(start)) {
+            throw new Error("start field is an invalid value, only positive numbers can be used for start values.");
+          }
+          start = Math.trunc(start);
+        }
+        if (options.end !== undefined) {
+          end = Number(options.end);
+          if (end < 0 || Number.isNaN(end) || !Number.isFinite(end)) {
+            throw new Error("end field is an invalid value, only positive numbers can be used for end values.");
+          }
+          end = Math.trunc(end);
+        }
+        if (start !== undefined && end !== undefined && end < start) {
+          throw new Error("end field is before the start field");
+        }
+      }
+      if (entry.pending) {
+        // insertAndStreamBack: the object arrives when its writer closes.
+        return new ReadableStream({
+          start: (controller) =>
+            entry.pending.then((object) => {
+              controller.enqueue(bodyRange(object.body, start, end).slice());
+              controller.close();
+            }),
+        });
+      }
+      return streamOf(bodyRange(objectOf(entry, "body").body, start, end));
+    }),
+    length: named("length", 0, function length() {
+      const object = entryOf(this, "length").lookup.object;
+      return object ? object.length : null;
+    }),
+    maxAge: named("maxAge", 0, function maxAge() {
+      return objectOf(entryOf(this, "maxAge"), "maxAge").maxAge;
+    }),
+    staleWhileRevalidate: named("staleWhileRevalidate", 0, function staleWhileRevalidate() {
+      return objectOf(entryOf(this, "staleWhileRevalidate"), "staleWhileRevalidate").staleWhileRevalidate;
+    }),
+    age: named("age", 0, function age() {
+      return objectOf(entryOf(this, "age"), "age").age;
+    }),
+    hits: named("hits", 0, function hits() {
+      return objectOf(entryOf(this, "hits"), "hits").hits;
+    }),
+  });
+
+  // The obligation of a transaction entry, once: insert, update and cancel each end it.
+  function takeObligation(entry, method) {
+    if (entry.finished || entry.lookup.transaction === null) throw hostError(method, INVALID_HANDLE);
+    entry.finished = true;
+    return entry.lookup.transaction;
+  }
+  function cancelTransaction(entry) {
+    if (!entry.finished && entry.lookup.transaction !== null) {
+      entry.finished = true;
+      host.cache.transactionCancel(entry.lookup.transaction);
+    }
+  }
+  function transactionMethod(name, length, body) {
+    return named(name, length, {
+      [name](...args) {
+        const entry = entryOf(this, name, "TransactionCacheEntry");
+        if (args.length < length) throw tooFew(name, length, args.length);
+        return body(entry, ...args);
+      },
+    }[name]);
+  }
+  defineMethods(TransactionCacheEntry.prototype, {
+    insert: transactionMethod("insert", 1, (entry, options) => {
+      const checked = writeOptions(options, { insert: true });
+      const transaction = takeObligation(entry, "insert");
+      return writerBody(
+        (bytes) => host.cache.transactionInsert(transaction, checked, bytes, false),
+        () => host.cache.transactionCancel(transaction),
+      );
+    }),
+    insertAndStreamBack: transactionMethod("insertAndStreamBack", 1, (entry, options) => {
+      const checked = writeOptions(options, { insert: true });
+      const transaction = takeObligation(entry, "insertAndStreamBack");
+      let arrived;
+      const pending = new Promise((resolve) => {
+        arrived = resolve;
+      });
+      const reader = newEntry(
+        CacheEntry,
+        { found: true, usable: true, stale: false, mustInsertOrUpdate: false, transaction: null, object: null },
+        { pending },
+      );
+      const writer = writerBody(
+        (bytes) => {
+          const object = host.cache.transactionInsert(transaction, checked, bytes, true);
+          const state = ENTRIES.get(reader);
+          state.lookup = { ...state.lookup, object };
+          state.pending = null;
+          arrived(object);
+        },
+        () => host.cache.transactionCancel(transaction),
+      );
+      return [writer, reader];
+    }),
+    update: transactionMethod("update", 1, (entry, options) => {
+      const checked = writeOptions(options);
+      if (!entry.lookup.found || !entry.lookup.mustInsertOrUpdate) {
+        throw new Error("TransactionCacheEntry.update: entry does not exist or is not updatable");
+      }
+      host.cache.transactionUpdate(takeObligation(entry, "update"), checked);
+    }),
+    cancel: transactionMethod("cancel", 0, (entry) => {
+      host.cache.transactionCancel(takeObligation(entry, "cancel"));
+    }),
+  });
+
+  // transactionLookupAsync's handle: the lookup runs in the background (the host waits for
+  // the key's obligation, the JS thread does not); `wait` gives its TransactionCacheEntry.
+  const PendingTransaction = noConstructorClass("PendingTransaction");
+  const PENDING = new WeakMap();
+  function pendingOf(self, method) {
+    const pending = PENDING.get(self);
+    if (!pending) throw wrongReceiver(method, "PendingTransaction");
+    return pending;
+  }
+  defineMethods(PendingTransaction.prototype, {
+    pending: named("pending", 0, function pending() {
+      return !pendingOf(this, "pending").settled;
+    }),
+    wait: named("wait", 0, function wait(timeoutMs) {
+      const pending = pendingOf(this, "wait");
+      if (pending.waited) throw new Error("PendingTransaction.wait: wait() has already been called on this PendingTransaction");
+      pending.waited = true;
+      return new Promise((resolve, reject) => {
+        pending.lookup.then((lookup) => {
+          if (!pending.abandoned) resolve(transactionEntry(lookup));
+        }, reject);
+        if (timeoutMs !== undefined) {
+          setTimeout(() => {
+            if (pending.settled) return;
+            // Given up: an obligation that arrives later is handed back at once.
+            pending.abandoned = true;
+            reject(new Error("Timed out waiting for the cache transaction lookup to resolve"));
+          }, Number(timeoutMs));
+        }
+      });
+    }),
+  });
+  function startPending(key, headers) {
+    const pending = Object.create(PendingTransaction.prototype);
+    const state = { settled: false, waited: false, abandoned: false };
+    state.lookup = host.cache.transactionLookupAsync(key, headers).then((lookup) => {
+      state.settled = true;
+      if (state.abandoned && lookup.transaction !== null) host.cache.transactionCancel(lookup.transaction);
+      return lookup;
+    });
+    PENDING.set(pending, state);
+    return pending;
+  }
+  const transactionEntry = (lookup) => newEntry(TransactionCacheEntry, lookup, { transactional: true });
+
+  function coreCacheCall(name, required, args) {
+    if (!host.inRequest()) throw requestHandlerOnly("The CoreCache builtin");
+    const what = `CoreCache.${name}`;
+    if (args.length < required) throw tooFew(what, required, args.length);
+    return cacheKey(args[0], what);
+  }
+  const CoreCache = noConstructorClass("CoreCache");
+  defineMethods(CoreCache, {
+    lookup: named("lookup", 1, function lookup(...args) {
+      const key = coreCacheCall("lookup", 1, args);
+      const found = host.cache.lookup(key, lookupHeaders(args[1]));
+      return found.found ? newEntry(CacheEntry, found) : null;
+    }),
+    insert: named("insert", 2, function insert(...args) {
+      const key = coreCacheCall("insert", 2, args);
+      const options = writeOptions(args[1], { insert: true, headers: true });
+      return writerBody((bytes) => host.cache.insert(key, options.headers, options, bytes));
+    }),
+    transactionLookup: named("transactionLookup", 1, function transactionLookup(...args) {
+      const key = coreCacheCall("transactionLookup", 1, args);
+      return transactionEntry(host.cache.transactionLookup(key, lookupHeaders(args[1])));
+    }),
+    transactionLookupAsync: named("transactionLookupAsync", 1, function transactionLookupAsync(...args) {
+      const key = coreCacheCall("transactionLookupAsync", 1, args);
+      return startPending(key, lookupHeaders(args[1]));
+    }),
+  });
+
+  // ---- SimpleCache (builtins/cache-simple.cpp) ----------------------------------------------
+  // A key-value cache on the Core Cache: every object carries surrogate keys derived from its
+  // key (`host.cache.surrogateKeys`) so that `purge` can reach it.
+
+  const SimpleCacheEntry = noConstructorClass("SimpleCacheEntry");
+  const SIMPLE_ENTRIES = new WeakMap();
+  function simpleEntry(bytes) {
+    const entry = Object.create(SimpleCacheEntry.prototype);
+    SIMPLE_ENTRIES.set(entry, new Response(bytes));
+    return entry;
+  }
+  // The C++ functions' names, which the receiver checks report.
+  function simpleResponse(self, func) {
+    const response = SIMPLE_ENTRIES.get(self);
+    if (!response) throw wrongReceiver(func, "SimpleCacheEntry");
+    return response;
+  }
+  defineMethods(SimpleCacheEntry.prototype, {
+    arrayBuffer: named("arrayBuffer", 0, function arrayBuffer() {
+      return simpleResponse(this, "bodyAll").arrayBuffer();
+    }),
+    json: named("json", 0, function json() {
+      return simpleResponse(this, "bodyAll").json();
+    }),
+    text: named("text", 0, function text() {
+      return simpleResponse(this, "bodyAll").text();
+    }),
+  });
+  defineAccessors(SimpleCacheEntry.prototype, {
+    body: {
+      get: named("get body", 0, function () {
+        return simpleResponse(this, "body_get").body;
+      }),
+    },
+    bodyUsed: {
+      get: named("get bodyUsed", 0, function () {
+        return simpleResponse(this, "bodyUsed_get").bodyUsed;
+      }),
+    },
+  });
+
+  function simpleCall(name, required, args) {
+    if (!host.inRequest()) throw requestHandlerOnly("The SimpleCache builtin");
+    const what = `SimpleCache.${name}`;
+    if (args.length < required) throw tooFew(what, required, args.length);
+    return cacheKey(args[0], what);
+  }
+  // A value to cache: a BodyInit's bytes. Streams: app-made ones the platform refuses; ones
+  // backed by a host body (a fetch response's) edgeshim cannot take synchronously.
+  function simpleValue(value, name) {
+    if (value instanceof ReadableStream) {
+      if (value.locked) throw new TypeError("Can't use a ReadableStream that's locked or has ever been read from or canceled");
+      throw new TypeError("Content-provided streams are not yet supported for streaming into SimpleCache");
+    }
+    return bodyBytes(value, name);
+  }
+  function ttlMs(value, message) {
+    const ttl = Number(value);
+    if (ttl < 0 || Number.isNaN(ttl) || !Number.isFinite(ttl)) throw new Error(message);
+    return Math.trunc(ttl) * 1000;
+  }
+  const SimpleCache = noConstructorClass("SimpleCache");
+  defineMethods(SimpleCache, {
+    purge: named("purge", 2, function purge(...args) {
+      const key = simpleCall("purge", 2, args);
+      const options = args[1];
+      if (typeof options !== "object" || options === null) {
+        throw new Error("SimpleCache.purge: options parameter is not an object.");
+      }
+      const scope = String(options.scope);
+      if (scope !== "pop" && scope !== "global") {
+        throw new Error("SimpleCache.purge: scope field of options parameter must be either 'pop', or 'global'.");
+      }
+      host.cache.purge(host.cache.surrogateKeys(key, scope)[0], false);
+    }),
+    get: named("get", 1, function get(...args) {
+      const key = simpleCall("get", 1, args);
+      const found = host.cache.lookup(key, []);
+      return found.found ? simpleEntry(found.object.body) : null;
+    }),
+    getOrSet: named("getOrSet", 2, function getOrSet(...args) {
+      const key = simpleCall("getOrSet", 2, args);
+      const loader = args[1];
+      return host.cache.transactionLookupAsync(key, []).then(async (lookup) => {
+        const transaction = lookup.transaction;
+        let committed = false;
+        try {
+          if (lookup.usable) return simpleEntry(lookup.object.body);
+          if (typeof loader !== "function") throw new Error("SimpleCache.getOrSet: set argument is not a function");
+          const result = await loader();
+          if (typeof result !== "object" || result === null) {
+            throw new Error("SimpleCache.getOrSet: does not adhere to interface {value: BodyInit,  ttl: number, length?:number}");
+          }
+          const maxAge = ttlMs(
+            result.ttl,
+            "SimpleCache.getOrSet: TTL field is an invalid value, only positive numbers can be used for TTL values.",
+          );
+          const bytes = simpleValue(result.value, "getOrSet");
+          const options = { maxAge, surrogateKeys: host.cache.surrogateKeys(key) };
+          const object = host.cache.transactionInsert(transaction, options, bytes, true);
+          committed = true;
+          return simpleEntry(object.body);
+        } finally {
+          if (!committed && transaction !== null) host.cache.transactionCancel(transaction);
+        }
+      });
+    }),
+    set: named("set", 3, function set(...args) {
+      const key = simpleCall("set", 3, args);
+      const maxAge = ttlMs(
+        args[2],
+        "SimpleCache.set: TTL parameter is an invalid value, only positive numbers can be used for TTL values.",
+      );
+      const bytes = simpleValue(args[1], "set");
+      host.cache.insert(key, [], { maxAge, surrogateKeys: host.cache.surrogateKeys(key) }, bytes);
+    }),
+  });
+
+  // ---- HTMLRewritingStream (builtins/html-rewriter.cpp) ------------------------------------
+  // A TransformStream around a native lol_html rewriter (`host.htmlRewriter()`, see
+  // runtime/engine/src/fastly/html_rewriter/), which holds the handlers, makes their checks
+  // and messages, and calls them with the `Element` objects.
+  const REWRITING = new WeakMap();
+  function rewritingOf(self, method) {
+    const state = REWRITING.get(self);
+    if (!state) throw wrongReceiver(method, "HTMLRewritingStream");
+    return state;
+  }
+  class HTMLRewritingStream {
+    constructor() {
+      const rewriter = host.htmlRewriter();
+      // The platform's queue sizes: writable high-water mark 1, readable 0.
+      const transform = new TransformStream(
+        {
+          transform(chunk, controller) {
+            const out = rewriter.push(chunk);
+            if (out !== null) controller.enqueue(out);
+          },
+          flush(controller) {
+            const out = rewriter.finish();
+            if (out !== null) controller.enqueue(out);
+          },
+        },
+        { highWaterMark: 1 },
+        { highWaterMark: 0 },
+      );
+      REWRITING.set(this, { rewriter, transform });
+    }
+  }
+  defineAccessors(HTMLRewritingStream.prototype, {
+    readable: { get: named("get readable", 0, function () { return rewritingOf(this, "get readable").transform.readable; }) },
+    writable: { get: named("get writable", 0, function () { return rewritingOf(this, "get writable").transform.writable; }) },
+  });
+  defineMethods(HTMLRewritingStream.prototype, {
+    onElement: named("onElement", 2, function onElement(selector, handler) {
+      const { rewriter } = rewritingOf(this, "onElement");
+      if (arguments.length < 2) throw tooFew("onElement", 2, arguments.length);
+      rewriter.onElement(selector, handler);
+      return this;
+    }),
+  });
 
   // ---- Handoffs (builtins/fastly.cpp) ------------------------------------------------------
 
@@ -507,8 +1004,9 @@
   }.inspect);
 
   // ---- fastly:image-optimizer (builtins/image-optimizer-options.inc) ----------------------
-  // The option constants as the platform defines them; transforming images needs Fastly's
-  // image service.
+  // The option constants as the platform defines them, and the options checked and written
+  // as the query string Fastly's image service gets. Transforming images needs that service:
+  // fetch() passes the image through unchanged, with a warning (web/fetch.rs).
 
   const IMAGE_OPTIONS = {
     Region: { UsEast: "us_east", UsCentral: "us_central", UsWest: "us_west", EuCentral: "eu_central", EuWest: "eu_west", Asia: "asia", Australia: "australia" },
@@ -539,13 +1037,400 @@
     }
     imageOptimizer[name] = cls;
   }
+  // The options: read, checked and written as ImageOptimizerOptions::create and to_string
+  // (builtins/image-optimizer.cpp, .h) do, in their order. Every TypeError is StarlingMonkey's
+  // api::Errors::TypeError, "{0}: {1} must {2}", so the messages passed with "must" already
+  // in them read "must must", as on Compute; the pad check names "trim", as on Compute.
+  const IO = "imageOptimizerOptions";
+  const IO_MESSAGES = {
+    region: "contain region",
+    enumNotString: "must be a string",
+    enumUnknown: "be one of the allowed string values",
+    object: "be an object",
+    sizeKeys: "have exactly one of the keys absolute or ratio",
+    sizeAbsolute: "have width and height values who are absolute pixel integers or percentage strings",
+    sizeRatio: "have width and height number values",
+    positionKeys: "have exactly one of x/offsetX and exactly one of y/offsetY",
+    positionValues: "have valid x and y components",
+    hundred: "must be a number between -100 and 100",
+    quality: "must be n integer between 0 and 100",
+    dpr: "must be a number between 1 and 10",
+    level:
+      "must be a string containing 1.0, 1.1, 1.2, 1.3, 2.0, 2.1, 2.2, 3.0, 3.1, 3.2, " +
+      "4.0, 4.1, 4.2, 5.0, 5.1, 5.2, 6.0, 6.1, or 6.2",
+    one: "must be 1",
+    blur: "must be a number between 0.5 and 1000 or a string percentage value",
+    sharpen:
+      "must be an object with keys `amount` (0.0-10.0), `radius` (0.5-1000.0), and " +
+      "`threshold` (0-255)",
+    sides:
+      "must be an object with top, right, bottom, and left elements, each being an " +
+      "integer or a string percentage value",
+    trimColor:
+      "must be either a color, or an object with color and threshold elements, " +
+      "where threshold is a number between 0 and 1",
+    pixels: "must be an integer pixel value or a string percentage value",
+    bgColor: "must be a 3/6 character hex string or RGB(A) object",
+  };
+  const ioError = (scope, object, message) => new TypeError(`${scope}: ${object} must ${message}`);
+  const ioFail = (object, key) => ioError(IO, object, IO_MESSAGES[key]);
+  const LEVELS = ["1.0", "1.1", "1.2", "1.3", "2.0", "2.1", "2.2", "3.0", "3.1", "3.2", "4.0", "4.1", "4.2", "5.0", "5.1", "5.2", "6.0", "6.1", "6.2"];
+  // The enum options in image-optimizer-options.inc's order, with their query keys.
+  const IO_ENUMS = [
+    ["region", "Region", "region"],
+    ["auto", "Auto", "auto"],
+    ["format", "Format", "format"],
+    ["bw", "BWAlgorithm", "bw"],
+    ["disable", "Disable", "disable"],
+    ["enable", "Enable", "enable"],
+    ["fit", "Fit", "fit"],
+    ["metadata", "Metadata", "metadata"],
+    ["optimize", "Optimize", "optimize"],
+    ["orient", "Orient", "orient"],
+    ["profile", "Profile", "profile"],
+    ["resizeFilter", "ResizeFilter", "resize-filter"],
+  ];
+
+  // SpiderMonkey's value tags: isObject is true for functions; isInt32 holds integral numbers
+  // in int32 range but -0 (SpiderMonkey may also keep a computed integral number as a
+  // double, which it then refuses; edgeshim cannot tell the two apart).
+  const isObj = (v) => (typeof v === "object" && v !== null) || typeof v === "function";
+  const isInt32 = (v) => typeof v === "number" && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 && !Object.is(v, -0);
+  // to_number_between_inclusive: a NaN fails neither comparison, so it passes.
+  const between = (v, from, to) => typeof v === "number" && !(v < from || v > to);
+  const exactlyOneDefined = (a, b) => (a === undefined) !== (b === undefined);
+
+  // Percent-encoding as fetch::percent_encode: all but A-Z a-z 0-9 - _ . ~ (the values
+  // written here are ASCII).
+  const percentEncode = (text) =>
+    encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+  // std::to_string(double), i.e. printf("%f") in wasi-libc (musl): six decimals of the exact
+  // binary value rounded half to even, "nan", "inf", "-inf", and "-0.000000" for negatives
+  // that round to zero. toFixed differs on ties (1/128) and from 1e21 up.
+  const float64 = new DataView(new ArrayBuffer(8));
+  function fixed6(x) {
+    if (Number.isNaN(x)) return "nan";
+    const negative = x < 0 || Object.is(x, -0);
+    if (!Number.isFinite(x)) return negative ? "-inf" : "inf";
+    float64.setFloat64(0, Math.abs(x));
+    const bits = float64.getBigUint64(0);
+    const exponent = Number(bits >> 52n);
+    const fraction = bits & ((1n << 52n) - 1n);
+    const mantissa = exponent === 0 ? fraction : fraction | (1n << 52n);
+    const shift = (exponent === 0 ? 1 : exponent) - 1075;
+    let scaled = mantissa * 1000000n;
+    if (shift >= 0) {
+      scaled <<= BigInt(shift);
+    } else {
+      const divisor = 1n << BigInt(-shift);
+      const remainder2 = (scaled % divisor) * 2n;
+      scaled /= divisor;
+      if (remainder2 > divisor || (remainder2 === divisor && (scaled & 1n) === 1n)) scaled += 1n;
+    }
+    const digits = scaled.toString().padStart(7, "0");
+    return `${negative ? "-" : ""}${digits.slice(0, -6)}.${digits.slice(-6)}`;
+  }
+
+  // m * 2^e (m a non-negative BigInt) correctly rounded to a double, ties to even.
+  function scaleBinary(m, e) {
+    if (m === 0n) return 0;
+    const length = m.toString(2).length;
+    if (length + e > 1100) return Infinity;
+    if (length + e < -1100) return 0;
+    // Bits the result keeps: 53, fewer below the normal range.
+    const keep = Math.min(53, length + e + 1074);
+    const drop = length - keep;
+    if (drop <= 0) return Number(m) * 2 ** e;
+    const unit = 1n << BigInt(drop);
+    let q = m >> BigInt(drop);
+    const remainder2 = (m & (unit - 1n)) * 2n;
+    if (remainder2 > unit || (remainder2 === unit && (q & 1n) === 1n)) q += 1n;
+    return Number(q) * 2 ** (e + drop);
+  }
+
+  // musl's strtod (wasi-libc, C locale) over `text`: [value, characters consumed], 0
+  // consumed when nothing converts. A NaN is always positive there ("-nan" too).
+  function strtod(text) {
+    let i = 0;
+    while (i < text.length && " \t\n\v\f\r".includes(text[i])) i++;
+    let sign = 1;
+    if (text[i] === "+" || text[i] === "-") sign = text[i++] === "-" ? -1 : 1;
+    // Case-insensitive regexps without the u flag never match a non-ASCII character to an
+    // ASCII one, as the C locale's tolower.
+    const rest = text.slice(i);
+    const inf = /^inf(?:inity)?/i.exec(rest);
+    if (inf) return [sign * Infinity, i + inf[0].length];
+    const nan = /^nan(?:\([0-9A-Za-z_]*\))?/i.exec(rest);
+    if (nan) return [NaN, i + nan[0].length];
+    const hex = /^0x([0-9a-f]*)(?:\.([0-9a-f]*))?/i.exec(rest);
+    if (hex) {
+      const digits = hex[1] + (hex[2] ?? "");
+      // "0x" without digits reads as the "0" alone.
+      if (digits.length === 0) return [sign * 0, i + 1];
+      let end = i + hex[0].length;
+      let e2 = 0;
+      const exp = /^p([+-]?[0-9]+)/i.exec(rest.slice(hex[0].length));
+      if (exp) {
+        e2 = Math.max(-1e6, Math.min(1e6, Number(exp[1])));
+        end += exp[0].length;
+      }
+      return [sign * scaleBinary(BigInt(`0x${digits}`), e2 - 4 * (hex[2] ?? "").length), end];
+    }
+    const dec = /^[0-9]*(?:\.[0-9]*)?/.exec(rest)[0];
+    if (!/[0-9]/.test(dec)) return [0, 0];
+    const exp = /^e[+-]?[0-9]+/i.exec(rest.slice(dec.length));
+    const end = i + dec.length + (exp ? exp[0].length : 0);
+    return [sign * Number(text.slice(i, end)), end];
+  }
+
+  // from_percentage: "<strtod number>%", the number taking everything before the '%'; a
+  // +HUGE_VAL is refused (but -Infinity, NaN and a lone "%", read as 0, pass).
+  function fromPercentage(text) {
+    if (!text.endsWith("%")) return undefined;
+    const [value, consumed] = strtod(text);
+    if (consumed !== text.length - 1 || value === Infinity) return undefined;
+    return value;
+  }
+  // PixelsOrPercentage, written "%d" or "%fp".
+  function pixelsOrPercentage(v) {
+    if (isInt32(v)) return String(v);
+    if (typeof v !== "string") return undefined;
+    const percentage = fromPercentage(v);
+    return percentage === undefined ? undefined : `${fixed6(percentage)}p`;
+  }
+  function enumValue(value, cls) {
+    if (typeof value !== "string") return ioError(IO, cls, IO_MESSAGES.enumNotString);
+    if (!Object.values(IMAGE_OPTIONS[cls]).includes(value)) return ioError(IO, cls, IO_MESSAGES.enumUnknown);
+    return { value };
+  }
+  function color(v) {
+    if (typeof v === "string" && /^(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$/.test(v)) return v;
+    if (!isObj(v)) return undefined;
+    const r = v.r;
+    const g = v.g;
+    const b = v.b;
+    const a = v.a;
+    const component = (c) => isInt32(c) && c >= 0 && c < 256;
+    const alphaValid = a === undefined || (typeof a === "number" && a >= 0 && a <= 1);
+    if (!component(r) || !component(g) || !component(b) || !alphaValid) return undefined;
+    return a === undefined ? `${r},${g},${b}` : `${r},${g},${b},${fixed6(a)}`;
+  }
+  function size(v) {
+    if (!isObj(v)) throw ioFail("size", "object");
+    const absolute = v.absolute;
+    const ratio = v.ratio;
+    if (!exactlyOneDefined(absolute, ratio)) throw ioFail("size", "sizeKeys");
+    if (absolute !== undefined) {
+      if (!isObj(absolute)) throw ioFail("size.absolute", "object");
+      const width = absolute.width;
+      const height = absolute.height;
+      const w = pixelsOrPercentage(width);
+      const h = pixelsOrPercentage(height);
+      if (w === undefined || h === undefined) throw ioFail("size.absolute", "sizeAbsolute");
+      return `${w},${h}`;
+    }
+    if (!isObj(ratio)) throw ioFail("size.ratio", "object");
+    const width = ratio.width;
+    const height = ratio.height;
+    if (typeof width !== "number" || typeof height !== "number") throw ioFail("size.ratio", "sizeRatio");
+    return `${fixed6(width)}:${fixed6(height)}`;
+  }
+  // Compute reads any non-undefined position as an object without checking (undefined
+  // behaviour for a primitive); edgeshim throws the position error for one.
+  function position(v) {
+    if (!isObj(v)) throw ioFail("position", "positionKeys");
+    const x = v.x;
+    const y = v.y;
+    const offsetX = v.offsetX;
+    const offsetY = v.offsetY;
+    if (!exactlyOneDefined(x, offsetX) || !exactlyOneDefined(y, offsetY)) throw ioFail("position", "positionKeys");
+    const axis = (absolute, offset, name) => {
+      if (absolute !== undefined) {
+        const value = pixelsOrPercentage(absolute);
+        return value === undefined ? undefined : `${name}${value}`;
+      }
+      return typeof offset === "number" ? `offset-${name}${fixed6(offset)}` : undefined;
+    };
+    const px = axis(x, offsetX, "x");
+    const py = axis(y, offsetY, "y");
+    if (px === undefined || py === undefined) throw ioFail("position", "positionValues");
+    return `${px},${py}`;
+  }
+  function canvas(v) {
+    if (!isObj(v)) throw ioFail("canvas", "object");
+    const sizeValue = v.size;
+    const positionValue = v.position;
+    let text = size(sizeValue);
+    if (positionValue !== undefined) text += `,${position(positionValue)}`;
+    return text;
+  }
+  // Crop and precrop share this, and its "crop" in messages.
+  function cropSpec(v) {
+    if (!isObj(v)) throw ioFail("crop", "object");
+    const sizeValue = v.size;
+    const positionValue = v.position;
+    const modeValue = v.mode;
+    let text = size(sizeValue);
+    if (positionValue !== undefined) text += `,${position(positionValue)}`;
+    if (modeValue !== undefined) {
+      const mode = enumValue(modeValue, "CropMode");
+      if (mode instanceof Error) throw mode;
+      text += `,${mode.value}`;
+    }
+    return text;
+  }
+  // Sides are read top, bottom, left, right and written top, right, bottom, left.
+  function sides(v, object) {
+    const fail = () => ioError(IO, object, IO_MESSAGES.sides);
+    if (!isObj(v)) throw fail();
+    const top = v.top;
+    const bottom = v.bottom;
+    const left = v.left;
+    const right = v.right;
+    if (top === undefined || bottom === undefined || left === undefined || right === undefined) throw fail();
+    const values = [top, right, bottom, left].map(pixelsOrPercentage);
+    if (values.includes(undefined)) throw fail();
+    return values.join(",");
+  }
+  function trimColor(v) {
+    const fail = () => ioFail("trimColor", "trimColor");
+    if (typeof v === "string") {
+      const c = color(v);
+      if (c === undefined) throw fail();
+      return c;
+    }
+    if (!isObj(v)) throw fail();
+    const colorValue = v.color;
+    const threshold = v.threshold;
+    // Without `color`, the object itself is an RGB(A) color (and a threshold is ignored).
+    const c = color(colorValue === undefined ? v : colorValue);
+    if (c === undefined) throw fail();
+    if (colorValue === undefined || typeof threshold !== "number") return c;
+    if (!between(threshold, 0, 1)) throw fail();
+    return `${c},t${fixed6(threshold)}`;
+  }
+
+  // The converters of the non-enum options, in the order create() runs them; each returns
+  // the option's query parameter.
+  const IO_CONVERTERS = [
+    ["bgColor", (v) => {
+      const c = color(v);
+      if (c === undefined) throw ioFail("bgColor", "bgColor");
+      return `bg-color=${percentEncode(c)}`;
+    }],
+    ["blur", (v) => {
+      if (typeof v === "number") {
+        if (!between(v, 0.5, 1000)) throw ioFail("blur", "blur");
+        return `blur=${fixed6(v)}`;
+      }
+      const percentage = typeof v === "string" ? fromPercentage(v) : undefined;
+      if (percentage === undefined) throw ioFail("blur", "blur");
+      return `blur=${fixed6(percentage)}p`;
+    }],
+    ["brightness", (v) => {
+      if (!between(v, -100, 100)) throw ioFail("brightness", "hundred");
+      return `brightness=${fixed6(v)}`;
+    }],
+    ["canvas", (v) => `canvas=${percentEncode(canvas(v))}`],
+    ["contrast", (v) => {
+      if (!between(v, -100, 100)) throw ioFail("contrast", "hundred");
+      return `contrast=${fixed6(v)}`;
+    }],
+    ["crop", (v) => `crop=${percentEncode(cropSpec(v))}`],
+    ["dpr", (v) => {
+      if (!between(v, 1, 10)) throw ioFail("dpr", "dpr");
+      return `dpr=${fixed6(v)}`;
+    }],
+    ["frame", (v) => {
+      if (!isInt32(v) || v !== 1) throw ioFail("frame", "one");
+      return "frame=1";
+    }],
+    ["height", (v) => {
+      const value = pixelsOrPercentage(v);
+      if (value === undefined) throw ioFail("height", "pixels");
+      return `height=${percentEncode(value)}`;
+    }],
+    ["level", (v) => {
+      if (typeof v !== "string" || !LEVELS.includes(v)) throw ioFail("level", "level");
+      return `level=${percentEncode(v)}`;
+    }],
+    ["pad", (v) => `pad=${percentEncode(sides(v, "trim"))}`],
+    ["precrop", (v) => `precrop=${percentEncode(cropSpec(v))}`],
+    ["quality", (v) => {
+      if (!isInt32(v) || v < 0 || v > 100) throw ioFail("quality", "quality");
+      return `quality=${v}`;
+    }],
+    ["saturation", (v) => {
+      if (!between(v, -100, 100)) throw ioFail("saturation", "hundred");
+      return `saturation=${fixed6(v)}`;
+    }],
+    ["sharpen", (v) => {
+      if (!isObj(v)) throw ioFail("sharpen", "sharpen");
+      const amount = v.amount;
+      const radius = v.radius;
+      const threshold = v.threshold;
+      if (!between(amount, 0, 10) || !between(radius, 0.5, 1000) || !isInt32(threshold) || threshold < 0 || threshold > 255) {
+        throw ioFail("sharpen", "sharpen");
+      }
+      return `sharpen=${percentEncode(`a${fixed6(amount)},r${fixed6(radius)},t${threshold}`)}`;
+    }],
+    ["trim", (v) => `trim=${percentEncode(sides(v, "trim"))}`],
+    ["trimColor", (v) => `trim-color=${percentEncode(trimColor(v))}`],
+    ["viewbox", (v) => {
+      if (!isInt32(v) || v !== 1) throw ioFail("viewbox", "one");
+      return "viewbox=1";
+    }],
+    ["width", (v) => {
+      const value = pixelsOrPercentage(v);
+      if (value === undefined) throw ioFail("width", "pixels");
+      return `width=${percentEncode(value)}`;
+    }],
+  ];
+  // The properties create() reads, in its order (`preserve_query_string_on_origin_request`
+  // is read and unused).
+  const IO_READ_ORDER = [
+    "region", "preserve_query_string_on_origin_request", "auto", "bgColor", "blur", "brightness", "bw",
+    "canvas", "contrast", "crop", "disable", "dpr", "enable", "fit", "format", "frame", "height",
+    "level", "metadata", "optimize", "orient", "pad", "precrop", "profile", "quality",
+    "resizeFilter", "saturation", "sharpen", "trim", "trimColor", "viewbox", "width",
+  ];
+  // The query parameters in to_string()'s order (crop before contrast).
+  const IO_WRITE_ORDER = [
+    "region", "auto", "bgColor", "blur", "brightness", "bw", "canvas", "crop", "contrast",
+    "disable", "dpr", "enable", "fit", "format", "frame", "height", "level", "metadata",
+    "optimize", "orient", "pad", "precrop", "profile", "quality", "resizeFilter", "saturation",
+    "sharpen", "trim", "trimColor", "viewbox", "width",
+  ];
+
+  // ImageOptimizerOptions::create then to_string: the query string Fastly's image service
+  // gets, or the platform's TypeError. Also what the Request constructor runs on
+  // `init.imageOptimizerOptions` (runtime/engine/src/web/request.rs). Compute reads a
+  // non-object here as an object without checking (undefined behaviour); edgeshim throws
+  // the missing-region error for one.
+  function imageOptimizerQuery(options) {
+    if (!isObj(options)) throw ioError("Request", IO, IO_MESSAGES.region);
+    const values = {};
+    for (const key of IO_READ_ORDER) values[key] = options[key];
+    if (values.region === undefined) throw ioError("Request", IO, IO_MESSAGES.region);
+    const params = {};
+    for (const [key, cls, param] of IO_ENUMS) {
+      if (values[key] === undefined) continue;
+      const checked = enumValue(values[key], cls);
+      if (checked instanceof Error) throw checked;
+      params[key] = `${param}=${percentEncode(checked.value)}`;
+    }
+    for (const [key, convert] of IO_CONVERTERS) {
+      if (values[key] !== undefined) params[key] = convert(values[key]);
+    }
+    return IO_WRITE_ORDER.filter((key) => params[key] !== undefined)
+      .map((key) => params[key])
+      .join("&");
+  }
   imageOptimizer.optionsToQueryString = named("optionsToQueryString", 1, {
-    optionsToQueryString() {
+    optionsToQueryString(options) {
       if (arguments.length < 1) throw tooFew("optionsToQueryString", 1, arguments.length);
-      throw notEmulated(
-        "optionsToQueryString",
-        "the image optimizer's options are checked and written as the query string Fastly's image service reads",
-      );
+      return imageOptimizerQuery(options);
     },
   }.optionsToQueryString);
 
@@ -574,6 +1459,8 @@
       Shield,
       inspect,
       imageOptimizer,
+      // For the Request constructor's `imageOptimizerOptions`: apps cannot replace it.
+      imageOptimizerQuery,
     },
   };
 });

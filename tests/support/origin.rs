@@ -113,6 +113,18 @@ async fn route(request: Request<Incoming>) -> Response<Body> {
         });
         return Response::new(full(json.to_string()));
     }
+    if let Some(page) = path.strip_prefix("/page/") {
+        // An origin's HTML page, with absolute links to itself and an ad to strip.
+        let html = format!(
+            "<!doctype html><html><head><title>{page}</title></head><body>\
+             <h1>{page}</h1><a href=\"http://origin.test/about\">About</a>\
+             <p class=\"ad\">Buy now</p><p>Text &amp; more</p></body></html>"
+        );
+        return Response::builder()
+            .header("content-type", "text/html; charset=utf-8")
+            .body(full(html))
+            .unwrap();
+    }
     if path == "/count" {
         let mut body = request.into_body();
         let (mut length, mut sum) = (0u64, 0u64);

@@ -1,10 +1,13 @@
 //! The host-call boundary: every service the app reaches outside JavaScript is one
-//! [`HostCall`] out and one [`HostReply`] back (KV), or one [`BackendRequest`] out and one
-//! [`BackendResponse`] back, with bodies streaming both ways ([`Host::send`], `fetch()`).
+//! [`HostCall`] out and one [`HostReply`] back (KV, the cache), or one [`BackendRequest`] out
+//! and one [`BackendResponse`] back, with bodies streaming both ways ([`Host::send`],
+//! `fetch()`).
 //!
-//! Calls are asynchronous and plain data: the JS thread starts one and keeps running its
+//! Calls are plain data. Most are asynchronous: the JS thread starts one and keeps running its
 //! event loop; whoever implements [`Host`] (the server's [`LocalHost`], or the connection a
-//! snapshot copy has to the server) does the waiting elsewhere. Nothing here knows Boa.
+//! snapshot copy has to the server) does the waiting elsewhere. The platform's synchronous
+//! APIs (`CoreCache.lookup`, `SimpleCache.get`) use [`Host::call_blocking`], which holds the JS
+//! thread as Compute holds the instance. Nothing here knows Boa.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,7 +15,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use edgeshim_store::{Entry, Insert, KvStore, ListPage, ListRequest, StoreError, Stores};
+use edgeshim_store::cache::{Cache, CacheError, CacheOp, CacheReply, Wait, DEFAULT_CAPACITY};
+use edgeshim_store::rate::{RateLimits, RateOp, RateReply};
+use edgeshim_store::{
+    Entry, Insert, KvStore, ListPage, ListRequest, StoreError, Stores, SystemClock,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::origin::Origins;
@@ -23,6 +30,21 @@ use crate::web::body_stream::HostBody;
 pub enum HostCall {
     /// An operation on the KV store `store`, as edge location `pop` sees it.
     Kv { store: String, pop: usize, op: KvOp },
+    /// An operation on the cache of edge location `pop`.
+    Cache { pop: usize, op: CacheOp },
+    /// An operation on the rate counters and penalty boxes of edge location `pop`.
+    Rate { pop: usize, op: RateOp },
+}
+
+impl HostCall {
+    /// The reply for this call when the host could not be reached (`why`).
+    pub fn unanswered(&self, why: &str) -> HostReply {
+        match self {
+            Self::Kv { .. } => HostReply::Kv(Err(StoreError::InternalError(why.to_owned()))),
+            Self::Cache { .. } => HostReply::Cache(Err(CacheError::Unreachable(why.to_owned()))),
+            Self::Rate { .. } => HostReply::Rate(Err(why.to_owned())),
+        }
+    }
 }
 
 /// A KV store operation (the platform's `kv_store` host calls).
@@ -38,6 +60,9 @@ pub enum KvOp {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum HostReply {
     Kv(Result<KvReply, StoreError>),
+    Cache(Result<CacheReply, CacheError>),
+    /// Rate limiting cannot fail but for an unreachable host (why).
+    Rate(Result<RateReply, String>),
 }
 
 /// What a successful [`KvOp`] returns.
@@ -137,6 +162,10 @@ pub type SendFuture = Pin<Box<dyn Future<Output = Result<BackendResponse, SendEr
 /// Whatever answers host calls.
 pub trait Host: Send + Sync + std::fmt::Debug {
     fn call(&self, call: HostCall) -> HostFuture;
+    /// Answers `call` before returning, for the platform's synchronous APIs. It may block
+    /// the calling thread, but must never wait for another request that could be running on
+    /// that same thread.
+    fn call_blocking(&self, call: HostCall) -> HostReply;
     /// Sends `request` with `body` to its backend; the response body streams back.
     fn send(&self, request: BackendRequest, body: HostBody) -> SendFuture;
     /// Writes `message` to the log endpoint `endpoint` (`Logger.log`); fire and forget, as
@@ -174,15 +203,51 @@ pub struct LocalHost {
     stores: Stores,
     /// Each simulated edge location's view of `stores` (`--pops`); empty: `stores` everywhere.
     locations: Vec<Stores>,
+    /// One cache per edge location (at least one).
+    caches: Arc<[Arc<Cache>]>,
+    /// One set of rate counters and penalty boxes per edge location (at least one).
+    rates: Arc<[Arc<RateLimits>]>,
     origins: Arc<Origins>,
 }
 
 impl LocalHost {
     pub fn new(stores: Stores, locations: Vec<Stores>) -> Self {
+        let caches = (0..locations.len().max(1))
+            .map(|_| Arc::new(Cache::new(Arc::new(SystemClock), DEFAULT_CAPACITY)))
+            .collect();
+        let rates = (0..locations.len().max(1))
+            .map(|_| Arc::new(RateLimits::new(Arc::new(SystemClock))))
+            .collect();
         Self {
             stores,
             locations,
+            caches,
+            rates,
             origins: Arc::default(),
+        }
+    }
+
+    fn cache(&self, pop: usize) -> Arc<Cache> {
+        self.caches[pop % self.caches.len()].clone()
+    }
+
+    fn rate(&self, pop: usize, op: RateOp) -> HostReply {
+        HostReply::Rate(Ok(self.rates[pop % self.rates.len()].run(op)))
+    }
+
+    /// The store `store` of location `pop` with `op`, or the reply for a store that is not
+    /// configured (the binding checks names against the same configuration first).
+    fn kv_call(
+        &self,
+        store: &str,
+        pop: usize,
+        op: KvOp,
+    ) -> Result<(Arc<dyn KvStore>, KvOp), Box<HostReply>> {
+        match self.store(store, pop) {
+            Some(found) => Ok((found, op)),
+            None => Err(Box::new(HostReply::Kv(Err(StoreError::InternalError(
+                format!("no KV store named '{store}'"),
+            ))))),
         }
     }
 
@@ -222,22 +287,78 @@ impl Host for LocalHost {
     }
 
     fn call(&self, call: HostCall) -> HostFuture {
-        let HostCall::Kv { store, pop, op } = call;
-        let Some(found) = self.store(&store, pop) else {
-            // The binding checks names against the same configuration first.
-            return Box::pin(std::future::ready(HostReply::Kv(Err(
-                StoreError::InternalError(format!("no KV store named '{store}'")),
-            ))));
-        };
-        Box::pin(async move {
-            let done = tokio::task::spawn_blocking(move || run_kv(found.as_ref(), op)).await;
-            HostReply::Kv(done.unwrap_or_else(|e| {
-                Err(StoreError::InternalError(format!(
-                    "the store call failed: {e}"
-                )))
-            }))
-        })
+        match call {
+            HostCall::Kv { store, pop, op } => {
+                let (found, op) = match self.kv_call(&store, pop, op) {
+                    Ok(found) => found,
+                    Err(reply) => return Box::pin(std::future::ready(*reply)),
+                };
+                Box::pin(async move {
+                    let done =
+                        tokio::task::spawn_blocking(move || run_kv(found.as_ref(), op)).await;
+                    HostReply::Kv(done.unwrap_or_else(|e| {
+                        Err(StoreError::InternalError(format!(
+                            "the store call failed: {e}"
+                        )))
+                    }))
+                })
+            }
+            // A transaction lookup may wait for another request's insert: on the blocking
+            // pool, where waiting holds no request's thread.
+            HostCall::Cache { pop, op } => {
+                let cache = self.cache(pop);
+                Box::pin(async move {
+                    let done = tokio::task::spawn_blocking(move || {
+                        run_cache(&cache, pop, op, Wait::Collapse)
+                    })
+                    .await;
+                    HostReply::Cache(done.unwrap_or_else(|e| {
+                        Err(CacheError::Unreachable(format!(
+                            "the cache call failed: {e}"
+                        )))
+                    }))
+                })
+            }
+            // In memory, under a lock held for a few instructions: answered at once.
+            HostCall::Rate { pop, op } => Box::pin(std::future::ready(self.rate(pop, op))),
+        }
     }
+
+    /// In this process the caller is a worker thread that may run other requests (among
+    /// them the one a transaction would wait for), so cache transactions never wait here:
+    /// each is obliged at once (no request collapsing in in-process modes).
+    fn call_blocking(&self, call: HostCall) -> HostReply {
+        match call {
+            HostCall::Kv { store, pop, op } => match self.kv_call(&store, pop, op) {
+                Ok((found, op)) => HostReply::Kv(run_kv(found.as_ref(), op)),
+                Err(reply) => *reply,
+            },
+            HostCall::Cache { pop, op } => {
+                HostReply::Cache(run_cache(&self.cache(pop), pop, op, Wait::Never))
+            }
+            HostCall::Rate { pop, op } => self.rate(pop, op),
+        }
+    }
+}
+
+/// Runs `op` on `cache`, logging each lookup's outcome (`-v`).
+fn run_cache(cache: &Cache, pop: usize, op: CacheOp, wait: Wait) -> Result<CacheReply, CacheError> {
+    let described = match &op {
+        CacheOp::Lookup { key, .. } | CacheOp::TransactionLookup { key, .. } => {
+            Some(String::from_utf8_lossy(key).into_owned())
+        }
+        _ => None,
+    };
+    let reply = cache.run(op, wait);
+    if let (Some(key), Ok(CacheReply::Lookup(lookup))) = (described, &reply) {
+        let outcome = match (lookup.state.found, lookup.state.stale) {
+            (false, _) => "MISS",
+            (true, true) => "STALE",
+            (true, false) => "HIT",
+        };
+        tracing::debug!(target: "edgeshim::cache", pop, key, "{outcome}");
+    }
+    reply
 }
 
 /// The host an instance reaches, as context data.

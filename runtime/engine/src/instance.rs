@@ -377,6 +377,7 @@ impl Instance {
         // response body the app never finished is cut off (an error for the client, never a
         // body that looks complete).
         crate::web::body_stream::release_host_bodies(&self.context);
+        crate::fastly::cache::host::end_request(&mut self.context);
         if let Some((_, sender)) = self.body_sent.take() {
             crate::web::body_stream::abandon_response(
                 &sender,

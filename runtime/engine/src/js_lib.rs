@@ -349,6 +349,10 @@ fn evaluate(context: &mut Context, library: &JsLibrary) -> JsResult<(JsObject, J
 ///   old one is detached. TypeError for a detached or a shared buffer. (Boa 0.22 without its
 ///   `experimental` feature has no `ArrayBuffer.prototype.transfer`.)
 /// - `isDetachedArrayBuffer(buffer)`.
+/// - `htmlRewriter()`: the native rewriter behind one `HTMLRewritingStream`
+///   (`fastly::html_rewriter`).
+/// - `cache`: the edge cache's calls (`crate::fastly::cache::host`).
+/// - `rate`: the rate counters' and penalty boxes' (`crate::fastly::edge_rate_limiter`).
 fn host_helpers(context: &mut Context) -> JsObject {
     fn array_buffer(args: &[JsValue], what: &str) -> JsResult<JsArrayBuffer> {
         args.first()
@@ -399,7 +403,19 @@ fn host_helpers(context: &mut Context) -> JsObject {
     fn in_request(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
         Ok(crate::host::Phase::in_request(context).into())
     }
+    let cache = crate::fastly::cache::host::host_object(context);
+    let rate = crate::fastly::edge_rate_limiter::host_object(context);
     ObjectInitializer::new(context)
+        .property(
+            js_string!("cache"),
+            cache,
+            boa_engine::property::Attribute::all(),
+        )
+        .property(
+            js_string!("rate"),
+            rate,
+            boa_engine::property::Attribute::all(),
+        )
         .function(
             NativeFunction::from_fn_ptr(in_request),
             js_string!("inRequest"),
@@ -416,6 +432,11 @@ fn host_helpers(context: &mut Context) -> JsObject {
             1,
         )
         .function(NativeFunction::from_fn_ptr(loaded), js_string!("loaded"), 1)
+        .function(
+            NativeFunction::from_fn_ptr(crate::fastly::html_rewriter::new_rewriter),
+            js_string!("htmlRewriter"),
+            0,
+        )
         .function(
             NativeFunction::from_fn_ptr(transfer),
             js_string!("transferArrayBuffer"),

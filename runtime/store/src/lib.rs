@@ -27,6 +27,7 @@
 //! | Named stores of an app                 | [`Stores`]                  |
 //! | Time, injectable for tests             | [`Clock`], [`SystemClock`], [`ManualClock`] |
 //! | The edge cache (`fastly:cache`)        | [`cache`]                   |
+//! | Rate counters, penalty boxes (`fastly:edge-rate-limiter`) | [`rate`]  |
 //!
 //! # Example
 //!
@@ -53,6 +54,7 @@ mod error;
 mod eventual;
 mod host;
 mod memory;
+pub mod rate;
 mod redis_store;
 mod registry;
 mod rules;

@@ -26,6 +26,15 @@ pub enum CompatWarning {
     /// `put(key, new ReadableStream(...))`: the docs accept any ReadableStream, production
     /// refuses content-provided streams.
     ContentProvidedStream,
+    /// `fetch(url, { imageOptimizerOptions })`: production sends the request to Fastly's
+    /// image service with this query string; edgeshim has none and passes the image through.
+    /// A notice ([`note`]), not a `--strict` failure: the app is right, edgeshim lacks the
+    /// service.
+    ImageOptimizerPassThrough { url: String, query: String },
+    /// `fetch(request)` where `request` carries `imageOptimizerOptions`: js-compute's
+    /// `fetch` copies the request without them (`Request::create` sets them from `init`
+    /// only), so production fetches the image untransformed, as edgeshim does.
+    ImageOptimizerOptionsDropped,
 }
 
 /// The docs' limit on `put` metadata, in bytes.
@@ -52,6 +61,17 @@ impl std::fmt::Display for CompatWarning {
                 "KVStore.put was given a ReadableStream the app made: the docs accept it, \
                  production rejects it ('Content-provided streams are not yet supported for \
                  streaming into KVStore'); pass the bytes, or a request or response body",
+            ),
+            Self::ImageOptimizerPassThrough { url, query } => write!(
+                f,
+                "fetch({url}) with imageOptimizerOptions: edgeshim has no image service and \
+                 returns the backend's image unchanged; on Compute, Fastly's image service \
+                 fetches it and transforms it with '{query}'"
+            ),
+            Self::ImageOptimizerOptionsDropped => f.write_str(
+                "fetch() was given a Request made with imageOptimizerOptions: js-compute's \
+                 fetch copies the request without them, so production fetches the image \
+                 untransformed too; pass imageOptimizerOptions in fetch's init to transform it",
             ),
         }
     }
@@ -114,10 +134,23 @@ fn first_time(warning: &CompatWarning, call_site: Option<&str>) -> bool {
         CompatWarning::UnknownMode(_) => "unknown-mode",
         CompatWarning::MetadataTooLong(_) => "metadata-too-long",
         CompatWarning::ContentProvidedStream => "content-provided-stream",
+        CompatWarning::ImageOptimizerPassThrough { .. } => "image-optimizer",
+        CompatWarning::ImageOptimizerOptionsDropped => "image-optimizer-dropped",
     };
-    seen()
-        .lock()
-        .insert(format!("{kind}|{}", call_site.unwrap_or("")))
+    // Without a call site, each distinct set of image options is warned about once.
+    let site = match (call_site, warning) {
+        (Some(site), _) => site,
+        (None, CompatWarning::ImageOptimizerPassThrough { query, .. }) => query.as_str(),
+        (None, _) => "",
+    };
+    seen().lock().insert(format!("{kind}|{site}"))
+}
+
+/// Whether a copy's compatibility line (already once per call site in that copy) is new to
+/// this server: each request runs in a fresh copy of the snapshot, which starts with no
+/// call site seen.
+pub fn first_line(message: &str) -> bool {
+    seen().lock().insert(format!("line|{message}"))
 }
 
 /// `file:line` of the innermost app (bytecode) frame, from a fresh `Error`'s stack.
@@ -151,13 +184,7 @@ fn parse_call_site(stack: &str) -> Option<String> {
 /// Raises `warning`: logs it once per call site and, with `--strict`, records it so that the
 /// request fails.
 pub fn warn(warning: CompatWarning, context: &mut Context) {
-    let call_site = call_site(context);
-    if first_time(&warning, call_site.as_deref()) {
-        match &call_site {
-            Some(site) => tracing::warn!(target: "edgeshim::compat", "{site}: {warning}"),
-            None => tracing::warn!(target: "edgeshim::compat", "{warning}"),
-        }
-    }
+    let call_site = log_once(&warning, context);
     if let Some(compat) = context.get_data::<Compat>() {
         if compat.strict {
             compat
@@ -166,6 +193,24 @@ pub fn warn(warning: CompatWarning, context: &mut Context) {
                 .push(CompatViolation { warning, call_site });
         }
     }
+}
+
+/// Raises `warning` as a notice: logged once per call site, never failing the request (for
+/// what edgeshim lacks, where the app is not at fault).
+pub fn note(warning: &CompatWarning, context: &mut Context) {
+    log_once(warning, context);
+}
+
+/// Logs `warning` the first time it comes from its call site; returns the call site.
+fn log_once(warning: &CompatWarning, context: &mut Context) -> Option<String> {
+    let call_site = call_site(context);
+    if first_time(warning, call_site.as_deref()) {
+        match &call_site {
+            Some(site) => tracing::warn!(target: "edgeshim::compat", "{site}: {warning}"),
+            None => tracing::warn!(target: "edgeshim::compat", "{warning}"),
+        }
+    }
+    call_site
 }
 
 /// Whether `value` is `undefined` or absent: what the docs mean by an optional argument.
@@ -227,6 +272,16 @@ mod tests {
             &CompatWarning::ListWithoutOptions,
             Some("/t/dedupe.js:1")
         ));
+        // Without a call site, image options are told apart by their query string.
+        let image = |query: &str| CompatWarning::ImageOptimizerPassThrough {
+            url: "https://example.com/a.png".into(),
+            query: query.into(),
+        };
+        assert!(first_time(&image("region=asia&width=1"), None));
+        assert!(!first_time(&image("region=asia&width=1"), None));
+        assert!(first_time(&image("region=asia&width=2"), None));
+        assert!(first_line("/t/a.js:1: x"));
+        assert!(!first_line("/t/a.js:1: x"));
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! - `vCpuTime()`: the CPU time the request has used so far, in whole milliseconds (Viceroy
 //!   rounds down to limit timing attacks): the JS thread's CPU clock since the request began.
 //! - `purgeSurrogateKey(key, soft)`: checks the key as Viceroy does (visible ASCII, at most
-//!   1024 bytes) and purges the local cache. edgeshim has no HTTP cache yet, so there is
-//!   nothing to purge; the call is logged.
+//!   1024 bytes) and purges the edge cache of the request's location (`fastly:cache`'s
+//!   objects); soft makes them stale instead. The count is logged.
 //!
 //! Reference: <https://js-compute-reference-docs.edgecompute.app/docs/fastly:compute/>.
 
@@ -87,9 +87,10 @@ pub(crate) fn purge_surrogate_key(
     // Only a boolean `true` asks for a soft purge.
     let soft = args.get(1).and_then(JsValue::as_boolean).unwrap_or(false);
     check_surrogate_key(&key)?;
+    let purged = crate::fastly::cache::host::purge(&key, soft, context)?;
     tracing::info!(
         target: "edgeshim::cache",
-        "purgeSurrogateKey({key:?}, soft: {soft}): 0 variants purged (no HTTP cache is emulated)"
+        "purgeSurrogateKey({key:?}, soft: {soft}): {purged} objects purged"
     );
     Ok(JsValue::undefined())
 }

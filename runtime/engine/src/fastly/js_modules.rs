@@ -7,12 +7,12 @@
 //! | `fastly:body`              | `FastlyBody`, in memory                                     |
 //! | `fastly:edge-rate-limiter` | `EdgeRateLimiter`, `PenaltyBox`, `RateCounter`, with Viceroy's answers |
 //! | `fastly:cache`             | the cache classes: not emulated, each use fails saying so   |
-//! | `fastly:html-rewriter`     | `HTMLRewritingStream`: not emulated                         |
+//! | `fastly:html-rewriter`     | `HTMLRewritingStream`, on lol_html (`super::html_rewriter`) |
 //! | `fastly:fanout`            | `createFanoutHandoff`: checks, then not emulated            |
 //! | `fastly:websocket`         | `createWebsocketHandoff`: checks, then not emulated         |
 //! | `fastly:shielding`         | `Shield`: not emulated                                      |
 //! | `fastly:security`          | `inspect`: checks, then not emulated                        |
-//! | `fastly:image-optimizer`   | the option constants; `optionsToQueryString` not emulated  |
+//! | `fastly:image-optimizer`   | the option constants, `optionsToQueryString` (the image itself passes through `fetch` unchanged) |
 //!
 //! What is not emulated fails with an Error that names the API and says what Compute does
 //! with it, never with a missing export.

@@ -23,14 +23,17 @@
 
 pub mod acl;
 pub mod backend;
+pub mod cache;
 pub mod compat;
 pub mod compute;
 pub mod config_store;
 pub mod device;
+pub mod edge_rate_limiter;
 pub mod env;
 pub mod experimental;
 pub mod geolocation;
 pub mod global;
+pub mod html_rewriter;
 pub mod js_modules;
 pub mod kv_store;
 pub mod logger;

@@ -95,7 +95,13 @@ pub(super) fn emit(level: LogLevel, target: &str, message: &str) {
     }
     match target {
         "edgeshim::console" => at_level!("edgeshim::console", message),
-        "edgeshim::compat" => at_level!("edgeshim::compat", message),
+        // Once per call site for the server, as in-process instances log them, though
+        // every copy starts from the snapshot's empty set.
+        "edgeshim::compat" => {
+            if crate::fastly::compat::first_line(message) {
+                at_level!("edgeshim::compat", message);
+            }
+        }
         "edgeshim::kv" => at_level!("edgeshim::kv", message),
         "edgeshim::js" => at_level!("edgeshim::js", message),
         other => at_level!("edgeshim::engine", format_args!("{other}: {message}")),

@@ -167,7 +167,7 @@ impl SnapshotPool {
             }
         };
         let (ready_tx, ready_rx) = async_channel::unbounded();
-        let acceptor = runtime.spawn(accept_copies(listener, ready_tx));
+        let acceptor = runtime.spawn(accept_copies(listener, ready_tx, app.host()));
         let control = Arc::new(Mutex::new(Some(control)));
         let pid = Arc::new(std::sync::atomic::AtomicU32::new(process.id()));
         let stopping = Arc::new(AtomicBool::new(false));
@@ -412,8 +412,13 @@ impl Supervisor {
     }
 }
 
-/// Accepts copies as they connect and queues them as ready.
-async fn accept_copies(listener: UnixListener, ready: async_channel::Sender<ReadyCopy>) {
+/// Accepts copies as they connect and queues them as ready; a copy's second connection, for
+/// its blocking host calls, is served on its own.
+async fn accept_copies(
+    listener: UnixListener,
+    ready: async_channel::Sender<ReadyCopy>,
+    host: Arc<dyn Host>,
+) {
     loop {
         let (mut stream, _) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -429,7 +434,24 @@ async fn accept_copies(listener: UnixListener, ready: async_channel::Sender<Read
                     return;
                 }
             }
+            Ok(Some(Up::BlockingCalls)) => {
+                tokio::spawn(serve_blocking_calls(stream, host.clone()));
+            }
             other => tracing::warn!("a copy did not introduce itself: {other:?}"),
+        }
+    }
+}
+
+/// Answers a copy's blocking host calls, one at a time (its JS thread waits for each), until
+/// it closes the connection. A cache transaction may wait here for another copy's insert.
+async fn serve_blocking_calls(mut stream: UnixStream, host: Arc<dyn Host>) {
+    while let Ok(Some(Up::Call { id, call })) = protocol::read::<Up>(&mut stream).await {
+        let reply = Down::Reply {
+            id,
+            reply: host.call(call).await,
+        };
+        if protocol::write(&mut stream, &reply).await.is_err() {
+            return;
         }
     }
 }
@@ -605,7 +627,7 @@ async fn serve_copy(
                 target,
                 message,
             } => logs::emit(level, &target, &message),
-            Up::Hello { .. } => {}
+            Up::Hello { .. } | Up::BlockingCalls => {}
         }
     }
     sends.close();

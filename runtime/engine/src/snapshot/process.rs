@@ -34,6 +34,10 @@ const EXIT_LIMIT: i32 = 3;
 static LINK: OnceLock<Mutex<UnixStream>> = OnceLock::new();
 /// The heap-limit frame, encoded ahead: past the limit nothing may allocate.
 static HEAP_FRAME: OnceLock<Vec<u8>> = OnceLock::new();
+/// Where the server listens, for the blocking-call connection.
+static SOCKET: OnceLock<std::path::PathBuf> = OnceLock::new();
+/// The connection for blocking host calls, opened at the first.
+static BLOCKING_LINK: Mutex<Option<UnixStream>> = Mutex::new(None);
 /// Host calls waiting for their reply, by id.
 static PENDING: OnceLock<Mutex<HashMap<u64, oneshot::Sender<HostReply>>>> = OnceLock::new();
 /// Backend requests waiting for their response head, by id.
@@ -107,6 +111,36 @@ impl Host for RemoteHost {
         });
     }
 
+    /// Over a connection of its own, written and read by this (the JS) thread: the main one
+    /// is read by a task of the runtime this thread is blocked in.
+    fn call_blocking(&self, call: HostCall) -> HostReply {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let lost = call_lost(&call);
+        let mut link = BLOCKING_LINK
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if link.is_none() {
+            *link = connect_blocking_link();
+        }
+        let Some(stream) = link.as_mut() else {
+            return lost;
+        };
+        if protocol::write_blocking(stream, &Up::Call { id, call }).is_err() {
+            *link = None;
+            return lost;
+        }
+        match protocol::read_blocking::<Down>(stream) {
+            Ok(Some(Down::Reply {
+                id: answered,
+                reply,
+            })) if answered == id => reply,
+            _ => {
+                *link = None;
+                lost
+            }
+        }
+    }
+
     fn call(&self, call: HostCall) -> HostFuture {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
@@ -115,17 +149,13 @@ impl Host for RemoteHost {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id, reply);
+        let lost = call_lost(&call);
         let sent = send(&Up::Call { id, call });
         Box::pin(async move {
-            let lost = || {
-                HostReply::Kv(Err(edgeshim_store::StoreError::InternalError(
-                    "the server did not answer the host call".into(),
-                )))
-            };
             if !sent {
-                return lost();
+                return lost;
             }
-            answer.await.unwrap_or_else(|_| lost())
+            answer.await.unwrap_or(lost)
         })
     }
 
@@ -182,6 +212,18 @@ impl Host for RemoteHost {
             })
         })
     }
+}
+
+/// Opens the connection for blocking host calls.
+fn connect_blocking_link() -> Option<UnixStream> {
+    let mut stream = UnixStream::connect(SOCKET.get()?).ok()?;
+    protocol::write_blocking(&mut stream, &Up::BlockingCalls).ok()?;
+    Some(stream)
+}
+
+/// The reply to `call` when the server did not answer it.
+fn call_lost(call: &HostCall) -> HostReply {
+    call.unanswered("the server did not answer the host call")
 }
 
 /// How `body` travels in a frame, and the chunks to send after it as frames, if any. A
@@ -284,6 +326,7 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
     if rand::rng().reseed().is_err() {
         tracing::warn!("cannot reseed Math.random's generator");
     }
+    let _ = SOCKET.set(config.socket.clone());
     let stream = match UnixStream::connect(&config.socket) {
         Ok(stream) => stream,
         // The server is gone or stopping.
@@ -299,6 +342,11 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
     }) {
         os::exit_now(0);
     }
+    // The blocking-call connection is made now, while the copy waits, not when the request's
+    // first synchronous call (a cache lookup, a rate check) would pay for it.
+    *BLOCKING_LINK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = connect_blocking_link();
     // Waits, as a ready copy, for the request.
     let request = match protocol::read_blocking::<Down>(&mut reader) {
         Ok(Some(Down::Request {

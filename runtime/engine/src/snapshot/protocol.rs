@@ -74,6 +74,9 @@ pub(crate) enum Up {
         pid: u32,
         cpu: std::time::Duration,
     },
+    /// The first frame of a copy's second connection, which carries its blocking host calls
+    /// ([`Up::Call`] up, [`Down::Reply`] down, one at a time).
+    BlockingCalls,
     /// The response head; [`FrameBody::Frames`]: the body follows as [`Up::Body`] frames.
     Head {
         status: u16,
@@ -198,6 +201,15 @@ pub(crate) fn read_blocking<T: DeserializeOwned>(
     let mut payload = vec![0; checked_len(prefix)?];
     reader.read_exact(&mut payload)?;
     decode(&payload).map(Some)
+}
+
+/// Writes one frame, blocking.
+pub(crate) fn write_blocking<T: Serialize>(
+    writer: &mut impl std::io::Write,
+    message: &T,
+) -> Result<(), FrameError> {
+    writer.write_all(&encode(message)?)?;
+    Ok(())
 }
 
 /// Reads one frame; `None` at a clean end of stream.

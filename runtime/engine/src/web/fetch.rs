@@ -6,6 +6,10 @@
 //! response resolves once its head arrived and its body streams from the host. A host body
 //! given as the request body (`event.request.body`) is handed over without entering JS.
 //!
+//! A request with `imageOptimizerOptions` is sent as any other: edgeshim has no image
+//! service, so the image comes back unchanged, with a notice (once per call site) naming
+//! the query string Fastly's image service would get.
+//!
 //! Beyond the platform: a request that would reach edgeshim itself again through more than
 //! [`MAX_HOPS`] hops (its `CDN-Loop` header counts them) fails instead of looping forever.
 //!
@@ -20,7 +24,7 @@ use boa_engine::class::Class;
 use boa_engine::object::builtins::JsPromise;
 use boa_engine::object::FunctionObjectBuilder;
 use boa_engine::property::Attribute;
-use boa_engine::{js_string, Context, JsError, JsResult, JsValue, NativeFunction};
+use boa_engine::{js_string, Context, JsError, JsObject, JsResult, JsValue, NativeFunction};
 
 use super::body_stream;
 use super::request::JsRequest;
@@ -28,6 +32,7 @@ use super::response::{JsResponse, Origin};
 use crate::event_loop::HostCompletion;
 use crate::fastly::backend::error::BackendError;
 use crate::fastly::backend::Backends;
+use crate::fastly::compat::{self, CompatWarning};
 use crate::host::Phase;
 use crate::host_call::{BackendRequest, HostHandle};
 
@@ -117,17 +122,53 @@ fn fetch(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVal
     }
 }
 
+/// What the image optimizer would do with this request, told once per call site: edgeshim
+/// sends it to the backend as any other and returns the image unchanged. On Compute a
+/// request with options goes to Fastly's image service, unless it is a `PURGE` (sent
+/// through the cache as usual, the options ignored; `fetch.cpp`'s `get_caching_mode`).
+fn image_optimizer_notice(
+    resource: &JsValue,
+    request: &JsObject<JsRequest>,
+    method: &str,
+    url: &str,
+    context: &mut Context,
+) {
+    match JsRequest::image_optimizer(request) {
+        Some(query) if method != "PURGE" => compat::note(
+            &CompatWarning::ImageOptimizerPassThrough {
+                url: url.to_owned(),
+                query,
+            },
+            context,
+        ),
+        Some(_) => {}
+        None => {
+            let carried = resource
+                .as_object()
+                .and_then(|o| o.downcast::<JsRequest>().ok())
+                .is_some_and(|source| JsRequest::image_optimizer(&source).is_some());
+            if carried {
+                compat::note(&CompatWarning::ImageOptimizerOptionsDropped, context);
+            }
+        }
+    }
+}
+
 /// Everything up to the send; an error here rejects the returned promise.
 fn start(args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let resource = args.first().cloned().unwrap_or_default();
     let init = args.get(1).cloned().unwrap_or_default();
-    let request =
-        JsRequest::data_constructor(&JsValue::undefined(), &[resource, init.clone()], context)?;
+    let request = JsRequest::data_constructor(
+        &JsValue::undefined(),
+        &[resource.clone(), init.clone()],
+        context,
+    )?;
     let request = JsRequest::from_data(request, context)?
         .downcast::<JsRequest>()
         .map_err(|_| crate::class_util::type_error("fetch: not a Request"))?;
     // `init.backend`, read by the Request constructor, or the input request's.
     let (method, url, headers, named) = JsRequest::parts(&request);
+    image_optimizer_notice(&resource, &request, &method, &url, context);
     let backends = crate::fastly::backend::registry(context)?;
     let entry = match named {
         Some(name) => backends.get(&name).ok_or(BackendError::DoesNotExist(name)),

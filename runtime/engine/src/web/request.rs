@@ -32,6 +32,11 @@ pub struct JsRequest {
     /// `init.fastly.decompressGzip`.
     #[unsafe_ignore_trace]
     decompress_gzip: bool,
+    /// `init.imageOptimizerOptions`, checked and written as the query string Fastly's image
+    /// service would get. Only `init` sets it, as in js-compute's `Request::create`: a
+    /// request made from another (`fetch(request)` too) does not inherit it; `clone()` does.
+    #[unsafe_ignore_trace]
+    image_optimizer: Option<String>,
 }
 
 impl HasBody for JsRequest {
@@ -80,6 +85,7 @@ impl JsRequest {
                 body,
                 backend: None,
                 decompress_gzip: false,
+                image_optimizer: None,
             },
             context,
         )
@@ -99,6 +105,11 @@ impl JsRequest {
             JsHeaders::pairs_of(&r.headers),
             r.backend.clone(),
         )
+    }
+
+    /// The image optimizer query string `init.imageOptimizerOptions` gave, if any.
+    pub fn image_optimizer(request: &JsObject<JsRequest>) -> Option<String> {
+        request.borrow().data().image_optimizer.clone()
     }
 
     /// Whether the response should arrive gzip-decoded (`fastly.decompressGzip`).
@@ -177,6 +188,7 @@ impl Class for JsRequest {
             .and_then(|o| o.downcast::<JsRequest>().ok());
         let mut backend = None;
         let mut decompress_gzip = false;
+        let mut image_options = JsValue::undefined();
         let (mut method, url, mut headers, mut body) = match &source {
             Some(source) => {
                 let (method, url, headers) = {
@@ -254,6 +266,7 @@ impl Class for JsRequest {
                 }
                 body = Some(extracted);
             }
+            image_options = init.get(js_string!("imageOptimizerOptions"), context)?;
         }
         // The input request's body moves here last, once every check has passed.
         let body = match (body, &source) {
@@ -268,6 +281,12 @@ impl Class for JsRequest {
                 "Request constructor: HEAD or GET Request cannot have a body.",
             ));
         }
+        // Checked last, as js-compute applies it after the body.
+        let image_optimizer = if image_options.is_undefined() {
+            None
+        } else {
+            Some(image_optimizer_query(&image_options, context)?)
+        };
         let headers = JsHeaders::from_pairs(headers, false).create(context)?;
         Ok(Self {
             method,
@@ -276,6 +295,7 @@ impl Class for JsRequest {
             body,
             backend,
             decompress_gzip,
+            image_optimizer,
         })
     }
 
@@ -303,7 +323,11 @@ impl Class for JsRequest {
                 let r = this_as::<JsRequest>(this, "clone", CLASS)?;
                 let body = clone_body(&r, ctx)?;
                 let (method, url, pairs, backend) = JsRequest::parts(&r);
-                let decompress_gzip = r.borrow().data().decompress_gzip;
+                let (decompress_gzip, image_optimizer) = {
+                    let data = r.borrow();
+                    let data = data.data();
+                    (data.decompress_gzip, data.image_optimizer.clone())
+                };
                 let headers = JsHeaders::from_pairs(pairs, false).create(ctx)?;
                 Ok(JsRequest::from_data(
                     JsRequest {
@@ -313,6 +337,7 @@ impl Class for JsRequest {
                         body,
                         backend,
                         decompress_gzip,
+                        image_optimizer,
                     },
                     ctx,
                 )?
@@ -321,6 +346,22 @@ impl Class for JsRequest {
         );
         Ok(())
     }
+}
+
+/// `fastly:image-optimizer`'s checks and query string for `options` (`js-lib/fastly.js`,
+/// `imageOptimizerQuery`), throwing the platform's TypeErrors.
+fn image_optimizer_query(options: &JsValue, context: &mut Context) -> JsResult<String> {
+    let query = crate::js_lib::internal(context, "fastly")?
+        .get(js_string!("imageOptimizerQuery"), context)?;
+    let query = query
+        .as_callable()
+        .ok_or_else(|| type_error("imageOptimizerQuery is not a function"))?
+        .call(
+            &JsValue::undefined(),
+            std::slice::from_ref(options),
+            context,
+        )?;
+    Ok(query.to_string(context)?.to_std_string_lossy())
 }
 
 /// Registers `Request` as a global class.

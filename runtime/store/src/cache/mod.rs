@@ -93,8 +93,9 @@ struct Object {
     body: Bytes,
     written: SystemTime,
     hits: u64,
-    /// When a soft purge made it stale: it lives on for its stale-while-revalidate window.
-    soft_purged: Option<SystemTime>,
+    /// A soft purge made it stale (never fresh again); it stays usable for the rest of its
+    /// stale-while-revalidate window, as Viceroy keeps it.
+    soft_purged: bool,
     used: u64,
 }
 
@@ -121,16 +122,12 @@ impl Object {
     }
 
     fn stale(&self, now: SystemTime) -> bool {
-        self.soft_purged.is_some() || self.age(now) >= self.options.max_age
+        self.soft_purged || self.age(now) >= self.options.max_age
     }
 
     /// Past its stale-while-revalidate window: gone.
     fn expired(&self, now: SystemTime) -> bool {
-        let swr = self.options.stale_while_revalidate;
-        self.age(now) >= self.options.max_age + swr
-            || self
-                .soft_purged
-                .is_some_and(|at| now.duration_since(at).unwrap_or_default() >= swr)
+        self.age(now) >= self.options.max_age + self.options.stale_while_revalidate
     }
 
     fn selected_by(&self, headers: &Headers) -> bool {
@@ -144,10 +141,7 @@ impl Object {
     fn found(&self, now: SystemTime) -> Found {
         Found {
             body: self.body.clone(),
-            length: self
-                .options
-                .length
-                .unwrap_or(self.body.len() as u64),
+            length: self.options.length.unwrap_or(self.body.len() as u64),
             max_age: self.options.max_age,
             stale_while_revalidate: self.options.stale_while_revalidate,
             age: self.age(now),
@@ -390,7 +384,7 @@ impl Cache {
             body,
             written: now,
             hits: 0,
-            soft_purged: None,
+            soft_purged: false,
             used: state.tick,
         };
         let found = object.found(now);
@@ -480,7 +474,7 @@ impl Cache {
             ..options
         };
         object.written = now;
-        object.soft_purged = None;
+        object.soft_purged = false;
         Ok(())
     }
 
@@ -490,18 +484,22 @@ impl Cache {
     }
 
     fn purge(&self, surrogate_key: &str, soft: bool) -> usize {
-        let now = self.clock.now();
         let mut state = self.state.lock();
         let mut reached = 0;
         let mut freed = 0;
         for slot in state.keys.values_mut() {
             slot.variants.retain_mut(|object| {
-                if !object.options.surrogate_keys.iter().any(|k| k == surrogate_key) {
+                if !object
+                    .options
+                    .surrogate_keys
+                    .iter()
+                    .any(|k| k == surrogate_key)
+                {
                     return true;
                 }
                 reached += 1;
                 if soft {
-                    object.soft_purged.get_or_insert(now);
+                    object.soft_purged = true;
                     true
                 } else {
                     freed += object.body.len() as u64;

@@ -109,4 +109,7 @@ pub enum CacheError {
     /// `update` of a transaction that found nothing to update.
     #[error("there is no cached object to update")]
     NothingToUpdate,
+    /// The host could not answer (a snapshot copy lost its server).
+    #[error("the cache could not be reached: {0}")]
+    Unreachable(String),
 }

@@ -19,8 +19,8 @@ use std::rc::Rc;
 use boa_engine::module::{Module, SyntheticModuleInitializer};
 use boa_engine::{js_string, Context, JsNativeError, JsResult};
 
-pub use binding::{ConfigStores, Lookups};
 use binding::{ConfigStoreFlavor, DictionaryFlavor, JsConfigStore};
+pub use binding::{ConfigStores, Lookups};
 
 /// The module specifiers apps import.
 pub const SPECIFIER: &str = "fastly:config-store";

@@ -106,7 +106,12 @@ fn kv_call(
     body_stream::event_loop(context)?.spawn_host_op(async move {
         let reply = reply.await;
         let completion: HostCompletion = Box::new(move |context: &mut Context| {
-            let HostReply::Kv(result) = reply;
+            let result = match reply {
+                HostReply::Kv(result) => result,
+                HostReply::Cache(_) | HostReply::Rate(_) => Err(StoreError::InternalError(
+                    "the host answered a KV call with another service's reply".into(),
+                )),
+            };
             let outcome = result
                 .map_err(|e| JsError::from(KvError::store(what, e)))
                 .and_then(|reply| done(reply, context));
