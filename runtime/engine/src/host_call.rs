@@ -227,6 +227,15 @@ impl LocalHost {
         }
     }
 
+    /// The same host whose caches hold up to `bytes` of bodies each (emptied: call it first).
+    #[must_use]
+    pub fn with_cache_bytes(mut self, bytes: u64) -> Self {
+        self.caches = (0..self.caches.len())
+            .map(|_| Arc::new(Cache::new(Arc::new(SystemClock), bytes)))
+            .collect();
+        self
+    }
+
     fn cache(&self, pop: usize) -> Arc<Cache> {
         self.caches[pop % self.caches.len()].clone()
     }

@@ -189,10 +189,12 @@ impl App {
     }
 
     /// The same app where a request served by edge location `pop` opens its stores from
-    /// `locations[pop]` (each location's view of [`App::stores`]).
+    /// `locations[pop]` (each location's view of [`App::stores`]), and each location's edge
+    /// cache holds up to `cache_bytes` of bodies.
     #[must_use]
-    pub fn with_locations(mut self, locations: Vec<Stores>) -> Self {
-        self.host = Arc::new(LocalHost::new(self.stores.clone(), locations));
+    pub fn with_locations(mut self, locations: Vec<Stores>, cache_bytes: u64) -> Self {
+        self.host =
+            Arc::new(LocalHost::new(self.stores.clone(), locations).with_cache_bytes(cache_bytes));
         self
     }
 

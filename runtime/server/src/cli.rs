@@ -92,6 +92,11 @@ pub struct ServeArgs {
     /// production runtime disagree on, instead of logging a warning.
     #[arg(long)]
     pub strict: bool,
+    /// Memory for each location's edge cache (`fastly:cache`), in MiB: past it, the least
+    /// recently used objects are evicted.
+    #[arg(long, value_name = "MIB", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub cache_size: u64,
 }
 
 /// `NAME=VALUE`, or `NAME` with the value from this process's environment.
@@ -149,6 +154,7 @@ impl ServeArgs {
             strict: self.strict,
             pops: usize::from(self.pops),
             kv_propagation: std::time::Duration::from_millis(self.kv_propagation),
+            cache_bytes: self.cache_size * 1024 * 1024,
             kv: if let Some(url) = self.kv_backend {
                 KvBackend::Redis { url }
             } else if self.ephemeral {
@@ -192,12 +198,23 @@ mod tests {
     #[test]
     fn serve_flags_reach_the_options() {
         let cli = Cli::try_parse_from([
-            "edgeshim", "serve", "app.js", "--env", "A=1", "--env", "B=2", "--strict",
+            "edgeshim",
+            "serve",
+            "app.js",
+            "--env",
+            "A=1",
+            "--env",
+            "B=2",
+            "--strict",
+            "--cache-size",
+            "8",
         ])
         .unwrap();
         let Command::Serve(args) = cli.command;
         let options = args.into_options();
         assert!(options.strict);
+        assert_eq!(options.cache_bytes, 8 * 1024 * 1024);
+        assert!(Cli::try_parse_from(["edgeshim", "serve", "--cache-size", "0"]).is_err());
         assert_eq!(
             options.env,
             [

@@ -54,6 +54,8 @@ pub struct ServeOptions {
     pub pops: usize,
     /// `--kv-propagation`: how long a KV write takes to reach the other locations.
     pub kv_propagation: Duration,
+    /// Bytes of bodies each location's edge cache holds before evicting (`--cache-size`).
+    pub cache_bytes: u64,
 }
 
 /// Viceroy's default address.
@@ -79,6 +81,7 @@ impl ServeOptions {
             strict: false,
             pops: 1,
             kv_propagation: Duration::ZERO,
+            cache_bytes: edgeshim_store::cache::DEFAULT_CAPACITY,
         }
     }
 }
@@ -373,7 +376,7 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
             acls: config.acls.clone(),
             user_agents: config.user_agents.clone(),
         })
-        .with_locations(locations);
+        .with_locations(locations, options.cache_bytes);
     let app_path = app.path().to_owned();
     let pool_config = options.pool.clone();
     // Booting runs JS on the worker threads; keep it off the async reactor.
