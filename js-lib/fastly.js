@@ -634,10 +634,13 @@
         // insertAndStreamBack: the object arrives when its writer closes.
         return new ReadableStream({
           start: (controller) =>
-            entry.pending.then((object) => {
-              controller.enqueue(bodyRange(object.body, start, end).slice());
-              controller.close();
-            }),
+            entry.pending.then(
+              (object) => {
+                controller.enqueue(bodyRange(object.body, start, end).slice());
+                controller.close();
+              },
+              (e) => controller.error(e),
+            ),
         });
       }
       return streamOf(bodyRange(objectOf(entry, "body").body, start, end));
@@ -694,9 +697,13 @@
       const checked = writeOptions(options, { insert: true });
       const transaction = takeObligation(entry, "insertAndStreamBack");
       let arrived;
-      const pending = new Promise((resolve) => {
+      let failed;
+      const pending = new Promise((resolve, reject) => {
         arrived = resolve;
+        failed = reject;
       });
+      // Read or not, a failure here is the reader's to see: no unhandled rejection.
+      pending.catch(() => {});
       const reader = newEntry(
         CacheEntry,
         { found: true, usable: true, stale: false, mustInsertOrUpdate: false, transaction: null, object: null },
@@ -704,13 +711,22 @@
       );
       const writer = writerBody(
         (bytes) => {
-          const object = host.cache.transactionInsert(transaction, checked, bytes, true);
+          let object;
+          try {
+            object = host.cache.transactionInsert(transaction, checked, bytes, true);
+          } catch (e) {
+            failed(e);
+            throw e;
+          }
           const state = ENTRIES.get(reader);
           state.lookup = { ...state.lookup, object };
           state.pending = null;
           arrived(object);
         },
-        () => host.cache.transactionCancel(transaction),
+        () => {
+          failed(new TypeError("the cache insert was abandoned before its body was complete"));
+          host.cache.transactionCancel(transaction);
+        },
       );
       return [writer, reader];
     }),

@@ -104,6 +104,33 @@ async fn core_cache_lookups_inserts_transactions_and_purges() {
     server.stop().await;
 }
 
+/// With --reuse-instances a transaction never waits (it would block the thread the obliged
+/// request runs on): the same scenarios give the same answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_instances_answer_the_same_without_waiting() {
+    let origin = Origin::start().await;
+    let (server, _dir) = serve(&origin, true).await;
+    let core = json_of(&server, "/core?key=r").await;
+    assert_eq!(
+        core["entry"],
+        described(true, false, json!(1), json!(60000), json!(11))
+    );
+    assert_eq!(core["body"], "hello world");
+    let transaction = json_of(&server, "/transaction?key=r2").await;
+    assert_eq!(transaction["streamedBack"], "fresh");
+    assert_eq!(transaction["again"]["state"]["found"], true);
+    // A key obliged to a request that never finishes does not hold up another here.
+    assert_eq!(
+        json_of(&server, "/oblige?key=o").await,
+        json!({ "must": true })
+    );
+    assert_eq!(
+        json_of(&server, "/oblige?key=o").await,
+        json!({ "must": true })
+    );
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_checked_argument_fails_with_the_platforms_class_and_message() {
     let origin = Origin::start().await;
@@ -158,6 +185,58 @@ async fn pending_transactions_resolve_in_the_background_and_time_out() {
             "stillPending": true,
         })
     );
+    server.stop().await;
+}
+
+/// A request stopped at its CPU limit while it holds a key's obligation cannot cancel it: the
+/// server does when the copy is gone, so the request waiting for the key is obliged in turn
+/// at once, not after the obligation's two-minute lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_obligation_of_a_request_stopped_at_a_limit_passes_on() {
+    let origin = Origin::start().await;
+    let dir = TempDir::new("cache-limit");
+    let mut options = edgeshim::ServeOptions::new(fixture("cache/index.js"));
+    options.addr = "127.0.0.1:0".parse().unwrap();
+    options.pool = pool(2, false);
+    options.pool.limits.cpu = Some(std::time::Duration::from_millis(300));
+    let config = dir.path().join("fastly.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[local_server.backends.origin]\nurl = \"http://{}\"\n",
+            origin.addr
+        ),
+    )
+    .unwrap();
+    options.config = Some(config);
+    let server = Server {
+        running: edgeshim::start(options).await.expect("the fixture starts"),
+    };
+    let addr = server.addr();
+    let spinner = tokio::spawn(async move {
+        support::request(addr, "GET", "/oblige-and-spin?key=k", &[], b"").await
+    });
+    // Bounded: the spinner says when it holds the obligation.
+    let mut held = false;
+    for _ in 0..200 {
+        if json_of(&server, "/held?key=k").await == json!(true) {
+            held = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(held, "the spinning request never took the obligation");
+    let started = std::time::Instant::now();
+    assert_eq!(
+        json_of(&server, "/oblige?key=k").await,
+        json!({ "must": true })
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "waited {:?}: the obligation lapsed with its lease instead of passing on",
+        started.elapsed()
+    );
+    assert_eq!(spinner.await.unwrap().status, 500);
     server.stop().await;
 }
 

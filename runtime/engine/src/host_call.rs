@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use edgeshim_store::cache::{Cache, CacheError, CacheOp, CacheReply, Wait, DEFAULT_CAPACITY};
-use edgeshim_store::rate::{RateLimits, RateOp, RateReply};
+use edgeshim_store::rate::{RateError, RateLimits, RateOp, RateReply};
 use edgeshim_store::{
     Entry, Insert, KvStore, ListPage, ListRequest, StoreError, Stores, SystemClock,
 };
@@ -42,7 +42,7 @@ impl HostCall {
         match self {
             Self::Kv { .. } => HostReply::Kv(Err(StoreError::InternalError(why.to_owned()))),
             Self::Cache { .. } => HostReply::Cache(Err(CacheError::Unreachable(why.to_owned()))),
-            Self::Rate { .. } => HostReply::Rate(Err(why.to_owned())),
+            Self::Rate { .. } => HostReply::Rate(Err(RateError::Unreachable(why.to_owned()))),
         }
     }
 }
@@ -61,8 +61,7 @@ pub enum KvOp {
 pub enum HostReply {
     Kv(Result<KvReply, StoreError>),
     Cache(Result<CacheReply, CacheError>),
-    /// Rate limiting cannot fail but for an unreachable host (why).
-    Rate(Result<RateReply, String>),
+    Rate(Result<RateReply, RateError>),
 }
 
 /// What a successful [`KvOp`] returns.
@@ -353,7 +352,7 @@ impl Host for LocalHost {
 /// Runs `op` on `cache`, logging each lookup's outcome (`-v`).
 fn run_cache(cache: &Cache, pop: usize, op: CacheOp, wait: Wait) -> Result<CacheReply, CacheError> {
     let described = match &op {
-        CacheOp::Lookup { key, .. } | CacheOp::TransactionLookup { key, .. } => {
+        CacheOp::Lookup { key, .. } | CacheOp::TransactionLookup { key, .. } if tracing::enabled!(target: "edgeshim::cache", tracing::Level::DEBUG) => {
             Some(String::from_utf8_lossy(key).into_owned())
         }
         _ => None,

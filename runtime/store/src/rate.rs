@@ -123,14 +123,31 @@ impl std::fmt::Debug for RateLimits {
 struct State {
     counters: HashMap<Key, Buckets>,
     boxes: HashMap<Key, SystemTime>,
+    /// How many entries there were after the last clean-up: the next one waits until
+    /// there are twice as many, so cleaning costs O(1) per new entry overall.
+    cleaned_at: usize,
+}
+
+/// Entries below this many are never cleaned up.
+const CLEAN_FROM: usize = 4096;
+
+/// Why a rate call failed: only an unreachable host (a snapshot copy that lost its server).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum RateError {
+    #[error("rate limiting could not be reached: {0}")]
+    Unreachable(String),
 }
 
 impl State {
-    fn increment(&mut self, key: Key, now: u64, delta: u32) {
-        // Entries idle for a minute count nothing: drop them now and then, so that a
-        // long-running server's counters stay as small as its recent traffic.
-        if self.counters.len() >= 4096 && !self.counters.contains_key(&key) {
+    fn increment(&mut self, key: Key, now: u64, delta: u32, at: SystemTime) {
+        // Entries idle for a minute count nothing, boxes past their time hold nothing: drop
+        // them now and then, so that a long-running server's state stays as small as its
+        // recent traffic.
+        let size = self.counters.len() + self.boxes.len();
+        if size >= CLEAN_FROM.max(self.cleaned_at * 2) && !self.counters.contains_key(&key) {
             self.counters.retain(|_, buckets| !buckets.idle(now));
+            self.boxes.retain(|_, until| *until > at);
+            self.cleaned_at = self.counters.len() + self.boxes.len();
         }
         self.counters
             .entry(key)
@@ -182,7 +199,7 @@ impl RateLimits {
                 entry,
                 delta,
             } => {
-                state.increment((counter, entry), second, delta);
+                state.increment((counter, entry), second, delta, now);
                 RateReply::Done
             }
             RateOp::LookupRate {
@@ -216,7 +233,7 @@ impl RateLimits {
                 minutes,
             } => {
                 let counted = (counter, entry.clone());
-                state.increment(counted.clone(), second, delta);
+                state.increment(counted.clone(), second, delta, now);
                 let boxed = (penalty_box, entry);
                 if state.penalized(&boxed, now) {
                     return RateReply::Yes(true);

@@ -49,7 +49,9 @@ fn run(op: RateOp, context: &mut Context) -> JsResult<JsValue> {
             RateReply::Count(count) => JsValue::from(count as f64),
             RateReply::Yes(yes) => JsValue::from(yes),
         }),
-        HostReply::Rate(Err(why)) => Err(JsNativeError::error().with_message(why).into()),
+        HostReply::Rate(Err(why)) => {
+            Err(JsNativeError::error().with_message(why.to_string()).into())
+        }
         HostReply::Kv(_) | HostReply::Cache(_) => Err(JsNativeError::error()
             .with_message("the host answered a rate call with another service's reply")
             .into()),

@@ -34,11 +34,12 @@ use tracing::Instrument;
 pub use os::CountingAllocator;
 use protocol::{Down, FrameBody, ProcessConfig, Status, Up, CONFIG_ENV};
 
-use crate::host_call::Host;
+use crate::host_call::{Host, HostCall, HostReply};
 use crate::instance::{App, BootError, HandleError, IncomingRequest};
 use crate::limits::{Limit, Limits};
 use crate::web::body_stream::{BodyChunks, Chunk, HostBody};
 use crate::web::response::ResponseParts;
+use edgeshim_store::cache::{CacheOp, CacheReply};
 
 /// The first argument that makes the `edgeshim` program a snapshot process.
 pub const SNAPSHOT_PROCESS_ARG: &str = "__snapshot-process";
@@ -442,18 +443,69 @@ async fn accept_copies(
     }
 }
 
+/// The cache obligations one copy holds, as the server sees its calls go by. A copy that
+/// ends normally cancels its own (`fastly::cache::host::end_request`); one that crashed or
+/// was stopped at a limit cannot, so what it still holds is cancelled here when it is gone,
+/// and the requests waiting for those keys go on at once instead of after the lease.
+#[derive(Debug, Clone, Default)]
+struct HeldObligations(Arc<parking_lot::Mutex<std::collections::BTreeSet<(usize, u64)>>>);
+
+impl HeldObligations {
+    /// Answers `call` through `host`, keeping track of the obligation it gives or ends.
+    async fn call(&self, host: &Arc<dyn Host>, call: HostCall) -> HostReply {
+        let (pop, ends) = match &call {
+            HostCall::Cache { pop, op } => (
+                *pop,
+                match op {
+                    CacheOp::TransactionInsert { transaction, .. }
+                    | CacheOp::TransactionUpdate { transaction, .. }
+                    | CacheOp::TransactionCancel { transaction } => Some(*transaction),
+                    _ => None,
+                },
+            ),
+            _ => (0, None),
+        };
+        let reply = host.call(call).await;
+        let mut held = self.0.lock();
+        if let Some(ended) = ends {
+            held.remove(&(pop, ended));
+        }
+        if let HostReply::Cache(Ok(CacheReply::Lookup(lookup))) = &reply {
+            if let Some(transaction) = lookup.transaction {
+                held.insert((pop, transaction));
+            }
+        }
+        reply
+    }
+
+    /// Cancels whatever is still held: the copy is gone.
+    async fn release(&self, host: &Arc<dyn Host>) {
+        let held = std::mem::take(&mut *self.0.lock());
+        for (pop, transaction) in held {
+            tracing::debug!("cancelling cache transaction {transaction} of a copy that ended");
+            let cancel = HostCall::Cache {
+                pop,
+                op: CacheOp::TransactionCancel { transaction },
+            };
+            drop(host.call(cancel).await);
+        }
+    }
+}
+
 /// Answers a copy's blocking host calls, one at a time (its JS thread waits for each), until
 /// it closes the connection. A cache transaction may wait here for another copy's insert.
 async fn serve_blocking_calls(mut stream: UnixStream, host: Arc<dyn Host>) {
+    let held = HeldObligations::default();
     while let Ok(Some(Up::Call { id, call })) = protocol::read::<Up>(&mut stream).await {
         let reply = Down::Reply {
             id,
-            reply: host.call(call).await,
+            reply: held.call(&host, call).await,
         };
         if protocol::write(&mut stream, &reply).await.is_err() {
-            return;
+            break;
         }
     }
+    held.release(&host).await;
 }
 
 /// Sends a streamed upload to the copy.
@@ -526,6 +578,7 @@ async fn serve_copy(
 ) {
     let mut head = Some(head);
     let mut body: Option<mpsc::Sender<Chunk>> = None;
+    let held = HeldObligations::default();
     let answer = |head: &mut Option<Head>, result| {
         if let Some(head) = head.take() {
             let _ = head.send(result);
@@ -592,14 +645,19 @@ async fn serve_copy(
             }
             Up::Failed(error) => answer(&mut head, Err(error)),
             Up::Call { id, call } => {
-                let reply = host.call(call);
-                let writer = writer.clone();
+                let (host, held, writer) = (host.clone(), held.clone(), writer.clone());
                 tokio::spawn(async move {
                     let reply = Down::Reply {
                         id,
-                        reply: reply.await,
+                        reply: held.call(&host, call).await,
                     };
-                    let _ = protocol::write(&mut *writer.lock().await, &reply).await;
+                    // Answered after the copy was gone: nobody takes up what it was given.
+                    if protocol::write(&mut *writer.lock().await, &reply)
+                        .await
+                        .is_err()
+                    {
+                        held.release(&host).await;
+                    }
                 });
             }
             Up::Send { id, request, body } => {
@@ -631,6 +689,7 @@ async fn serve_copy(
         }
     }
     sends.close();
+    held.release(&host).await;
 }
 
 /// The backend requests of one copy in flight, and the bodies the server holds for it (its

@@ -165,6 +165,11 @@ impl Slot {
         freed
     }
 
+    /// Nothing stored and nobody obliged: the slot can go.
+    fn is_empty(&self) -> bool {
+        self.variants.is_empty() && self.pending.is_none()
+    }
+
     fn variant(&mut self, headers: &Headers) -> Option<&mut Object> {
         self.variants
             .iter_mut()
@@ -240,6 +245,10 @@ impl Cache {
             return Lookup::default();
         };
         *bytes -= slot.sweep(now);
+        if slot.is_empty() {
+            keys.remove(key);
+            return Lookup::default();
+        }
         let Some(object) = slot.variant(headers) else {
             return Lookup::default();
         };
@@ -350,6 +359,9 @@ impl Cache {
         if let Some(slot) = state.keys.get_mut(&obligation.key) {
             if slot.pending == Some(transaction) {
                 slot.pending = None;
+            }
+            if slot.is_empty() {
+                state.keys.remove(&obligation.key);
             }
         }
         self.changed.notify_all();
@@ -467,8 +479,13 @@ impl Cache {
             .get_mut(&obligation.key)
             .and_then(|slot| slot.variant(&obligation.headers))
             .ok_or(CacheError::NothingToUpdate)?;
-        // The body stays; its lifetime and metadata start again.
+        // The body stays; its lifetime, metadata and variant start again.
         let length = object.options.length;
+        object.varied = options
+            .vary
+            .iter()
+            .map(|name| header_value(&obligation.headers, name))
+            .collect();
         object.options = WriteOptions {
             length: options.length.or(length),
             ..options
@@ -476,6 +493,12 @@ impl Cache {
         object.written = now;
         object.soft_purged = false;
         Ok(())
+    }
+
+    /// How many keys the cache keeps state for.
+    #[cfg(test)]
+    fn keys(&self) -> usize {
+        self.state.lock().keys.len()
     }
 
     fn cancel(&self, transaction: u64) {
@@ -508,6 +531,7 @@ impl Cache {
             });
         }
         state.bytes -= freed;
+        state.keys.retain(|_, slot| !slot.is_empty());
         reached
     }
 }

@@ -338,3 +338,61 @@ fn over_capacity_the_least_recently_used_go_first() {
     insert(&cache, "big", options(60, 0), "0123456789ab");
     assert_eq!(lookup(&cache, "big"), Lookup::default());
 }
+
+#[test]
+fn keys_with_nothing_stored_or_obliged_leave_no_state() {
+    let (clock, cache) = cache();
+    for key in ["a", "b", "c"] {
+        let found = transaction(&cache, key, Vec::new());
+        cache
+            .run(
+                CacheOp::TransactionCancel {
+                    transaction: found.transaction.unwrap(),
+                },
+                Wait::Collapse,
+            )
+            .unwrap();
+    }
+    assert_eq!(cache.keys(), 0);
+    insert(&cache, "d", options(1, 0), "v");
+    assert_eq!(cache.keys(), 1);
+    clock.advance(S);
+    assert_eq!(lookup(&cache, "d"), Lookup::default());
+    assert_eq!(cache.keys(), 0);
+}
+
+#[test]
+fn an_update_with_another_vary_selects_by_the_new_rule() {
+    let (clock, cache) = cache();
+    let en = vec![("x-lang".to_owned(), "en".to_owned())];
+    let found = transaction(&cache, "k", en.clone());
+    cache
+        .run(
+            CacheOp::TransactionInsert {
+                transaction: found.transaction.unwrap(),
+                options: options(1, 60),
+                body: Bytes::from_static(b"v"),
+                stream_back: false,
+            },
+            Wait::Collapse,
+        )
+        .unwrap();
+    clock.advance(2 * S);
+    let stale = transaction(&cache, "k", en.clone());
+    assert!(stale.state.must_insert_or_update);
+    cache
+        .run(
+            CacheOp::TransactionUpdate {
+                transaction: stale.transaction.unwrap(),
+                options: WriteOptions {
+                    vary: vec!["x-lang".into()],
+                    ..options(60, 0)
+                },
+            },
+            Wait::Collapse,
+        )
+        .unwrap();
+    assert!(transaction(&cache, "k", en).state.found);
+    let fr = vec![("x-lang".to_owned(), "fr".to_owned())];
+    assert!(!transaction(&cache, "k", fr).state.found);
+}

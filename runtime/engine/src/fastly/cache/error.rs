@@ -7,11 +7,11 @@ use edgeshim_store::cache::CacheError;
 
 /// The host's bad-handle status as js-compute reports it (`host_call.cpp`), for a
 /// transaction that is no longer obliged (already inserted, updated or cancelled).
-pub const INVALID_HANDLE: &str =
+const INVALID_HANDLE: &str =
     "Invalid handle. Thrown when a request, response, dictionary, or body handle is not valid.\n";
 
 /// js-compute's own check before `update` (`cache-core.cpp`).
-pub const NOT_UPDATABLE: &str =
+const NOT_UPDATABLE: &str =
     "TransactionCacheEntry.update: entry does not exist or is not updatable";
 
 pub fn cache_error(error: CacheError) -> JsError {
