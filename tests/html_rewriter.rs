@@ -196,3 +196,44 @@ async fn a_10_mib_page_streams_through_in_bounded_memory() {
         "the 10 MiB page cost {cost:.1} MiB more than a 64 KiB one"
     );
 }
+
+/// The threads of this process (the server runs in it with --reuse-instances).
+fn threads() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .expect("/proc/self/status has Threads (Linux)")
+}
+
+/// With --reuse-instances an instance outlives its requests: a rewriter left half-way must
+/// not leave its lol_html thread behind (it ends with the request, not with a collection
+/// that may never come).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_rewriters_end_their_threads_with_the_request() {
+    let server = serve("html-rewriter", true, 1).await;
+    let first = server.get("/abandon").await;
+    assert_eq!(first.text(), "<html><body><p x=\"1\">half");
+    let before = threads();
+    for _ in 0..20 {
+        assert_eq!(server.get("/abandon").await.status, 200);
+    }
+    // The thread ends as its input closes; give the scheduler a bounded moment.
+    let mut after = threads();
+    for _ in 0..100 {
+        if after <= before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        after = threads();
+    }
+    assert!(
+        after <= before,
+        "{before} threads before, {after} after 20 abandoned rewriters"
+    );
+    server.stop().await;
+}

@@ -380,6 +380,7 @@ impl Instance {
         // body that looks complete).
         crate::web::body_stream::release_host_bodies(&self.context);
         crate::fastly::cache::host::end_request(&mut self.context);
+        crate::fastly::html_rewriter::end_request(&mut self.context);
         if let Some((_, sender)) = self.body_sent.take() {
             crate::web::body_stream::abandon_response(
                 &sender,

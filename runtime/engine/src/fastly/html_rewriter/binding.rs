@@ -155,6 +155,9 @@ fn init_element_prototype(prototype: &JsObject, context: &mut Context) -> JsResu
 /// # Errors
 /// Registering the internal class fails (it does not on a working context).
 pub fn new_rewriter(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    if context.get_data::<Started>().is_none() {
+        context.insert_data(Started::default());
+    }
     let prototype = internal_prototype::<JsHtmlRewriter>(context, |_, _| Ok(()))?;
     let rewriter = JsHtmlRewriter {
         handlers: Vec::new(),
@@ -215,6 +218,26 @@ fn on_element(this: &JsValue, args: &[JsValue], context: &mut Context) -> JsResu
     Ok(JsValue::undefined())
 }
 
+/// The rewriters started in this request (context data): each one's thread ends with the
+/// request even when its stream was abandoned half-way, rather than when the garbage
+/// collector finds the object (which, with `--reuse-instances`, may be never).
+#[derive(Default)]
+struct Started(std::cell::RefCell<Vec<JsObject<JsHtmlRewriter>>>);
+
+/// Ends the threads of the rewriters this request started (their streams fail from now on).
+pub fn end_request(context: &mut Context) {
+    let started = context
+        .get_data::<Started>()
+        .map(|s| std::mem::take(&mut *s.0.borrow_mut()))
+        .unwrap_or_default();
+    for rewriter in started {
+        // Dropping the running rewriter closes its input: the thread returns.
+        if let Ok(mut object) = rewriter.try_borrow_mut() {
+            object.data_mut().stage = Stage::Done;
+        }
+    }
+}
+
 /// The running rewriter, taken out of the object while the handlers run (they may call back
 /// into it); started on first use.
 fn take_running(rewriter: &JsObject<JsHtmlRewriter>, context: &Context) -> JsResult<Rewriter> {
@@ -227,7 +250,13 @@ fn take_running(rewriter: &JsObject<JsHtmlRewriter>, context: &Context) -> JsRes
                 rewriter.borrow_mut().data_mut().stage = Stage::Building(selectors);
                 return Err(HtmlRewriterError::OutsideRequest.into());
             }
-            Rewriter::start(selectors).map_err(|e| HtmlRewriterError::from(e).into())
+            let running = Rewriter::start(selectors)
+                .map_err(|e| JsError::from(HtmlRewriterError::from(e)))?;
+            // Registered by `new_rewriter`, which made this rewriter.
+            if let Some(started) = context.get_data::<Started>() {
+                started.0.borrow_mut().push(rewriter.clone());
+            }
+            Ok(running)
         }
         Stage::Busy | Stage::Done => {
             rewriter.borrow_mut().data_mut().stage = stage;

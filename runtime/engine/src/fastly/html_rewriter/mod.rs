@@ -21,4 +21,4 @@ pub mod messages;
 pub mod rewriter;
 pub mod validation;
 
-pub use binding::new_rewriter;
+pub use binding::{end_request, new_rewriter};
