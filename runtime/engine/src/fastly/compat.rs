@@ -150,8 +150,17 @@ fn first_time(warning: &CompatWarning, call_site: Option<&str>) -> bool {
 /// this server: each request runs in a fresh copy of the snapshot, which starts with no
 /// call site seen.
 pub fn first_line(message: &str) -> bool {
-    seen().lock().insert(format!("line|{message}"))
+    let mut seen = seen().lock();
+    // Lines carry their details (a URL, a length): a long-running server stops remembering
+    // at some point rather than grow without bound, and logs every line from then on.
+    if seen.len() >= SEEN_LIMIT {
+        return true;
+    }
+    seen.insert(format!("line|{message}"))
 }
+
+/// How many distinct warnings the server remembers (to log each once).
+const SEEN_LIMIT: usize = 10_000;
 
 /// `file:line` of the innermost app (bytecode) frame, from a fresh `Error`'s stack.
 ///
