@@ -3,10 +3,10 @@
 //!
 //! | specifier                  | exports                                                    |
 //! |----------------------------|------------------------------------------------------------|
-//! | `fastly:cache-override`    | `CacheOverride` (data only: no HTTP cache is emulated)      |
+//! | `fastly:cache-override`    | `CacheOverride` (data only: no readthrough HTTP cache yet)  |
 //! | `fastly:body`              | `FastlyBody`, in memory                                     |
-//! | `fastly:edge-rate-limiter` | `EdgeRateLimiter`, `PenaltyBox`, `RateCounter`, with Viceroy's answers |
-//! | `fastly:cache`             | the cache classes: not emulated, each use fails saying so   |
+//! | `fastly:edge-rate-limiter` | `EdgeRateLimiter`, `PenaltyBox`, `RateCounter`, counted (`host.rate`) |
+//! | `fastly:cache`             | the Core and Simple Cache classes, over `host.cache`        |
 //! | `fastly:html-rewriter`     | `HTMLRewritingStream`, on lol_html (`super::html_rewriter`) |
 //! | `fastly:fanout`            | `createFanoutHandoff`: checks, then not emulated            |
 //! | `fastly:websocket`         | `createWebsocketHandoff`: checks, then not emulated         |
