@@ -214,6 +214,26 @@ impl Host for RemoteHost {
     }
 }
 
+/// How much a copy may allocate before Boa collects garbage.
+const COPY_GC_HEADROOM: usize = 32 * 1024 * 1024;
+
+/// Raises Boa's collection threshold before any copy is forked. A collection in a copy marks
+/// the whole snapshot heap, writing to (so copying) every page of it: measured, one costs a
+/// request ~2.5 ms, and Boa's threshold after boot is low enough that ordinary requests
+/// cross it. Boa raises its threshold only after a collection that leaves the heap above 70%
+/// of it, and never lowers it: so a ballast is allocated past the headroom (collected while
+/// alive), then dropped and collected. The heap limit still forces collections in copies
+/// (`collect_under_pressure`).
+fn raise_collection_threshold() {
+    const CHUNK: usize = 64 * 1024;
+    // Inline arrays: Boa counts a value's own size, not what it points to.
+    let ballast: Vec<boa_gc::Gc<[u8; CHUNK]>> = (0..COPY_GC_HEADROOM / CHUNK)
+        .map(|_| boa_gc::Gc::new([0u8; CHUNK]))
+        .collect();
+    drop(ballast);
+    boa_gc::force_collect();
+}
+
 /// Opens the connection for blocking host calls.
 fn connect_blocking_link() -> Option<UnixStream> {
     let mut stream = UnixStream::connect(SOCKET.get()?).ok()?;
@@ -314,6 +334,7 @@ fn boot(config: &ProcessConfig) -> Result<Instance, BootError> {
     // so no request pays for evaluating them.
     let libraries: Vec<&'static str> = crate::js_lib::LIBRARIES.iter().map(|l| l.name).collect();
     instance.preload(&libraries);
+    raise_collection_threshold();
     Ok(instance)
 }
 
