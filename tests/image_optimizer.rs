@@ -98,6 +98,7 @@ async fn options_are_read_in_the_platforms_order() {
             "badWidth": type_error(BAD_WIDTH),
             "clone": "https://example.com/a.png",
             "undefinedIsNone": "https://example.com/",
+            "inputBodyKept": false,
         })
     );
     server.stop().await;

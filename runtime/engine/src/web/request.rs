@@ -268,24 +268,32 @@ impl Class for JsRequest {
             }
             image_options = init.get(js_string!("imageOptimizerOptions"), context)?;
         }
-        // The input request's body moves here last, once every check has passed.
-        let body = match (body, &source) {
-            (Some(body), _) => body,
-            (None, Some(source)) => take_body(source, context)?,
-            (None, None) => BodyState::default(),
+        let holds_body = |body: &BodyState| {
+            body.bytes().is_some() || body.stream_object().is_some() || body.has_host()
         };
-        // Whether the body came from `init` or from the input request.
-        let has_body = body.bytes().is_some() || body.stream_object().is_some() || body.has_host();
+        // Whether the body comes from `init` or from the input request (looked at, not taken).
+        let has_body = match (&body, &source) {
+            (Some(body), _) => holds_body(body),
+            (None, Some(source)) => holds_body(&source.borrow().data().body),
+            (None, None) => false,
+        };
         if has_body && matches!(method.as_str(), "GET" | "HEAD") {
             return Err(type_error(
                 "Request constructor: HEAD or GET Request cannot have a body.",
             ));
         }
-        // Checked last, as js-compute applies it after the body.
+        // After the body's checks, as js-compute applies it.
         let image_optimizer = if image_options.is_undefined() {
             None
         } else {
             Some(image_optimizer_query(&image_options, context)?)
+        };
+        // The input request's body moves here last, once every check has passed: a
+        // constructor that throws leaves it usable.
+        let body = match (body, &source) {
+            (Some(body), _) => body,
+            (None, Some(source)) => take_body(source, context)?,
+            (None, None) => BodyState::default(),
         };
         let headers = JsHeaders::from_pairs(headers, false).create(context)?;
         Ok(Self {
