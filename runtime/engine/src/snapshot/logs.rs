@@ -104,6 +104,9 @@ pub(super) fn emit(level: LogLevel, target: &str, message: &str) {
         }
         "edgeshim::kv" => at_level!("edgeshim::kv", message),
         "edgeshim::js" => at_level!("edgeshim::js", message),
+        "edgeshim::backend" => at_level!("edgeshim::backend", message),
+        "edgeshim::cache" => at_level!("edgeshim::cache", message),
+        "edgeshim::html_rewriter" => at_level!("edgeshim::html_rewriter", message),
         other => at_level!("edgeshim::engine", format_args!("{other}: {message}")),
     }
 }
