@@ -49,7 +49,8 @@
   }
 
   // ---- CacheOverride (builtins/cache-override.cpp) ----------------------------------------
-  // Data only: edgeshim has no HTTP cache, so every mode behaves as "pass" locally.
+  // Settings only: a request carries a copy of them (`cacheOverridePlan`) to the host's
+  // readthrough cache (runtime/engine/src/http_cache.rs).
 
   const OVERRIDE = new WeakMap();
   const MODES = ["none", "pass", "override"];
@@ -182,6 +183,33 @@
     staleIfError: overrideAccessor("staleIfError", "sie", "staleIfError"),
   });
   tag(CacheOverride, "CacheOverride");
+
+  // A request's `cacheOverride` as the host applies it (`Request::set_cache_override`): a
+  // copy of a CacheOverride's settings as they are now, or one made from a mode string or an
+  // object with the same fields.
+  function cacheOverridePlan(value) {
+    let state = OVERRIDE.get(value);
+    if (!state) {
+      if (typeof value === "string") {
+        state = { mode: parseMode(value) };
+      } else if (typeof value === "object" && value !== null) {
+        state = OVERRIDE.get(new CacheOverride(value));
+      } else {
+        throw new Error(
+          "Value passed in as cacheOverride must be an instance of CacheOverride or an object with the same interface",
+        );
+      }
+    }
+    return {
+      mode: state.mode,
+      ttl: state.ttl,
+      swr: state.swr,
+      sie: state.sie,
+      surrogateKey: state.surrogateKey,
+      pci: state.pci === true,
+      hooks: state.beforeSend !== undefined || state.afterSend !== undefined,
+    };
+  }
 
   // ---- FastlyBody (builtins/body.cpp) ------------------------------------------------------
   // A body the app builds and reads itself, held in memory as the host holds one: a list of
@@ -1477,6 +1505,8 @@
       imageOptimizer,
       // For the Request constructor's `imageOptimizerOptions`: apps cannot replace it.
       imageOptimizerQuery,
+      // For `init.cacheOverride` and `setCacheOverride`.
+      cacheOverridePlan,
     },
   };
 });

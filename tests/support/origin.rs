@@ -1,5 +1,6 @@
 //! An origin server for the backend tests, on a free loopback port (plain HTTP, or TLS with
-//! a certificate from a CA the test generates). Its routes misbehave on purpose:
+//! a certificate from a CA the test generates). Its routes misbehave on purpose; all but
+//! `/cacheable/` answer with `Cache-Control: no-store`, so the readthrough cache keeps none:
 //!
 //! | path          | answer                                                           |
 //! |---------------|------------------------------------------------------------------|
@@ -11,6 +12,7 @@
 //! | `/slow-head`  | its head only after 3 s                                          |
 //! | `/stall`      | `part`, then nothing for 3 s                                     |
 //! | `/redirect`   | 302 to `/echo`                                                   |
+//! | `/cacheable/NAME?…` | `NAME #N` (N: this NAME's requests so far), with the caching headers the query asks for: `cc` Cache-Control, `sc` Surrogate-Control, `sk` Surrogate-Key, `vary`, `cookie` (a Set-Cookie), `status`, `delay` (ms before the head); `x-lang` echoed |
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -26,6 +28,11 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 type Body = BoxBody<Bytes, Infallible>;
+
+/// Requests of each `/cacheable/NAME` so far (names are unique per test).
+static CACHEABLE_COUNTS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, usize>>,
+> = std::sync::LazyLock::new(Default::default);
 
 pub struct Origin {
     pub addr: SocketAddr,
@@ -83,7 +90,21 @@ fn full(text: impl Into<Bytes>) -> Body {
     Full::new(text.into()).boxed()
 }
 
+/// Every answer but `/cacheable/`'s says `Cache-Control: no-store`: those routes are
+/// dynamic, and the tests that use them count or inspect each request.
 async fn route(request: Request<Incoming>) -> Response<Body> {
+    let cacheable = request.uri().path().starts_with("/cacheable/");
+    let mut response = answer(request).await;
+    if !cacheable && !response.headers().contains_key("cache-control") {
+        response.headers_mut().insert(
+            "cache-control",
+            hyper::header::HeaderValue::from_static("no-store"),
+        );
+    }
+    response
+}
+
+async fn answer(request: Request<Incoming>) -> Response<Body> {
     let path = request
         .uri()
         .path_and_query()
@@ -180,6 +201,42 @@ async fn route(request: Request<Incoming>) -> Response<Body> {
             .header("server", "origin")
             .body(full("down"))
             .unwrap();
+    }
+    if let Some(rest) = path.strip_prefix("/cacheable/") {
+        let (name, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let params: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect();
+        let n = {
+            let mut counts = CACHEABLE_COUNTS.lock().unwrap();
+            let n = counts.entry(name.to_owned()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        if let Some(ms) = params.get("delay").and_then(|d| d.parse().ok()) {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        let status = params
+            .get("status")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(200);
+        let mut response = Response::builder().status(status);
+        for (param, header) in [
+            ("cc", "cache-control"),
+            ("sc", "surrogate-control"),
+            ("sk", "surrogate-key"),
+            ("vary", "vary"),
+            ("cookie", "set-cookie"),
+        ] {
+            if let Some(value) = params.get(param) {
+                response = response.header(header, value);
+            }
+        }
+        let lang = header("x-lang")
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default();
+        return response.body(full(format!("{name} #{n}{lang}"))).unwrap();
     }
     if path == "/redirect" {
         return Response::builder()

@@ -22,6 +22,7 @@ use edgeshim_store::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::http_cache::CachePolicy;
 use crate::origin::Origins;
 use crate::web::body_stream::HostBody;
 
@@ -115,6 +116,8 @@ pub struct BackendRequest {
     /// `fastly.decompressGzip`: a gzip response arrives decoded, without its
     /// `Content-Encoding` and `Content-Length`.
     pub decompress_gzip: bool,
+    /// How the readthrough cache treats it ([`crate::http_cache`]).
+    pub cache: CachePolicy,
 }
 
 /// A backend's response head; its body arrives with it as a [`HostBody`].
@@ -289,9 +292,14 @@ impl Host for LocalHost {
         }
     }
 
+    /// Through the readthrough cache of the request's edge location.
     fn send(&self, request: BackendRequest, body: HostBody) -> SendFuture {
         let origins = self.origins.clone();
-        Box::pin(async move { origins.send(request, body).await })
+        let policy = request.cache.clone();
+        let cache = self.cache(policy.pop);
+        Box::pin(crate::http_cache::send(
+            cache, origins, request, body, policy,
+        ))
     }
 
     fn call(&self, call: HostCall) -> HostFuture {

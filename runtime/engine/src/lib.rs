@@ -11,6 +11,7 @@
 //! | Isolation modes, worker threads        | `pool`                   |
 //! | Snapshot process and its copies (Unix) | `snapshot`               |
 //! | The host-call boundary                 | `host_call`              |
+//! | The readthrough HTTP cache of `fetch`  | `http_cache`             |
 //! | Compute's limits                       | `limits`                 |
 //! | One instance: boot, fetch event        | `instance`               |
 //! | The job executor (event loop)          | `event_loop`             |
@@ -47,6 +48,7 @@ mod event_loop;
 mod fastly;
 mod host;
 mod host_call;
+mod http_cache;
 mod instance;
 mod js_lib;
 mod limits;

@@ -24,10 +24,12 @@ use boa_engine::class::Class;
 use boa_engine::object::builtins::JsPromise;
 use boa_engine::object::FunctionObjectBuilder;
 use boa_engine::property::Attribute;
-use boa_engine::{js_string, Context, JsError, JsObject, JsResult, JsValue, NativeFunction};
+use boa_engine::{
+    js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsValue, NativeFunction,
+};
 
 use super::body_stream;
-use super::request::JsRequest;
+use super::request::{CacheSetting, JsRequest};
 use super::response::{JsResponse, Origin};
 use crate::event_loop::HostCompletion;
 use crate::fastly::backend::error::BackendError;
@@ -35,6 +37,7 @@ use crate::fastly::backend::Backends;
 use crate::fastly::compat::{self, CompatWarning};
 use crate::host::Phase;
 use crate::host_call::{BackendRequest, HostHandle};
+use crate::http_cache::{CacheOverride, CachePolicy};
 
 /// The hop token edgeshim adds to `CDN-Loop` (RFC 8586) on every backend request.
 pub const LOOP_TOKEN: &str = "edgeshim";
@@ -116,10 +119,44 @@ fn fetch(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVal
     if !Phase::in_request(context) {
         return Err(js_error(BackendError::RequestHandlerOnly("fetch"), context));
     }
-    match start(args, context) {
+    let resource = args.first().cloned().unwrap_or_default();
+    let request = match make_request(&resource, args, context) {
+        Ok(request) => request,
+        Err(error) => return rejected(error, context),
+    };
+    // As the default build (without `--enable-http-cache`) does, before anything is sent
+    // and by throwing, not rejecting: `fetch.cpp`'s `get_caching_mode`.
+    let setting = JsRequest::cache_setting(&request);
+    if setting
+        .as_ref()
+        .is_some_and(|s| s.hooks && s.cache_override != CacheOverride::Pass)
+    {
+        return Err(JsNativeError::error()
+            .with_message(HTTP_CACHE_API_DISABLED)
+            .into());
+    }
+    match start(&resource, &request, setting, context) {
         Ok(promise) => Ok(promise),
         Err(error) => rejected(error, context),
     }
+}
+
+/// What `fetch` throws for a `CacheOverride` with `beforeSend`/`afterSend` hooks in an app
+/// built without `--enable-http-cache` (js-compute's default), verbatim.
+pub const HTTP_CACHE_API_DISABLED: &str = "HTTP caching API is not enabled for JavaScript; enable it with the --enable-http-cache flag to the js-compute build command, or contact support for help";
+
+/// The request `fetch(resource, init)` sends, made as `new Request(resource, init)` is.
+fn make_request(
+    resource: &JsValue,
+    args: &[JsValue],
+    context: &mut Context,
+) -> JsResult<JsObject<JsRequest>> {
+    let init = args.get(1).cloned().unwrap_or_default();
+    let request =
+        JsRequest::data_constructor(&JsValue::undefined(), &[resource.clone(), init], context)?;
+    JsRequest::from_data(request, context)?
+        .downcast::<JsRequest>()
+        .map_err(|_| crate::class_util::type_error("fetch: not a Request"))
 }
 
 /// What the image optimizer would do with this request, told once per call site: edgeshim
@@ -155,20 +192,15 @@ fn image_optimizer_notice(
 }
 
 /// Everything up to the send; an error here rejects the returned promise.
-fn start(args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    let resource = args.first().cloned().unwrap_or_default();
-    let init = args.get(1).cloned().unwrap_or_default();
-    let request = JsRequest::data_constructor(
-        &JsValue::undefined(),
-        &[resource.clone(), init.clone()],
-        context,
-    )?;
-    let request = JsRequest::from_data(request, context)?
-        .downcast::<JsRequest>()
-        .map_err(|_| crate::class_util::type_error("fetch: not a Request"))?;
+fn start(
+    resource: &JsValue,
+    request: &JsObject<JsRequest>,
+    setting: Option<CacheSetting>,
+    context: &mut Context,
+) -> JsResult<JsValue> {
     // `init.backend`, read by the Request constructor, or the input request's.
-    let (method, url, headers, named) = JsRequest::parts(&request);
-    image_optimizer_notice(&resource, &request, &method, &url, context);
+    let (method, url, headers, named) = JsRequest::parts(request);
+    image_optimizer_notice(resource, request, &method, &url, context);
     let backends = crate::fastly::backend::registry(context)?;
     let entry = match named {
         Some(name) => backends.get(&name).ok_or(BackendError::DoesNotExist(name)),
@@ -198,7 +230,7 @@ fn start(args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
         .filter(|(name, _)| !name.eq_ignore_ascii_case("cdn-loop"))
         .collect();
     headers.push(("cdn-loop".into(), cdn_loop));
-    let body = JsRequest::take_body_for_send(&request, context)?;
+    let body = JsRequest::take_body_for_send(request, context)?;
     let host = context
         .get_data::<HostHandle>()
         .map(|h| h.0.clone())
@@ -211,7 +243,12 @@ fn start(args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
             method: method.clone(),
             url: url.clone(),
             headers,
-            decompress_gzip: JsRequest::decompress_gzip(&request),
+            decompress_gzip: JsRequest::decompress_gzip(request),
+            cache: CachePolicy {
+                pop: Phase::pop(context),
+                cache_override: setting.map(|s| s.cache_override).unwrap_or_default(),
+                collapse: hops == 0,
+            },
         },
         body,
     );

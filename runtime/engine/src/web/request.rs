@@ -15,6 +15,7 @@ use super::body_mixin::{add_body_members, body_used, clone_body, extract, BodySt
 use super::body_stream::HostBody;
 use super::headers::JsHeaders;
 use crate::class_util::{getter, require_args, this_as, type_error};
+use crate::http_cache::{CacheOverride, CACHE_KEY_HEADER};
 
 const CLASS: &str = "Request";
 
@@ -37,6 +38,70 @@ pub struct JsRequest {
     /// request made from another (`fetch(request)` too) does not inherit it; `clone()` does.
     #[unsafe_ignore_trace]
     image_optimizer: Option<String>,
+    /// `init.cacheOverride` or `setCacheOverride`; a request made from another inherits it.
+    #[unsafe_ignore_trace]
+    cache_override: Option<CacheSetting>,
+}
+
+/// A request's `CacheOverride` as the host applies it, and whether it has the
+/// `beforeSend`/`afterSend` hooks that only `--enable-http-cache` builds run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheSetting {
+    pub cache_override: CacheOverride,
+    pub hooks: bool,
+}
+
+/// `value` as a request's cache override (`Request::set_cache_override`): the checks and
+/// copy are `js-lib/fastly.js`'s `cacheOverridePlan`, which throws the platform's errors.
+fn cache_setting(value: &JsValue, context: &mut Context) -> JsResult<CacheSetting> {
+    let plan = crate::js_lib::internal(context, "fastly")?
+        .get(js_string!("cacheOverridePlan"), context)?;
+    let plan = plan
+        .as_callable()
+        .ok_or_else(|| type_error("cacheOverridePlan is not a function"))?
+        .call(&JsValue::undefined(), std::slice::from_ref(value), context)?;
+    let plan = plan
+        .as_object()
+        .ok_or_else(|| type_error("cacheOverridePlan did not return an object"))?;
+    let seconds = |name: &'static str, context: &mut Context| -> JsResult<Option<u32>> {
+        let value = plan.get(js_string!(name), context)?;
+        Ok(value.as_number().map(|n| n.max(0.0) as u32))
+    };
+    let mode = plan
+        .get(js_string!("mode"), context)?
+        .to_string(context)?
+        .to_std_string_lossy();
+    let cache_override = match mode.as_str() {
+        "pass" => CacheOverride::Pass,
+        "override" => CacheOverride::Override {
+            ttl: seconds("ttl", context)?,
+            stale_while_revalidate: seconds("swr", context)?,
+            stale_if_error: seconds("sie", context)?,
+            surrogate_key: {
+                let key = plan.get(js_string!("surrogateKey"), context)?;
+                if key.is_undefined() {
+                    None
+                } else {
+                    Some(key.to_string(context)?.to_std_string_lossy())
+                }
+            },
+            pci: plan.get(js_string!("pci"), context)?.to_boolean(),
+        },
+        _ => CacheOverride::None,
+    };
+    Ok(CacheSetting {
+        cache_override,
+        hooks: plan.get(js_string!("hooks"), context)?.to_boolean(),
+    })
+}
+
+/// The `fastly-xqd-cache-key` header value `setCacheKey(key)` adds: the SHA-256 of the key
+/// (as a string), in upper-case hex.
+fn cache_key_header(key: &JsValue, context: &mut Context) -> JsResult<String> {
+    use sha2::Digest as _;
+    let key = key.to_string(context)?.to_std_string_lossy();
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    Ok(digest.iter().map(|b| format!("{b:02X}")).collect())
 }
 
 impl HasBody for JsRequest {
@@ -86,6 +151,7 @@ impl JsRequest {
                 backend: None,
                 decompress_gzip: false,
                 image_optimizer: None,
+                cache_override: None,
             },
             context,
         )
@@ -108,6 +174,11 @@ impl JsRequest {
     }
 
     /// The image optimizer query string `init.imageOptimizerOptions` gave, if any.
+    /// The request's `cacheOverride`, if any.
+    pub fn cache_setting(request: &JsObject<JsRequest>) -> Option<CacheSetting> {
+        request.borrow().data().cache_override.clone()
+    }
+
     pub fn image_optimizer(request: &JsObject<JsRequest>) -> Option<String> {
         request.borrow().data().image_optimizer.clone()
     }
@@ -189,6 +260,9 @@ impl Class for JsRequest {
         let mut backend = None;
         let mut decompress_gzip = false;
         let mut image_options = JsValue::undefined();
+        let mut cache_override = None;
+        let mut override_value = JsValue::undefined();
+        let mut cache_key = JsValue::undefined();
         let (mut method, url, mut headers, mut body) = match &source {
             Some(source) => {
                 let (method, url, headers) = {
@@ -196,6 +270,7 @@ impl Class for JsRequest {
                     let r = r.data();
                     backend.clone_from(&r.backend);
                     decompress_gzip = r.decompress_gzip;
+                    cache_override.clone_from(&r.cache_override);
                     (
                         r.method.clone(),
                         r.url.clone(),
@@ -266,6 +341,8 @@ impl Class for JsRequest {
                 }
                 body = Some(extracted);
             }
+            override_value = init.get(js_string!("cacheOverride"), context)?;
+            cache_key = init.get(js_string!("cacheKey"), context)?;
             image_options = init.get(js_string!("imageOptimizerOptions"), context)?;
         }
         let holds_body = |body: &BodyState| {
@@ -282,7 +359,17 @@ impl Class for JsRequest {
                 "Request constructor: HEAD or GET Request cannot have a body.",
             ));
         }
-        // After the body's checks, as js-compute applies it.
+        // After the body's checks, in js-compute's order: cacheOverride, cacheKey, then
+        // imageOptimizerOptions.
+        if !override_value.is_undefined() {
+            cache_override = Some(cache_setting(&override_value, context)?);
+        }
+        if !cache_key.is_undefined() {
+            headers.push((
+                CACHE_KEY_HEADER.to_owned(),
+                cache_key_header(&cache_key, context)?,
+            ));
+        }
         let image_optimizer = if image_options.is_undefined() {
             None
         } else {
@@ -304,6 +391,7 @@ impl Class for JsRequest {
             backend,
             decompress_gzip,
             image_optimizer,
+            cache_override,
         })
     }
 
@@ -324,6 +412,41 @@ impl Class for JsRequest {
             Ok(headers.into())
         });
         add_body_members::<JsRequest>(class);
+        // Compute's readthrough cache controls (`Request::setCacheOverride`/`setCacheKey`).
+        class.method(
+            js_string!("setCacheOverride"),
+            1,
+            NativeFunction::from_fn_ptr(|this, args, ctx| {
+                let r = this_as::<JsRequest>(this, "setCacheOverride", CLASS)?;
+                require_args(args, "setCacheOverride", 1)?;
+                let setting = cache_setting(&args[0], ctx)?;
+                r.borrow_mut().data_mut().cache_override = Some(setting);
+                Ok(JsValue::undefined())
+            }),
+        );
+        class.method(
+            js_string!("setCacheKey"),
+            0,
+            NativeFunction::from_fn_ptr(|this, args, ctx| {
+                let r = this_as::<JsRequest>(this, "setCacheKey", CLASS)?;
+                let value = cache_key_header(&args.first().cloned().unwrap_or_default(), ctx)?;
+                let headers = r.borrow().data().headers.clone();
+                let headers = headers
+                    .downcast::<JsHeaders>()
+                    .map_err(|_| type_error("setCacheKey: the request has no Headers"))?;
+                headers
+                    .borrow_mut()
+                    .data_mut()
+                    .append(CACHE_KEY_HEADER, &value)?;
+                Ok(JsValue::undefined())
+            }),
+        );
+        // The host's answer (`is_cacheable`): GET and HEAD requests are looked up.
+        getter(class, "isCacheable", |this, _, _| {
+            let r = this_as::<JsRequest>(this, "isCacheable", CLASS)?;
+            let method = r.borrow().data().method.clone();
+            Ok(matches!(method.as_str(), "GET" | "HEAD").into())
+        });
         class.method(
             js_string!("clone"),
             0,
@@ -331,10 +454,14 @@ impl Class for JsRequest {
                 let r = this_as::<JsRequest>(this, "clone", CLASS)?;
                 let body = clone_body(&r, ctx)?;
                 let (method, url, pairs, backend) = JsRequest::parts(&r);
-                let (decompress_gzip, image_optimizer) = {
+                let (decompress_gzip, image_optimizer, cache_override) = {
                     let data = r.borrow();
                     let data = data.data();
-                    (data.decompress_gzip, data.image_optimizer.clone())
+                    (
+                        data.decompress_gzip,
+                        data.image_optimizer.clone(),
+                        data.cache_override.clone(),
+                    )
                 };
                 let headers = JsHeaders::from_pairs(pairs, false).create(ctx)?;
                 Ok(JsRequest::from_data(
@@ -346,6 +473,7 @@ impl Class for JsRequest {
                         backend,
                         decompress_gzip,
                         image_optimizer,
+                        cache_override,
                     },
                     ctx,
                 )?

@@ -27,6 +27,8 @@ const BODY_WITH_NULL_BODY_STATUS: &str =
 const REDIRECT_INVALID_URI: &str = "Response.redirect: url parameter is not a valid URL.";
 const REDIRECT_INVALID_STATUS: &str = "Response.redirect: Invalid redirect status code.";
 const JSON_INVALID_VALUE: &str = "Redirect.json: The data is not JSON serializable";
+// StarlingMonkey's "{0}: {1} must {2}" with js-compute's words, as it reads.
+const STALE_IF_ERROR_AVAILABLE_OUTSIDE_AFTER_SEND: &str = "Response: staleIfErrorAvailable() must can only be called on candidate responses inside afterSend callback";
 
 fn invalid_status(status: &str) -> String {
     format!(
@@ -313,7 +315,16 @@ impl Class for JsResponse {
             let remote = r.borrow().data().origin.as_ref().and_then(|o| o.remote);
             Ok(remote.map_or(JsValue::undefined(), |a| a.port().into()))
         });
+        cache_accessors(class);
         add_body_members::<JsResponse>(class);
+        class.method(
+            js_string!("staleIfErrorAvailable"),
+            0,
+            NativeFunction::from_fn_ptr(|this, _, _| {
+                this_as::<JsResponse>(this, "staleIfErrorAvailable", CLASS)?;
+                Err(type_error(STALE_IF_ERROR_AVAILABLE_OUTSIDE_AFTER_SEND))
+            }),
+        );
         // No `clone()`: js-compute 3.46's Response has none (a framework's etag middleware
         // that calls it fails on Compute, so it must fail here too).
         class
@@ -364,6 +375,67 @@ impl Class for JsResponse {
                 }),
             );
         Ok(())
+    }
+}
+
+/// The cache accessors (`request-response.cpp`), as an app built without
+/// `--enable-http-cache` (js-compute's default) sees them: the readthrough cache is the
+/// host's, so no response carries cache state. Every getter answers `undefined`, every setter
+/// throws (they work only on the candidate response of an `afterSend` hook).
+fn cache_accessors(class: &mut ClassBuilder<'_>) {
+    fn undefined_getter(this: &JsValue, _: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
+        this_as::<JsResponse>(this, "cache accessor", CLASS)?;
+        Ok(JsValue::undefined())
+    }
+    macro_rules! setter {
+        ($name:literal) => {
+            |this: &JsValue, args: &[JsValue], _: &mut Context| -> JsResult<JsValue> {
+                this_as::<JsResponse>(this, $name, CLASS)?;
+                crate::class_util::require_args(args, concat!("Response set ", $name), 1)?;
+                Err(type_error(concat!(
+                    "Response set: ",
+                    $name,
+                    " must be set only on unsent cache transaction responses"
+                )))
+            }
+        };
+    }
+    let realm = class.context().realm().clone();
+    let function =
+        |name: String, length: usize, f: boa_engine::native_function::NativeFunctionPointer| {
+            boa_engine::object::FunctionObjectBuilder::new(&realm, NativeFunction::from_fn_ptr(f))
+                .name(JsString::from(name.as_str()))
+                .length(length)
+                .build()
+        };
+    let accessors: [(
+        &str,
+        Option<boa_engine::native_function::NativeFunctionPointer>,
+    ); 11] = [
+        ("cached", None),
+        ("stale", None),
+        ("ttl", Some(setter!("ttl"))),
+        ("age", None),
+        ("swr", Some(setter!("staleWhileRevalidate"))),
+        (
+            "staleWhileRevalidate",
+            Some(setter!("staleWhileRevalidate")),
+        ),
+        ("staleIfError", Some(setter!("staleIfError"))),
+        ("vary", Some(setter!("vary"))),
+        ("surrogateKeys", Some(setter!("surrogateKeys"))),
+        ("pci", Some(setter!("pci"))),
+        ("maskedError", None),
+    ];
+    for (name, set) in accessors {
+        let get = function(format!("get {name}"), 0, undefined_getter);
+        let set = set.map(|set| function(format!("set {name}"), 1, set));
+        class.accessor(
+            JsString::from(name),
+            Some(get),
+            set,
+            Attribute::CONFIGURABLE | Attribute::ENUMERABLE,
+        );
     }
 }
 

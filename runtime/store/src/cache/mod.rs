@@ -194,6 +194,16 @@ impl Cache {
         }
     }
 
+    /// The time on this cache's clock.
+    pub fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    /// The size cap: bytes of bodies past it are evicted.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
     /// Runs `op`; a transaction lookup may block the calling thread (see [`Wait`]).
     pub fn run(&self, op: CacheOp, wait: Wait) -> Result<CacheReply, CacheError> {
         match op {

@@ -1,0 +1,653 @@
+//! The readthrough HTTP cache: what sits between `fetch()` and the origin on Compute, host
+//! side, as a js-compute 3.46 app built without `--enable-http-cache` gets it (the default
+//! build: `fetch.cpp`'s `CachingMode::Host`). Requests carry their `CacheOverride` and
+//! `setCacheKey` key as plain data; the host looks the request up in the cache of the
+//! request's edge location, collapses concurrent misses of one key into one origin request,
+//! stores cacheable responses by Fastly's rules while streaming them to the app, serves
+//! stale objects inside their stale-while-revalidate window while one request revalidates
+//! in the background, and remembers uncacheable answers (hit-for-pass) so later requests of
+//! the key go straight to the origin instead of queueing behind each other.
+//!
+//! The rules are Fastly's "HTTP caching semantics"
+//! (<https://www.fastly.com/documentation/guides/concepts/edge-state/cache/cache-freshness/>):
+//! - a request is looked up when its method is `GET` or `HEAD` and its override is not `pass`;
+//! - a response is cacheable when its status is 200, 203, 300, 301, 302, 404 or 410, and it
+//!   has no `Cache-Control: private`/`no-store`, no `Set-Cookie` and no `Vary: *`;
+//! - its TTL is the first of `Surrogate-Control: max-age`, `Cache-Control: s-maxage`,
+//!   `Cache-Control: max-age`, `Expires` (minus `Date`), else 2 minutes, less its `Age`
+//!   (except with `Expires`); `stale-while-revalidate` comes from `Surrogate-Control`, then
+//!   `Cache-Control`; surrogate keys from `Surrogate-Key`; variants from `Vary`;
+//! - a `CacheOverride` in `override` mode replaces the TTL, stale-while-revalidate window and
+//!   surrogate keys it sets.
+//!
+//! Objects share the edge location's [`Cache`] with `fastly:cache`, so `purgeSurrogateKey`
+//! (hard or soft) reaches both, and `--cache-size` bounds both.
+//!
+//! Not emulated: stale-if-error (the window is parsed, but a failed origin request fails),
+//! revalidation with `If-None-Match`/`If-Modified-Since` (a stale object is refetched whole),
+//! and the guest-side HTTP cache API of `--enable-http-cache` builds (`beforeSend`/
+//! `afterSend` hooks, the `Response` cache accessors), which the binding refuses as the
+//! default build does.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use edgeshim_store::cache::{Cache, CacheOp, CacheReply, Found, Wait, WriteOptions};
+use serde::{Deserialize, Serialize};
+
+use crate::host_call::{BackendHead, BackendRequest, BackendResponse, SendError};
+use crate::origin::Origins;
+use crate::web::body_stream::{BodyChunks, Chunk, HostBody};
+
+/// The request header `Request.setCacheKey` adds: the key's SHA-256, upper-case hex. The host
+/// uses it as the cache key and does not send it on.
+pub const CACHE_KEY_HEADER: &str = "fastly-xqd-cache-key";
+
+/// The TTL of a response whose headers give none (Fastly's readthrough default).
+pub const DEFAULT_TTL: Duration = Duration::from_secs(120);
+
+/// How long an uncacheable answer sends later requests of its key straight to the origin.
+pub const HIT_FOR_PASS_TTL: Duration = Duration::from_secs(120);
+
+/// The statuses cacheable by default.
+const CACHEABLE_STATUSES: [u16; 7] = [200, 203, 300, 301, 302, 404, 410];
+
+/// A request's `CacheOverride` as the host applies it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CacheOverride {
+    /// The response's headers decide (mode `"none"`, or no override).
+    #[default]
+    None,
+    /// Neither looked up nor stored.
+    Pass,
+    /// The fields set replace what the response's headers say.
+    Override {
+        ttl: Option<u32>,
+        stale_while_revalidate: Option<u32>,
+        stale_if_error: Option<u32>,
+        /// Space-separated, as a `Surrogate-Key` header value.
+        surrogate_key: Option<String>,
+        pci: bool,
+    },
+}
+
+/// How a backend request uses the readthrough cache.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachePolicy {
+    /// The edge location whose cache serves the request (`--pops`).
+    pub pop: usize,
+    pub cache_override: CacheOverride,
+    /// Whether a miss waits for another request's pending miss of the same key (request
+    /// collapsing). Off for a request that already came through edgeshim: a backend that
+    /// leads back to this server would otherwise wait for itself until the lease ends.
+    pub collapse: bool,
+}
+
+/// What an object of the readthrough cache holds besides its body (its user metadata).
+#[derive(Debug, Serialize, Deserialize)]
+enum Stored {
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+    },
+    /// Hit-for-pass: the last answer for this key was uncacheable.
+    Pass,
+}
+
+/// Whether a response may be stored, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    Store(WriteOptions),
+    /// Why not.
+    Uncacheable(&'static str),
+}
+
+/// The directives of a `Cache-Control`-like header: names lower-cased, values unquoted.
+fn directives(headers: &[(String, String)], name: &str) -> Vec<(String, Option<String>)> {
+    headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .flat_map(|(_, value)| value.split(','))
+        .filter_map(|directive| {
+            let directive = directive.trim();
+            if directive.is_empty() {
+                return None;
+            }
+            let (name, value) = match directive.split_once('=') {
+                Some((name, value)) => (name, Some(value.trim().trim_matches('"').to_owned())),
+                None => (directive, None),
+            };
+            Some((name.trim().to_ascii_lowercase(), value))
+        })
+        .collect()
+}
+
+fn seconds(directives: &[(String, Option<String>)], name: &str) -> Option<u64> {
+    directives
+        .iter()
+        .find(|(n, _)| n == name)
+        .and_then(|(_, value)| value.as_deref()?.parse().ok())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn http_date(value: Option<&str>) -> Option<SystemTime> {
+    httpdate::parse_http_date(value?.trim()).ok()
+}
+
+/// Whether and how a backend response is stored, by Fastly's rules (module docs); `now` is
+/// when it arrived.
+pub fn storage(
+    status: u16,
+    headers: &[(String, String)],
+    cache_override: &CacheOverride,
+    now: SystemTime,
+) -> Storage {
+    if !CACHEABLE_STATUSES.contains(&status) {
+        return Storage::Uncacheable("its status is not cacheable by default");
+    }
+    let surrogate = directives(headers, "surrogate-control");
+    let control = directives(headers, "cache-control");
+    if control
+        .iter()
+        .any(|(n, _)| n == "private" || n == "no-store")
+    {
+        return Storage::Uncacheable("Cache-Control forbids shared caches");
+    }
+    if header(headers, "set-cookie").is_some() {
+        return Storage::Uncacheable("it sets a cookie");
+    }
+    let vary: Vec<String> = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("vary"))
+        .flat_map(|(_, v)| v.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty())
+        .collect();
+    if vary.iter().any(|name| name == "*") {
+        return Storage::Uncacheable("it varies on everything (Vary: *)");
+    }
+    let age = header(headers, "age")
+        .and_then(|a| a.trim().parse::<u64>().ok())
+        .map_or(Duration::ZERO, Duration::from_secs);
+    let from_directives = seconds(&surrogate, "max-age")
+        .or_else(|| seconds(&control, "s-maxage"))
+        .or_else(|| seconds(&control, "max-age"))
+        .map(|s| (Duration::from_secs(s), age));
+    // With `Expires` the object's age starts at zero, whatever `Age` says.
+    let from_expires = || {
+        let expires = http_date(header(headers, "expires"))?;
+        let date = http_date(header(headers, "date")).unwrap_or(now);
+        Some((
+            expires.duration_since(date).unwrap_or(Duration::ZERO),
+            Duration::ZERO,
+        ))
+    };
+    let (mut max_age, initial_age) = from_directives
+        .or_else(from_expires)
+        .unwrap_or((DEFAULT_TTL, age));
+    let mut stale_while_revalidate = seconds(&surrogate, "stale-while-revalidate")
+        .or_else(|| seconds(&control, "stale-while-revalidate"))
+        .map_or(Duration::ZERO, Duration::from_secs);
+    let mut surrogate_keys: Vec<String> = header(headers, "surrogate-key")
+        .map(|keys| keys.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let mut sensitive = false;
+    if let CacheOverride::Override {
+        ttl,
+        stale_while_revalidate: swr,
+        surrogate_key,
+        pci,
+        ..
+    } = cache_override
+    {
+        if let Some(ttl) = ttl {
+            max_age = Duration::from_secs(u64::from(*ttl)) + initial_age;
+        }
+        if let Some(swr) = swr {
+            stale_while_revalidate = Duration::from_secs(u64::from(*swr));
+        }
+        if let Some(keys) = surrogate_key {
+            surrogate_keys = keys.split_whitespace().map(str::to_owned).collect();
+        }
+        sensitive = *pci;
+    }
+    Storage::Store(WriteOptions {
+        max_age,
+        initial_age,
+        stale_while_revalidate,
+        vary,
+        surrogate_keys,
+        length: None,
+        user_metadata: Bytes::new(),
+        sensitive,
+    })
+}
+
+/// The cache key of `request`: its `setCacheKey` key, else its URL (whose host is the
+/// `Host` the request is sent with), told apart by whether gzip bodies arrive decoded.
+fn cache_key(request: &BackendRequest) -> Bytes {
+    let mut key = match header(&request.headers, CACHE_KEY_HEADER) {
+        Some(custom) => format!("http-key:{custom}"),
+        None => format!("http-url:{}", request.url),
+    };
+    if request.decompress_gzip {
+        key.push_str(" (gunzipped)");
+    }
+    Bytes::from(key)
+}
+
+/// Whether `request` is looked up in the cache at all.
+fn cacheable_request(request: &BackendRequest, policy: &CachePolicy) -> bool {
+    policy.cache_override != CacheOverride::Pass
+        && matches!(request.method.as_str(), "GET" | "HEAD")
+}
+
+fn encode(stored: &Stored) -> Bytes {
+    postcard::to_stdvec(stored)
+        .map(Bytes::from)
+        .unwrap_or_default()
+}
+
+fn decode(metadata: &[u8]) -> Option<Stored> {
+    postcard::from_bytes(metadata).ok()
+}
+
+/// The response a stored object answers with, its `Age` the object's.
+fn from_cache(
+    found: Found,
+    status: u16,
+    mut headers: Vec<(String, String)>,
+    head_only: bool,
+) -> BackendResponse {
+    headers.retain(|(name, _)| !name.eq_ignore_ascii_case("age"));
+    headers.push(("age".to_owned(), found.age.as_secs().to_string()));
+    BackendResponse {
+        head: BackendHead {
+            status,
+            headers,
+            remote: None,
+        },
+        body: HostBody::Full(if head_only { Bytes::new() } else { found.body }),
+    }
+}
+
+fn log(outcome: &str, pop: usize, request: &BackendRequest) {
+    tracing::debug!(target: "edgeshim::cache", pop, "{outcome} {} {}", request.method, request.url);
+}
+
+/// Runs a cache operation that may wait (a transaction lookup) off the async threads.
+async fn run_waiting(cache: &Arc<Cache>, op: CacheOp, wait: Wait) -> Option<CacheReply> {
+    let cache = cache.clone();
+    tokio::task::spawn_blocking(move || cache.run(op, wait).ok())
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Ends an obligation without an object: the next waiting request is obliged instead.
+fn cancel(cache: &Cache, transaction: u64) {
+    let _ = cache.run(CacheOp::TransactionCancel { transaction }, Wait::Never);
+}
+
+/// Sends `request` through the readthrough cache of `cache` (module docs).
+pub async fn send(
+    cache: Arc<Cache>,
+    origins: Arc<Origins>,
+    mut request: BackendRequest,
+    body: HostBody,
+    policy: CachePolicy,
+) -> Result<BackendResponse, SendError> {
+    let key = cache_key(&request);
+    // The host consumes the key header; the origin never sees it.
+    request
+        .headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case(CACHE_KEY_HEADER));
+    if !cacheable_request(&request, &policy) {
+        log("PASS", policy.pop, &request);
+        return origins.send(request, body).await;
+    }
+    let head_only = request.method == "HEAD";
+    let op = if head_only {
+        // A HEAD request is answered from a stored GET, never stored itself.
+        CacheOp::Lookup {
+            key,
+            headers: request.headers.clone(),
+        }
+    } else {
+        CacheOp::TransactionLookup {
+            key,
+            headers: request.headers.clone(),
+        }
+    };
+    let wait = if policy.collapse {
+        Wait::Collapse
+    } else {
+        Wait::Never
+    };
+    let Some(CacheReply::Lookup(lookup)) = run_waiting(&cache, op, wait).await else {
+        log("PASS (the cache did not answer)", policy.pop, &request);
+        return origins.send(request, body).await;
+    };
+    let transaction = lookup.transaction;
+    if let Some(found) = lookup.found.filter(|_| lookup.state.usable) {
+        match decode(&found.user_metadata) {
+            Some(Stored::Response { status, headers }) => {
+                if let Some(transaction) = transaction {
+                    // Stale inside its window: served now, refreshed in the background.
+                    log("STALE", policy.pop, &request);
+                    tokio::spawn(revalidate(cache, origins, request, policy, transaction));
+                } else {
+                    log("HIT", policy.pop, &request);
+                }
+                return Ok(from_cache(found, status, headers, head_only));
+            }
+            Some(Stored::Pass) | None => {
+                if let Some(transaction) = transaction {
+                    cancel(&cache, transaction);
+                }
+                log("PASS (hit-for-pass)", policy.pop, &request);
+                return origins.send(request, body).await;
+            }
+        }
+    }
+    log("MISS", policy.pop, &request);
+    let Some(transaction) = transaction else {
+        // A HEAD miss, or a lookup that obliged nobody: straight to the origin.
+        return origins.send(request, body).await;
+    };
+    match origins.send(request, body).await {
+        Ok(response) => Ok(store(&cache, transaction, response, &policy)),
+        Err(error) => {
+            cancel(&cache, transaction);
+            Err(error)
+        }
+    }
+}
+
+/// Fetches a stale object's replacement and stores it (or hit-for-pass), for the
+/// transaction its lookup obliged; the response body is read to its end here.
+async fn revalidate(
+    cache: Arc<Cache>,
+    origins: Arc<Origins>,
+    request: BackendRequest,
+    policy: CachePolicy,
+    transaction: u64,
+) {
+    let url = request.url.clone();
+    match origins.send(request, HostBody::default()).await {
+        Ok(response) => {
+            let mut stored = store(&cache, transaction, response, &policy);
+            if let HostBody::Stream(chunks) = &mut stored.body {
+                while let Some(Chunk::Data(_)) = chunks.recv().await {}
+            }
+        }
+        Err(error) => {
+            tracing::debug!(target: "edgeshim::cache", "revalidating {url} failed: {error}");
+            cancel(&cache, transaction);
+        }
+    }
+}
+
+/// Stores `response` for `transaction` as its body streams through (or a hit-for-pass
+/// object when it is uncacheable), and returns it to pass on.
+fn store(
+    cache: &Arc<Cache>,
+    transaction: u64,
+    response: BackendResponse,
+    policy: &CachePolicy,
+) -> BackendResponse {
+    let BackendResponse { head, body } = response;
+    let options = match storage(
+        head.status,
+        &head.headers,
+        &policy.cache_override,
+        cache.now(),
+    ) {
+        Storage::Store(options) => options,
+        Storage::Uncacheable(why) => {
+            tracing::debug!(target: "edgeshim::cache", "not stored: {why}");
+            let _ = cache.run(
+                CacheOp::TransactionInsert {
+                    transaction,
+                    options: WriteOptions {
+                        max_age: HIT_FOR_PASS_TTL,
+                        user_metadata: encode(&Stored::Pass),
+                        ..WriteOptions::default()
+                    },
+                    body: Bytes::new(),
+                    stream_back: false,
+                },
+                Wait::Never,
+            );
+            return BackendResponse { head, body };
+        }
+    };
+    let options = WriteOptions {
+        user_metadata: encode(&Stored::Response {
+            status: head.status,
+            headers: head.headers.clone(),
+        }),
+        ..options
+    };
+    let insert = {
+        let cache = cache.clone();
+        move |body: Bytes| {
+            let _ = cache.run(
+                CacheOp::TransactionInsert {
+                    transaction,
+                    options,
+                    body,
+                    stream_back: false,
+                },
+                Wait::Never,
+            );
+        }
+    };
+    let body = match body {
+        HostBody::Full(bytes) => {
+            insert(bytes.clone());
+            HostBody::Full(bytes)
+        }
+        HostBody::Stream(chunks) => {
+            HostBody::Stream(tee(chunks, cache.clone(), transaction, insert))
+        }
+    };
+    BackendResponse { head, body }
+}
+
+/// Passes `chunks` on while collecting them, then `insert`s the whole body. The origin's
+/// body is read to its end even when the app stops reading (the cache still wants it);
+/// a body that fails, or outgrows the cache, cancels the transaction instead.
+fn tee(
+    mut chunks: BodyChunks,
+    cache: Arc<Cache>,
+    transaction: u64,
+    insert: impl FnOnce(Bytes) + Send + 'static,
+) -> BodyChunks {
+    let (sender, out) = BodyChunks::channel();
+    let limit = cache.capacity();
+    tokio::spawn(async move {
+        let mut insert = Some(insert);
+        let mut collected = Some(BytesMut::new());
+        let mut reader = Some(sender);
+        loop {
+            let chunk = chunks.recv().await;
+            match &chunk {
+                Some(Chunk::Data(data)) => {
+                    if let Some(buffer) = &mut collected {
+                        if (buffer.len() + data.len()) as u64 > limit {
+                            collected = None;
+                            cancel(&cache, transaction);
+                        } else {
+                            buffer.extend_from_slice(data);
+                        }
+                    }
+                }
+                Some(Chunk::End) => {
+                    if let (Some(buffer), Some(insert)) = (collected.take(), insert.take()) {
+                        insert(buffer.freeze());
+                    }
+                }
+                Some(Chunk::Error(_)) | None => {
+                    if collected.take().is_some() {
+                        cancel(&cache, transaction);
+                    }
+                }
+            }
+            let last = !matches!(chunk, Some(Chunk::Data(_)));
+            if let Some(sender) = &reader {
+                let forwarded = chunk.unwrap_or_else(|| {
+                    Chunk::Error("the backend's response body was cut off".to_owned())
+                });
+                if sender.send(forwarded).await.is_err() {
+                    reader = None;
+                }
+            }
+            if last || (reader.is_none() && collected.is_none()) {
+                return;
+            }
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn stored(status: u16, headers: &[(&str, &str)]) -> WriteOptions {
+        match storage(
+            status,
+            &h(headers),
+            &CacheOverride::None,
+            SystemTime::UNIX_EPOCH,
+        ) {
+            Storage::Store(options) => options,
+            Storage::Uncacheable(why) => panic!("uncacheable: {why}"),
+        }
+    }
+
+    #[test]
+    fn ttl_comes_from_the_first_header_that_gives_one() {
+        let all = [
+            ("surrogate-control", "max-age=400"),
+            ("cache-control", "s-maxage=300, max-age=200"),
+            ("expires", "Thu, 01 Jan 1970 00:01:40 GMT"),
+        ];
+        assert_eq!(stored(200, &all).max_age, Duration::from_secs(400));
+        assert_eq!(stored(200, &all[1..]).max_age, Duration::from_secs(300));
+        assert_eq!(
+            stored(200, &[("cache-control", "public, max-age=200")]).max_age,
+            Duration::from_secs(200)
+        );
+        assert_eq!(stored(200, &all[2..]).max_age, Duration::from_secs(100));
+        assert_eq!(stored(200, &[]).max_age, DEFAULT_TTL);
+    }
+
+    #[test]
+    fn age_counts_against_max_age_but_not_against_expires() {
+        let options = stored(200, &[("cache-control", "max-age=30"), ("age", "10")]);
+        assert_eq!(
+            (options.max_age, options.initial_age),
+            (Duration::from_secs(30), Duration::from_secs(10))
+        );
+        let options = stored(
+            200,
+            &[
+                ("expires", "Thu, 01 Jan 1970 00:01:00 GMT"),
+                ("date", "Thu, 01 Jan 1970 00:00:30 GMT"),
+                ("age", "10"),
+            ],
+        );
+        assert_eq!(
+            (options.max_age, options.initial_age),
+            (Duration::from_secs(30), Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn windows_keys_and_variants_come_from_the_headers() {
+        let options = stored(
+            404,
+            &[
+                ("cache-control", "max-age=5, stale-while-revalidate=7"),
+                ("surrogate-control", "stale-while-revalidate=9"),
+                ("surrogate-key", "  a   b "),
+                ("vary", "Accept-Encoding, X-Lang"),
+            ],
+        );
+        assert_eq!(options.stale_while_revalidate, Duration::from_secs(9));
+        assert_eq!(options.surrogate_keys, ["a", "b"]);
+        assert_eq!(options.vary, ["accept-encoding", "x-lang"]);
+    }
+
+    #[test]
+    fn uncacheable_responses() {
+        let none = CacheOverride::None;
+        let at = SystemTime::UNIX_EPOCH;
+        for (status, headers) in [
+            (500, vec![]),
+            (206, vec![]),
+            (200, vec![("cache-control", "private, max-age=60")]),
+            (200, vec![("Cache-Control", "no-store")]),
+            (200, vec![("set-cookie", "a=b")]),
+            (200, vec![("vary", "*")]),
+        ] {
+            assert!(
+                matches!(
+                    storage(status, &h(&headers), &none, at),
+                    Storage::Uncacheable(_)
+                ),
+                "{status} {headers:?}"
+            );
+        }
+        // `no-cache` is for browsers: Fastly ignores it.
+        assert!(matches!(
+            storage(200, &h(&[("cache-control", "no-cache")]), &none, at),
+            Storage::Store(_)
+        ));
+    }
+
+    #[test]
+    fn an_override_replaces_what_it_sets() {
+        let cache_override = CacheOverride::Override {
+            ttl: Some(50),
+            stale_while_revalidate: Some(3),
+            stale_if_error: None,
+            surrogate_key: Some("k1 k2".into()),
+            pci: true,
+        };
+        let Storage::Store(options) = storage(
+            200,
+            &h(&[
+                ("cache-control", "max-age=5"),
+                ("age", "2"),
+                ("surrogate-key", "x"),
+            ]),
+            &cache_override,
+            SystemTime::UNIX_EPOCH,
+        ) else {
+            panic!("uncacheable");
+        };
+        assert_eq!(options.max_age, Duration::from_secs(52));
+        assert_eq!(options.initial_age, Duration::from_secs(2));
+        assert_eq!(options.stale_while_revalidate, Duration::from_secs(3));
+        assert_eq!(options.surrogate_keys, ["k1", "k2"]);
+        assert!(options.sensitive);
+    }
+}
