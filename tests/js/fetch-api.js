@@ -106,3 +106,44 @@ promise_test(async () => {
   assert_equals(redirect.headers.get("location"), "https://example.com/a%20b");
   assert_throws_js(RangeError, () => Response.redirect("https://example.com/", 200));
 }, "Response.json and Response.redirect");
+
+test(() => {
+  const r = new Request("http://example.com/", { cacheKey: "shared" });
+  assert_equals(r.headers.get("fastly-xqd-cache-key"),
+    "A4D26868017C0CCFFE2EFE50944EF4211834660CCA834C6E9F86DEC6A88246FA", "SHA-256 of the key, upper-case hex");
+  const s = new Request("http://example.com/");
+  s.setCacheKey(7);
+  assert_equals(s.headers.get("fastly-xqd-cache-key"),
+    "7902699BE42C8A8E46FBBB4501726517E86B22C56A189F7625A6DA49081B2451", "ToString of the key");
+  assert_equals(r.isCacheable, true);
+  assert_equals(new Request("http://example.com/", { method: "POST" }).isCacheable, false);
+  assert_throws_js(Error, () => s.setCacheOverride(5), "",
+    "Value passed in as cacheOverride must be an instance of CacheOverride or an object with the same interface");
+  assert_throws_js(TypeError, () => s.setCacheOverride("sometimes"), "",
+    "CacheOverride constructor: 'mode' has to be \"none\", \"pass\", or \"override\", but got \"sometimes\"");
+  s.setCacheOverride("pass");
+  s.setCacheOverride({ ttl: 5 });
+}, "Request cache controls: setCacheKey, cacheKey, setCacheOverride, isCacheable");
+
+test(() => {
+  const r = new Request("http://example.com/");
+  assert_equals(r.version, 2, "HTTP/1.1");
+  assert_equals(r.backend, undefined);
+  assert_equals(r.botAnalyzed, false, "an app-made request is not the client's");
+  assert_equals(r.botDetected, false);
+  assert_equals(r.botName, null);
+  assert_equals(r.botCategory, null);
+  assert_equals(r.botVerified, null);
+  assert_equals(Object.prototype.toString.call(r), "[object Request]");
+  const response = new Response("x");
+  assert_equals(Object.prototype.toString.call(response), "[object Response]");
+  assert_equals(response.version, 2);
+  for (const name of ["cached", "stale", "ttl", "age", "swr", "staleWhileRevalidate", "staleIfError", "vary",
+    "surrogateKeys", "pci", "maskedError"]) {
+    assert_equals(response[name], undefined, name);
+  }
+  assert_throws_js(TypeError, () => { response.surrogateKeys = ["a"]; }, "",
+    "Response set: surrogateKeys must be set only on unsent cache transaction responses");
+  assert_throws_js(TypeError, () => response.staleIfErrorAvailable(), "",
+    "Response: staleIfErrorAvailable() must can only be called on candidate responses inside afterSend callback");
+}, "Compute's Request and Response extensions outside the HTTP cache API");

@@ -623,6 +623,140 @@ mod tests {
         ));
     }
 
+    /// An origin on a free loopback port whose every answer is `v<N>` (N counts requests)
+    /// with `headers`, one request per connection.
+    async fn counting_origin(headers: &'static str) -> std::net::SocketAddr {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            for n in 1.. {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.unwrap() == 1 {
+                    head.push(byte[0]);
+                }
+                let body = format!("v{n}");
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                stream.write_all(answer.as_bytes()).await.unwrap();
+            }
+        });
+        addr
+    }
+
+    fn get(addr: std::net::SocketAddr) -> BackendRequest {
+        BackendRequest {
+            backend: crate::host_call::BackendSpec {
+                name: "origin".into(),
+                host: addr.ip().to_string(),
+                port: addr.port(),
+                tls: false,
+                path_prefix: String::new(),
+                override_host: None,
+                cert_host: None,
+                sni_host: None,
+                use_sni: false,
+                ca_certificate: None,
+                http2_only: false,
+                connect_timeout: Duration::from_secs(5),
+                first_byte_timeout: Duration::from_secs(5),
+                between_bytes_timeout: Duration::from_secs(5),
+            },
+            method: "GET".into(),
+            url: format!("http://{addr}/page"),
+            headers: Vec::new(),
+            decompress_gzip: false,
+            cache: CachePolicy {
+                pop: 0,
+                cache_override: CacheOverride::None,
+                collapse: true,
+            },
+        }
+    }
+
+    /// Body and `Age` of one request through the cache.
+    async fn through(cache: &Arc<Cache>, addr: std::net::SocketAddr) -> (String, Option<String>) {
+        let request = get(addr);
+        let policy = request.cache.clone();
+        let response = send(
+            cache.clone(),
+            Arc::default(),
+            request,
+            HostBody::default(),
+            policy,
+        )
+        .await
+        .unwrap();
+        let age = header(&response.head.headers, "age").map(str::to_owned);
+        let body = match response.body {
+            HostBody::Full(bytes) => bytes.to_vec(),
+            HostBody::Stream(mut chunks) => {
+                let mut body = Vec::new();
+                while let Some(Chunk::Data(data)) = chunks.recv().await {
+                    body.extend_from_slice(&data);
+                }
+                body
+            }
+        };
+        (String::from_utf8(body).unwrap(), age)
+    }
+
+    /// TTL and stale-while-revalidate windows on the cache's clock, moved by hand: fresh for
+    /// max-age less Age, then served stale for the window while one background request
+    /// refetches it, then gone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ttl_and_stale_while_revalidate_windows() {
+        let addr =
+            counting_origin("cache-control: max-age=12, stale-while-revalidate=5\r\nage: 2\r\n")
+                .await;
+        let clock = Arc::new(edgeshim_store::ManualClock::new(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000),
+        ));
+        let cache = Arc::new(Cache::new(
+            clock.clone(),
+            edgeshim_store::cache::DEFAULT_CAPACITY,
+        ));
+        let at = |body: &str, age: Option<u64>| (body.to_owned(), age.map(|a| a.to_string()));
+        // The origin's answer says `Age: 2`; the cached object's age starts there.
+        assert_eq!(through(&cache, addr).await, at("v1", Some(2)), "a miss");
+        assert_eq!(through(&cache, addr).await, at("v1", Some(2)), "a hit");
+        clock.advance(Duration::from_secs(9));
+        assert_eq!(
+            through(&cache, addr).await,
+            at("v1", Some(11)),
+            "fresh until age 12"
+        );
+        clock.advance(Duration::from_secs(2));
+        // Stale, inside the window: served at once, refetched in the background.
+        assert_eq!(through(&cache, addr).await, at("v1", Some(13)));
+        let mut refreshed = through(&cache, addr).await;
+        for _ in 0..500 {
+            if refreshed.0 != "v1" {
+                break;
+            }
+            tokio::task::yield_now().await;
+            refreshed = through(&cache, addr).await;
+        }
+        assert_eq!(
+            refreshed,
+            at("v2", Some(2)),
+            "the refetched object, once stored"
+        );
+        // Past max-age and the window: gone, the origin is asked again.
+        clock.advance(Duration::from_secs(10 + 5 + 1));
+        assert_eq!(through(&cache, addr).await, at("v3", Some(2)));
+        clock.advance(Duration::from_secs(3));
+        assert_eq!(
+            through(&cache, addr).await,
+            at("v3", Some(5)),
+            "from the cache"
+        );
+    }
+
     #[test]
     fn an_override_replaces_what_it_sets() {
         let cache_override = CacheOverride::Override {

@@ -3,7 +3,7 @@
 //!
 //! | specifier                  | exports                                                    |
 //! |----------------------------|------------------------------------------------------------|
-//! | `fastly:cache-override`    | `CacheOverride` (data only: no readthrough HTTP cache yet)  |
+//! | `fastly:cache-override`    | `CacheOverride` (steers the readthrough cache, `http_cache`) |
 //! | `fastly:body`              | `FastlyBody`, in memory                                     |
 //! | `fastly:edge-rate-limiter` | `EdgeRateLimiter`, `PenaltyBox`, `RateCounter`, counted (`host.rate`) |
 //! | `fastly:cache`             | the Core and Simple Cache classes, over `host.cache`        |

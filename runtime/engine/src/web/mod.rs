@@ -8,6 +8,7 @@
 pub mod body;
 pub mod body_mixin;
 pub mod body_stream;
+pub mod bot;
 pub mod compression;
 pub mod console;
 pub mod crypto;

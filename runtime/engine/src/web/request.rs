@@ -16,6 +16,7 @@ use super::body_stream::HostBody;
 use super::headers::JsHeaders;
 use crate::class_util::{getter, require_args, this_as, type_error};
 use crate::http_cache::{CacheOverride, CACHE_KEY_HEADER};
+use crate::web::bot::{self, Bot};
 
 const CLASS: &str = "Request";
 
@@ -41,7 +42,14 @@ pub struct JsRequest {
     /// `init.cacheOverride` or `setCacheOverride`; a request made from another inherits it.
     #[unsafe_ignore_trace]
     cache_override: Option<CacheSetting>,
+    /// Bot detection, for the client request only.
+    #[unsafe_ignore_trace]
+    bot: Option<Box<Bot>>,
 }
+
+/// `version` of every request: HTTP/1.1 in the host's numbering (`Http09` = 0 …
+/// `Http11` = 2, `H2` = 3), what an app-made request is and what edgeshim's server speaks.
+pub const HTTP_1_1: i32 = 2;
 
 /// A request's `CacheOverride` as the host applies it, and whether it has the
 /// `beforeSend`/`afterSend` hooks that only `--enable-http-cache` builds run.
@@ -133,6 +141,7 @@ impl JsRequest {
         body: HostBody,
         context: &mut Context,
     ) -> JsResult<JsObject> {
+        let bot = Some(Box::new(Bot::of(&headers)));
         let headers = JsHeaders::from_pairs(headers, true).create(context)?;
         let body = match body {
             HostBody::Full(bytes) => BodyState::from_bytes(
@@ -152,6 +161,7 @@ impl JsRequest {
                 decompress_gzip: false,
                 image_optimizer: None,
                 cache_override: None,
+                bot,
             },
             context,
         )
@@ -392,6 +402,7 @@ impl Class for JsRequest {
             decompress_gzip,
             image_optimizer,
             cache_override,
+            bot: None,
         })
     }
 
@@ -412,6 +423,11 @@ impl Class for JsRequest {
             Ok(headers.into())
         });
         add_body_members::<JsRequest>(class);
+        class.property(
+            boa_engine::JsSymbol::to_string_tag(),
+            js_string!(CLASS),
+            Attribute::CONFIGURABLE,
+        );
         // Compute's readthrough cache controls (`Request::setCacheOverride`/`setCacheKey`).
         class.method(
             js_string!("setCacheOverride"),
@@ -441,6 +457,28 @@ impl Class for JsRequest {
                 Ok(JsValue::undefined())
             }),
         );
+        getter(class, "version", |this, _, _| {
+            this_as::<JsRequest>(this, "version", CLASS)?;
+            Ok(HTTP_1_1.into())
+        });
+        getter(class, "backend", |this, _, context| {
+            let r = this_as::<JsRequest>(this, "backend", CLASS)?;
+            let name = r.borrow().data().backend.clone();
+            match name {
+                Some(name) => Ok(crate::fastly::backend::JsBackend::object(&name, context)?.into()),
+                None => Ok(JsValue::undefined()),
+            }
+        });
+        for name in bot::GETTERS {
+            let get: boa_engine::native_function::NativeFunctionPointer = match name {
+                "botAnalyzed" => |this, _, _| bot_getter(this, "botAnalyzed"),
+                "botDetected" => |this, _, _| bot_getter(this, "botDetected"),
+                "botName" => |this, _, _| bot_getter(this, "botName"),
+                "botCategory" => |this, _, _| bot_getter(this, "botCategory"),
+                _ => |this, _, _| bot_getter(this, "botVerified"),
+            };
+            getter(class, name, get);
+        }
         // The host's answer (`is_cacheable`): GET and HEAD requests are looked up.
         getter(class, "isCacheable", |this, _, _| {
             let r = this_as::<JsRequest>(this, "isCacheable", CLASS)?;
@@ -474,6 +512,7 @@ impl Class for JsRequest {
                         decompress_gzip,
                         image_optimizer,
                         cache_override,
+                        bot: None,
                     },
                     ctx,
                 )?
@@ -482,6 +521,12 @@ impl Class for JsRequest {
         );
         Ok(())
     }
+}
+
+fn bot_getter(this: &JsValue, name: &str) -> JsResult<JsValue> {
+    let r = this_as::<JsRequest>(this, name, CLASS)?;
+    let data = r.borrow();
+    Ok(Bot::get(data.data().bot.as_deref(), name))
 }
 
 /// `fastly:image-optimizer`'s checks and query string for `options` (`js-lib/fastly.js`,

@@ -310,6 +310,10 @@ impl Class for JsResponse {
                 JsString::from(a.ip().to_string().as_str()).into()
             }))
         });
+        getter(class, "version", |this, _, _| {
+            this_as::<JsResponse>(this, "version", CLASS)?;
+            Ok(super::request::HTTP_1_1.into())
+        });
         getter(class, "port", |this, _, _| {
             let r = this_as::<JsResponse>(this, "port", CLASS)?;
             let remote = r.borrow().data().origin.as_ref().and_then(|o| o.remote);
@@ -317,6 +321,11 @@ impl Class for JsResponse {
         });
         cache_accessors(class);
         add_body_members::<JsResponse>(class);
+        class.property(
+            boa_engine::JsSymbol::to_string_tag(),
+            js_string!(CLASS),
+            Attribute::CONFIGURABLE,
+        );
         class.method(
             js_string!("staleIfErrorAvailable"),
             0,
