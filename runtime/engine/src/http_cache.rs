@@ -16,15 +16,18 @@
 //! - its TTL is the first of `Surrogate-Control: max-age`, `Cache-Control: s-maxage`,
 //!   `Cache-Control: max-age`, `Expires` (minus `Date`), else 2 minutes, less its `Age`
 //!   (except with `Expires`); `stale-while-revalidate` comes from `Surrogate-Control`, then
-//!   `Cache-Control`; surrogate keys from `Surrogate-Key`; variants from `Vary`;
+//!   `Cache-Control` (and `stale-if-error` likewise); surrogate keys from `Surrogate-Key`; variants from `Vary`;
 //! - a `CacheOverride` in `override` mode replaces the TTL, stale-while-revalidate window and
 //!   surrogate keys it sets.
 //!
 //! Objects share the edge location's [`Cache`] with `fastly:cache`, so `purgeSurrogateKey`
 //! (hard or soft) reaches both, and `--cache-size` bounds both.
 //!
-//! Not emulated: stale-if-error (the window is parsed, but a failed origin request fails),
-//! revalidation with `If-None-Match`/`If-Modified-Since` (a stale object is refetched whole),
+//! A stale object inside its `stale-if-error` window (from `Surrogate-Control`, then
+//! `Cache-Control`, or the override's `staleIfError`) answers for an origin that fails or
+//! answers 5xx.
+//!
+//! Not emulated: revalidation with `If-None-Match`/`If-Modified-Since` (a stale object is refetched whole),
 //! and the guest-side HTTP cache API of `--enable-http-cache` builds (`beforeSend`/
 //! `afterSend` hooks, the `Response` cache accessors), which the binding refuses as the
 //! default build does.
@@ -33,7 +36,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use edgeshim_store::cache::{Cache, CacheOp, CacheReply, Found, Wait, WriteOptions};
+use edgeshim_store::cache::{Cache, CacheError, CacheOp, CacheReply, Found, Wait, WriteOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::host_call::{BackendHead, BackendRequest, BackendResponse, SendError};
@@ -195,6 +198,9 @@ pub fn storage(
     let mut stale_while_revalidate = seconds(&surrogate, "stale-while-revalidate")
         .or_else(|| seconds(&control, "stale-while-revalidate"))
         .map_or(Duration::ZERO, Duration::from_secs);
+    let mut stale_if_error = seconds(&surrogate, "stale-if-error")
+        .or_else(|| seconds(&control, "stale-if-error"))
+        .map_or(Duration::ZERO, Duration::from_secs);
     let mut surrogate_keys: Vec<String> = header(headers, "surrogate-key")
         .map(|keys| keys.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_default();
@@ -202,11 +208,14 @@ pub fn storage(
     if let CacheOverride::Override {
         ttl,
         stale_while_revalidate: swr,
+        stale_if_error: sie,
         surrogate_key,
         pci,
-        ..
     } = cache_override
     {
+        if let Some(sie) = sie {
+            stale_if_error = Duration::from_secs(u64::from(*sie));
+        }
         if let Some(ttl) = ttl {
             max_age = Duration::from_secs(u64::from(*ttl)) + initial_age;
         }
@@ -222,6 +231,7 @@ pub fn storage(
         max_age,
         initial_age,
         stale_while_revalidate,
+        stale_if_error,
         vary,
         surrogate_keys,
         length: None,
@@ -282,13 +292,20 @@ fn log(outcome: &str, pop: usize, request: &BackendRequest) {
     tracing::debug!(target: "edgeshim::cache", pop, "{outcome} {} {}", request.method, request.url);
 }
 
-/// Runs a cache operation that may wait (a transaction lookup) off the async threads.
-async fn run_waiting(cache: &Arc<Cache>, op: CacheOp, wait: Wait) -> Option<CacheReply> {
-    let cache = cache.clone();
-    tokio::task::spawn_blocking(move || cache.run(op, wait).ok())
-        .await
-        .ok()
-        .flatten()
+/// Runs a lookup: at once when it need not wait (or must not: `collapse` off), else on the
+/// blocking pool, where waiting for another request's insert holds no async thread.
+async fn lookup(cache: &Arc<Cache>, op: CacheOp, collapse: bool) -> Option<CacheReply> {
+    let first = if collapse { Wait::Try } else { Wait::Never };
+    match cache.run(op.clone(), first) {
+        Err(CacheError::WouldWait) => {
+            let cache = cache.clone();
+            tokio::task::spawn_blocking(move || cache.run(op, Wait::Collapse).ok())
+                .await
+                .ok()
+                .flatten()
+        }
+        answered => answered.ok(),
+    }
 }
 
 /// Ends an obligation without an object: the next waiting request is obliged instead.
@@ -326,17 +343,18 @@ pub async fn send(
             headers: request.headers.clone(),
         }
     };
-    let wait = if policy.collapse {
-        Wait::Collapse
-    } else {
-        Wait::Never
-    };
-    let Some(CacheReply::Lookup(lookup)) = run_waiting(&cache, op, wait).await else {
+    let Some(CacheReply::Lookup(lookup)) = lookup(&cache, op, policy.collapse).await else {
         log("PASS (the cache did not answer)", policy.pop, &request);
         return origins.send(request, body).await;
     };
     let transaction = lookup.transaction;
-    if let Some(found) = lookup.found.filter(|_| lookup.state.usable) {
+    let usable = lookup.state.usable;
+    // Found but not usable: kept only to answer if the origin fails (stale-if-error).
+    let (found, fallback) = match lookup.found {
+        Some(found) if usable => (Some(found), None),
+        other => (None, other),
+    };
+    if let Some(found) = found {
         match decode(&found.user_metadata) {
             Some(Stored::Response { status, headers }) => {
                 if let Some(transaction) = transaction {
@@ -362,7 +380,19 @@ pub async fn send(
         // A HEAD miss, or a lookup that obliged nobody: straight to the origin.
         return origins.send(request, body).await;
     };
-    match origins.send(request, body).await {
+    let (pop, described) = (policy.pop, format!("{} {}", request.method, request.url));
+    let sent = origins.send(request, body).await;
+    // An origin that fails, or answers with a server error, is covered by a stale object
+    // inside its stale-if-error window.
+    let failed = sent.as_ref().map_or(true, |r| r.head.status >= 500);
+    if let (true, Some(stale)) = (failed, fallback) {
+        if let Some(Stored::Response { status, headers }) = decode(&stale.user_metadata) {
+            cancel(&cache, transaction);
+            tracing::debug!(target: "edgeshim::cache", pop, "STALE (stale-if-error) {described}");
+            return Ok(from_cache(stale, status, headers, head_only));
+        }
+    }
+    match sent {
         Ok(response) => Ok(store(&cache, transaction, response, &policy)),
         Err(error) => {
             cancel(&cache, transaction);
@@ -626,6 +656,14 @@ mod tests {
     /// An origin on a free loopback port whose every answer is `v<N>` (N counts requests)
     /// with `headers`, one request per connection.
     async fn counting_origin(headers: &'static str) -> std::net::SocketAddr {
+        scripted_origin(move |_| Some((200, headers))).await
+    }
+
+    /// An origin whose answer to request N is `script(N)`: a status and headers with body
+    /// `v<N>`, or `None` to close the connection unanswered.
+    async fn scripted_origin(
+        script: impl Fn(usize) -> Option<(u16, &'static str)> + Send + 'static,
+    ) -> std::net::SocketAddr {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -637,9 +675,12 @@ mod tests {
                 while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).await.unwrap() == 1 {
                     head.push(byte[0]);
                 }
+                let Some((status, headers)) = script(n) else {
+                    continue;
+                };
                 let body = format!("v{n}");
                 let answer = format!(
-                    "HTTP/1.1 200 OK\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status} X\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 stream.write_all(answer.as_bytes()).await.unwrap();
@@ -680,6 +721,16 @@ mod tests {
 
     /// Body and `Age` of one request through the cache.
     async fn through(cache: &Arc<Cache>, addr: std::net::SocketAddr) -> (String, Option<String>) {
+        let (status, body, age) = answered(cache, addr).await.unwrap();
+        assert_eq!(status, 200);
+        (body, age)
+    }
+
+    /// Status, body and `Age` of one request through the cache, or why it failed.
+    async fn answered(
+        cache: &Arc<Cache>,
+        addr: std::net::SocketAddr,
+    ) -> Result<(u16, String, Option<String>), SendError> {
         let request = get(addr);
         let policy = request.cache.clone();
         let response = send(
@@ -689,8 +740,8 @@ mod tests {
             HostBody::default(),
             policy,
         )
-        .await
-        .unwrap();
+        .await?;
+        let status = response.head.status;
         let age = header(&response.head.headers, "age").map(str::to_owned);
         let body = match response.body {
             HostBody::Full(bytes) => bytes.to_vec(),
@@ -702,7 +753,54 @@ mod tests {
                 body
             }
         };
-        (String::from_utf8(body).unwrap(), age)
+        Ok((status, String::from_utf8(body).unwrap(), age))
+    }
+
+    fn manual_cache() -> (Arc<edgeshim_store::ManualClock>, Arc<Cache>) {
+        let clock = Arc::new(edgeshim_store::ManualClock::new(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000),
+        ));
+        let cache = Arc::new(Cache::new(
+            clock.clone(),
+            edgeshim_store::cache::DEFAULT_CAPACITY,
+        ));
+        (clock, cache)
+    }
+
+    /// Past its TTL (and any stale-while-revalidate window) an object is not served, but while
+    /// its stale-if-error window lasts it answers for an origin that fails or answers 5xx.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stale_if_error_covers_a_failing_origin_inside_its_window() {
+        let addr = scripted_origin(|n| match n {
+            1 => Some((200, "cache-control: max-age=10, stale-if-error=30\r\n")),
+            2 => None,
+            _ => Some((503, "")),
+        })
+        .await;
+        let (clock, cache) = manual_cache();
+        let stale = |age: u64| Ok((200, "v1".to_owned(), Some(age.to_string())));
+        assert_eq!(
+            answered(&cache, addr).await,
+            Ok((200, "v1".to_owned(), None))
+        );
+        clock.advance(Duration::from_secs(15));
+        assert_eq!(
+            answered(&cache, addr).await,
+            stale(15),
+            "the connection failed"
+        );
+        clock.advance(Duration::from_secs(20));
+        assert_eq!(
+            answered(&cache, addr).await,
+            stale(35),
+            "the origin answered 503"
+        );
+        clock.advance(Duration::from_secs(5));
+        assert_eq!(
+            answered(&cache, addr).await,
+            Ok((503, "v4".to_owned(), None)),
+            "past max-age + stale-if-error: the origin's answer"
+        );
     }
 
     /// TTL and stale-while-revalidate windows on the cache's clock, moved by hand: fresh for
@@ -733,12 +831,11 @@ mod tests {
         clock.advance(Duration::from_secs(2));
         // Stale, inside the window: served at once, refetched in the background.
         assert_eq!(through(&cache, addr).await, at("v1", Some(13)));
+        // The refetch runs in the background: looked for until it lands (bounded).
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
         let mut refreshed = through(&cache, addr).await;
-        for _ in 0..500 {
-            if refreshed.0 != "v1" {
-                break;
-            }
-            tokio::task::yield_now().await;
+        while refreshed.0 == "v1" && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
             refreshed = through(&cache, addr).await;
         }
         assert_eq!(

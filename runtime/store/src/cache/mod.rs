@@ -39,6 +39,9 @@ pub enum Wait {
     /// Never wait: the caller is obliged too. For a caller that would block the thread the
     /// obliged transaction runs on (in-process instances serving several requests).
     Never,
+    /// Answer at once if no wait is needed, else fail with [`CacheError::WouldWait`]: for an
+    /// async caller that waits elsewhere only when it must.
+    Try,
 }
 
 /// How long an obligation holds the key when its transaction neither inserts nor cancels
@@ -125,9 +128,19 @@ impl Object {
         self.soft_purged || self.age(now) >= self.options.max_age
     }
 
-    /// Past its stale-while-revalidate window: gone.
-    fn expired(&self, now: SystemTime) -> bool {
+    /// Past its stale-while-revalidate window: no longer served (but kept for its
+    /// stale-if-error window, for a readthrough request whose origin fails).
+    fn unusable(&self, now: SystemTime) -> bool {
         self.age(now) >= self.options.max_age + self.options.stale_while_revalidate
+    }
+
+    /// Past both windows: gone.
+    fn expired(&self, now: SystemTime) -> bool {
+        let window = self
+            .options
+            .stale_while_revalidate
+            .max(self.options.stale_if_error);
+        self.age(now) >= self.options.max_age + window
     }
 
     fn selected_by(&self, headers: &Headers) -> bool {
@@ -259,7 +272,7 @@ impl Cache {
             keys.remove(key);
             return Lookup::default();
         }
-        let Some(object) = slot.variant(headers) else {
+        let Some(object) = slot.variant(headers).filter(|o| !o.unusable(now)) else {
             return Lookup::default();
         };
         *tick += 1;
@@ -322,7 +335,12 @@ impl Cache {
                 }
                 id
             };
-            if let Some(object) = slot.variant(&headers) {
+            // An object kept only for its stale-if-error window is not served, but told of.
+            let fallback = slot
+                .variant(&headers)
+                .filter(|o| o.unusable(now))
+                .map(|o| o.found(now));
+            if let Some(object) = slot.variant(&headers).filter(|o| !o.unusable(now)) {
                 *tick += 1;
                 object.used = *tick;
                 object.hits += 1;
@@ -345,12 +363,16 @@ impl Cache {
                 let transaction = oblige(slot);
                 return Ok(Lookup {
                     state: LookupState {
+                        found: fallback.is_some(),
                         must_insert_or_update: true,
                         ..LookupState::default()
                     },
-                    found: None,
+                    found: fallback,
                     transaction: Some(transaction),
                 });
+            }
+            if wait == Wait::Try {
+                return Err(CacheError::WouldWait);
             }
             // Collapse: wait for the obliged transaction (or its lease) to end.
             let until = slot

@@ -14,6 +14,9 @@ pub struct WriteOptions {
     pub max_age: Duration,
     pub initial_age: Duration,
     pub stale_while_revalidate: Duration,
+    /// How long past `max_age` the object is kept for readthrough requests whose origin
+    /// fails (the HTTP cache's `stale-if-error`; `fastly:cache` has none).
+    pub stale_if_error: Duration,
     /// Names of request headers whose values select this variant.
     pub vary: Vec<String>,
     pub surrogate_keys: Vec<String>,
@@ -47,7 +50,9 @@ pub struct Found {
 }
 
 /// What a lookup answers: its state, the object when one was found, and (for a transaction
-/// whose state says `must_insert_or_update`) the obligation to insert, update or cancel.
+/// whose state says `must_insert_or_update`) the obligation to insert, update or cancel. An
+/// obliged transaction may come with an object that is `found` but not `usable`: one kept
+/// only for its stale-if-error window.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lookup {
     pub state: LookupState,
@@ -109,6 +114,9 @@ pub enum CacheError {
     /// `update` of a transaction that found nothing to update.
     #[error("there is no cached object to update")]
     NothingToUpdate,
+    /// A lookup with [`crate::cache::Wait::Try`] would have waited.
+    #[error("the cache lookup would wait for another request's insert")]
+    WouldWait,
     /// The host could not answer (a snapshot copy lost its server).
     #[error("the cache could not be reached: {0}")]
     Unreachable(String),

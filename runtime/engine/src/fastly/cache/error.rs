@@ -18,7 +18,8 @@ pub fn cache_error(error: CacheError) -> JsError {
     let message = match &error {
         CacheError::NotObliged => format!("transaction: {INVALID_HANDLE}"),
         CacheError::NothingToUpdate => NOT_UPDATABLE.to_owned(),
-        CacheError::Unreachable(_) => error.to_string(),
+        // The bindings never ask for `Wait::Try`.
+        CacheError::Unreachable(_) | CacheError::WouldWait => error.to_string(),
     };
     JsNativeError::error().with_message(message).into()
 }

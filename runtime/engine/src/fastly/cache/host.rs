@@ -176,6 +176,7 @@ fn options_arg(args: &[JsValue], index: usize, context: &mut Context) -> JsResul
         max_age: millis(&object, "maxAge", context)?,
         initial_age: millis(&object, "initialAge", context)?,
         stale_while_revalidate: millis(&object, "staleWhileRevalidate", context)?,
+        stale_if_error: Duration::ZERO,
         vary: strings(&object.get(js_string!("vary"), context)?, context)?,
         surrogate_keys: strings(&object.get(js_string!("surrogateKeys"), context)?, context)?,
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
