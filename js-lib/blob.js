@@ -200,6 +200,8 @@
     globals: { Blob, File, FormData },
     internal: {
       isBlob: (value) => value instanceof Blob,
+      // For the body mixin's `blob()`: an ArrayBuffer and a type.
+      makeBlob: (buffer, type) => new Blob([buffer], { type }),
       // The bytes of a Blob (not a copy: the caller must not mutate them).
       blobBytes: (blob) => BYTES.get(blob).bytes,
       blobType: (blob) => BYTES.get(blob).type,

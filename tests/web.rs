@@ -91,3 +91,21 @@ async fn requests_and_responses() {
     assert_eq!(server.get("/nope").await.status, 404);
     server.stop().await;
 }
+
+/// An app's framing headers: dropped by default (the server frames the body), used with
+/// `setManualFramingHeaders(true)` when valid, dropped with a warning when not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn framing_headers_are_the_hosts_unless_the_app_frames_manually() {
+    let server = serve("framing", false, 2).await;
+    for path in ["/automatic", "/manual", "/invalid"] {
+        let response = server.get(path).await;
+        assert_eq!(
+            (response.status, response.text().as_str()),
+            (200, "hello"),
+            "{path}"
+        );
+        assert_eq!(response.header("content-length"), Some("5"), "{path}");
+        assert_eq!(response.header("transfer-encoding"), None, "{path}");
+    }
+    server.stop().await;
+}

@@ -147,3 +147,26 @@ test(() => {
   assert_throws_js(TypeError, () => response.staleIfErrorAvailable(), "",
     "Response: staleIfErrorAvailable() must can only be called on candidate responses inside afterSend callback");
 }, "Compute's Request and Response extensions outside the HTTP cache API");
+
+promise_test(async () => {
+  const blob = await new Response("héllo", { headers: { "content-type": "text/plain;charset=utf-8" } }).blob();
+  assert_true(blob instanceof Blob);
+  assert_equals(blob.type, "text/plain;charset=utf-8");
+  assert_equals(blob.size, 6);
+  assert_equals(await blob.text(), "héllo");
+  const untyped = await new Request("http://example.com/", { method: "POST", body: new Uint8Array([1, 2]) }).blob();
+  assert_equals(untyped.type, "");
+  assert_array_equals([...new Uint8Array(await untyped.arrayBuffer())], [1, 2]);
+  const used = new Response("x");
+  await used.text();
+  await promise_rejects_js(TypeError, used.blob());
+}, "blob(): the body's bytes, typed by Content-Type");
+
+test(() => {
+  const response = new Response("x", { status: 201 });
+  response.status = 404;
+  assert_equals(response.status, 201, "outside an afterSend hook the setter changes nothing");
+  assert_equals(response.setManualFramingHeaders(true), undefined);
+  assert_equals(new Request("http://example.com/").setManualFramingHeaders(false), undefined);
+  assert_throws_js(TypeError, () => response.setManualFramingHeaders());
+}, "Response status setter and setManualFramingHeaders");

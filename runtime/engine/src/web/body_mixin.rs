@@ -110,6 +110,8 @@ pub fn extract(
 pub trait HasBody: NativeObject + Sized {
     const CLASS: &'static str;
     fn body(&mut self) -> &mut BodyState;
+    /// The message's `Headers` object (for `blob()`'s type).
+    fn headers(&self) -> &JsObject;
 }
 
 /// The body as a JS stream, creating it on first use (`null` for a null body). A body
@@ -203,6 +205,47 @@ fn convert(bytes: &Bytes, how: ReadAs, context: &mut Context) -> JsResult<JsValu
             context,
         ),
     }
+}
+
+/// `blob()`: the body's bytes as a `Blob` whose type is the message's `Content-Type` (empty
+/// without one), as the Fetch standard's "consume body" makes it.
+fn read_blob<T: HasBody>(this: &JsValue, context: &mut Context) -> JsResult<JsValue> {
+    let object = this_as::<T>(this, "blob", T::CLASS)?;
+    let content_type = {
+        let data = object.borrow();
+        super::headers::JsHeaders::pairs_of(data.data().headers())
+            .into_iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .map(|(_, value)| value)
+            .unwrap_or_default()
+    };
+    let buffer = read::<T>(this, "blob", ReadAs::ArrayBuffer, context)?;
+    let Some(promise) = buffer
+        .as_object()
+        .and_then(|o| JsPromise::from_object(o.clone()).ok())
+    else {
+        return Ok(buffer);
+    };
+    let on_buffer = NativeFunction::from_copy_closure_with_captures(
+        |_, args, content_type: &boa_engine::JsString, context| {
+            let make =
+                crate::js_lib::internal(context, "blob")?.get(js_string!("makeBlob"), context)?;
+            let make = make
+                .as_callable()
+                .ok_or_else(|| type_error("makeBlob is not a function"))?;
+            make.call(
+                &JsValue::undefined(),
+                &[
+                    args.first().cloned().unwrap_or_default(),
+                    content_type.clone().into(),
+                ],
+                context,
+            )
+        },
+        boa_engine::JsString::from(content_type.as_str()),
+    )
+    .to_js_function(context.realm());
+    Ok(promise.then(Some(on_buffer), None, context)?.into())
 }
 
 fn read<T: HasBody>(
@@ -319,6 +362,11 @@ pub fn add_body_members<T: HasBody>(class: &mut ClassBuilder<'_>) {
             NativeFunction::from_fn_ptr(|this, _, ctx| {
                 read::<T>(this, "arrayBuffer", ReadAs::ArrayBuffer, ctx)
             }),
+        )
+        .method(
+            js_string!("blob"),
+            0,
+            NativeFunction::from_fn_ptr(|this, _, ctx| read_blob::<T>(this, ctx)),
         )
         .method(
             js_string!("formData"),

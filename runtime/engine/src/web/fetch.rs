@@ -230,6 +230,11 @@ fn start(
         .filter(|(name, _)| !name.eq_ignore_ascii_case("cdn-loop"))
         .collect();
     headers.push(("cdn-loop".into(), cdn_loop));
+    super::framing::apply(
+        &mut headers,
+        JsRequest::manual_framing(request),
+        "the backend request",
+    );
     let body = JsRequest::take_body_for_send(request, context)?;
     let host = context
         .get_data::<HostHandle>()

@@ -17,6 +17,7 @@ pub mod encoding;
 pub mod fetch;
 pub mod fetch_event;
 pub mod form_data;
+pub mod framing;
 pub mod global_scope;
 pub mod headers;
 pub mod json_error;

@@ -42,6 +42,10 @@ pub struct JsRequest {
     /// `init.cacheOverride` or `setCacheOverride`; a request made from another inherits it.
     #[unsafe_ignore_trace]
     cache_override: Option<CacheSetting>,
+    /// `setManualFramingHeaders(true)`: the app's framing headers are sent
+    /// ([`super::framing`]).
+    #[unsafe_ignore_trace]
+    manual_framing: bool,
     /// Bot detection, for the client request only.
     #[unsafe_ignore_trace]
     bot: Option<Box<Bot>>,
@@ -117,6 +121,9 @@ impl HasBody for JsRequest {
     fn body(&mut self) -> &mut BodyState {
         &mut self.body
     }
+    fn headers(&self) -> &JsObject {
+        &self.headers
+    }
 }
 
 /// Uppercases the methods the Fetch standard normalizes; others keep their case.
@@ -161,6 +168,7 @@ impl JsRequest {
                 decompress_gzip: false,
                 image_optimizer: None,
                 cache_override: None,
+                manual_framing: false,
                 bot,
             },
             context,
@@ -184,6 +192,11 @@ impl JsRequest {
     }
 
     /// The image optimizer query string `init.imageOptimizerOptions` gave, if any.
+    /// Whether the app frames this request itself (`setManualFramingHeaders`).
+    pub fn manual_framing(request: &JsObject<JsRequest>) -> bool {
+        request.borrow().data().manual_framing
+    }
+
     /// The request's `cacheOverride`, if any.
     pub fn cache_setting(request: &JsObject<JsRequest>) -> Option<CacheSetting> {
         request.borrow().data().cache_override.clone()
@@ -402,6 +415,7 @@ impl Class for JsRequest {
             decompress_gzip,
             image_optimizer,
             cache_override,
+            manual_framing: false,
             bot: None,
         })
     }
@@ -479,6 +493,16 @@ impl Class for JsRequest {
             };
             getter(class, name, get);
         }
+        class.method(
+            js_string!("setManualFramingHeaders"),
+            1,
+            NativeFunction::from_fn_ptr(|this, args, _| {
+                let r = this_as::<JsRequest>(this, "setManualFramingHeaders", CLASS)?;
+                require_args(args, "setManualFramingHeaders", 1)?;
+                r.borrow_mut().data_mut().manual_framing = args[0].to_boolean();
+                Ok(JsValue::undefined())
+            }),
+        );
         // The host's answer (`is_cacheable`): GET and HEAD requests are looked up.
         getter(class, "isCacheable", |this, _, _| {
             let r = this_as::<JsRequest>(this, "isCacheable", CLASS)?;
@@ -492,13 +516,14 @@ impl Class for JsRequest {
                 let r = this_as::<JsRequest>(this, "clone", CLASS)?;
                 let body = clone_body(&r, ctx)?;
                 let (method, url, pairs, backend) = JsRequest::parts(&r);
-                let (decompress_gzip, image_optimizer, cache_override) = {
+                let (decompress_gzip, image_optimizer, cache_override, manual_framing) = {
                     let data = r.borrow();
                     let data = data.data();
                     (
                         data.decompress_gzip,
                         data.image_optimizer.clone(),
                         data.cache_override.clone(),
+                        data.manual_framing,
                     )
                 };
                 let headers = JsHeaders::from_pairs(pairs, false).create(ctx)?;
@@ -512,6 +537,7 @@ impl Class for JsRequest {
                         decompress_gzip,
                         image_optimizer,
                         cache_override,
+                        manual_framing,
                         bot: None,
                     },
                     ctx,

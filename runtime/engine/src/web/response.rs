@@ -14,6 +14,7 @@ use bytes::Bytes;
 use super::body::stringify_json;
 use super::body_mixin::{add_body_members, body_used, extract, BodyState, HasBody, BODY_USED};
 use super::body_stream::{self, HostBody};
+use super::framing;
 use super::headers::JsHeaders;
 use crate::class_util::{getter, range_error, this_as, type_error};
 use boa_engine::object::builtins::JsPromise;
@@ -47,6 +48,9 @@ pub struct JsResponse {
     /// Where a response from a backend came from (`fetch()`); `None` for the app's own.
     #[unsafe_ignore_trace]
     origin: Option<Box<Origin>>,
+    /// `setManualFramingHeaders(true)`: the app's framing headers are sent ([`framing`]).
+    #[unsafe_ignore_trace]
+    manual_framing: bool,
 }
 
 /// What a backend response reports beyond the Fetch standard: `url`, and js-compute's
@@ -62,6 +66,9 @@ impl HasBody for JsResponse {
     const CLASS: &'static str = CLASS;
     fn body(&mut self) -> &mut BodyState {
         &mut self.body
+    }
+    fn headers(&self) -> &JsObject {
+        &self.headers
     }
 }
 
@@ -109,6 +116,7 @@ impl JsResponse {
                 headers,
                 body,
                 origin: Some(Box::new(origin)),
+                manual_framing: false,
             },
             context,
         )
@@ -134,7 +142,7 @@ impl JsResponse {
                 "respondWith: the app answered with Response.error(), a network error",
             ));
         }
-        let (status, headers, bytes, stream, host) = {
+        let (status, mut headers, bytes, stream, host, manual) = {
             let mut response = object.borrow_mut();
             let response = response.data_mut();
             let bytes = response.body.bytes().cloned();
@@ -149,8 +157,10 @@ impl JsResponse {
                 bytes,
                 stream,
                 host,
+                response.manual_framing,
             )
         };
+        framing::apply(&mut headers, manual, "the response");
         let (body, body_sent) = match (host, bytes, stream) {
             // A host body passed through (a backend's or the request's): straight to the
             // server, never through JS.
@@ -233,6 +243,7 @@ fn build(
         headers: JsHeaders::from_pairs(pairs, false).create(context)?,
         body,
         origin: None,
+        manual_framing: false,
     })
 }
 
@@ -256,11 +267,37 @@ impl Class for JsResponse {
     }
 
     fn init(class: &mut ClassBuilder<'_>) -> JsResult<()> {
-        getter(class, "status", |this, _, _| {
-            let r = this_as::<JsResponse>(this, "status", CLASS)?;
-            let status = r.borrow().data().status;
-            Ok(status.into())
-        });
+        // Compute's `status` has a setter that changes only the candidate response of an
+        // `afterSend` hook; on any other response (all of them, in a default build) it does
+        // nothing (`Response::status_set`).
+        let realm = class.context().realm().clone();
+        let get_status = boa_engine::object::FunctionObjectBuilder::new(
+            &realm,
+            NativeFunction::from_fn_ptr(|this, _, _| {
+                let r = this_as::<JsResponse>(this, "status", CLASS)?;
+                let status = r.borrow().data().status;
+                Ok(status.into())
+            }),
+        )
+        .name(js_string!("get status"))
+        .length(0)
+        .build();
+        let set_status = boa_engine::object::FunctionObjectBuilder::new(
+            &realm,
+            NativeFunction::from_fn_ptr(|this, _, _| {
+                this_as::<JsResponse>(this, "status", CLASS)?;
+                Ok(JsValue::undefined())
+            }),
+        )
+        .name(js_string!("set status"))
+        .length(1)
+        .build();
+        class.accessor(
+            js_string!("status"),
+            Some(get_status),
+            Some(set_status),
+            Attribute::CONFIGURABLE | Attribute::ENUMERABLE,
+        );
         getter(class, "ok", |this, _, _| {
             let r = this_as::<JsResponse>(this, "ok", CLASS)?;
             let status = r.borrow().data().status;
@@ -327,6 +364,16 @@ impl Class for JsResponse {
             Attribute::CONFIGURABLE,
         );
         class.method(
+            js_string!("setManualFramingHeaders"),
+            1,
+            NativeFunction::from_fn_ptr(|this, args, _| {
+                let r = this_as::<JsResponse>(this, "setManualFramingHeaders", CLASS)?;
+                crate::class_util::require_args(args, "setManualFramingHeaders", 1)?;
+                r.borrow_mut().data_mut().manual_framing = args[0].to_boolean();
+                Ok(JsValue::undefined())
+            }),
+        );
+        class.method(
             js_string!("staleIfErrorAvailable"),
             0,
             NativeFunction::from_fn_ptr(|this, _, _| {
@@ -379,6 +426,7 @@ impl Class for JsResponse {
                         headers,
                         body: BodyState::default(),
                         origin: None,
+                        manual_framing: false,
                     };
                     Ok(JsResponse::from_data(response, ctx)?.into())
                 }),
