@@ -127,6 +127,32 @@ pub struct BackendHead {
     pub headers: Vec<(String, String)>,
     /// The address the response came from.
     pub remote: Option<SocketAddr>,
+    /// What the readthrough cache did (`None`: it was not asked).
+    pub cache: Option<CacheOutcome>,
+}
+
+/// What the readthrough cache did for one backend request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CacheOutcome {
+    /// Served from the cache, fresh.
+    Hit,
+    /// Served from the cache, stale (inside its stale-while-revalidate or stale-if-error window).
+    Stale,
+    /// Not in the cache: from the origin, and stored if cacheable.
+    Miss,
+    /// Not looked up (`pass`, a method other than GET/HEAD, hit-for-pass): from the origin.
+    Pass,
+}
+
+impl std::fmt::Display for CacheOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Hit => "HIT",
+            Self::Stale => "STALE",
+            Self::Miss => "MISS",
+            Self::Pass => "PASS",
+        })
+    }
 }
 
 /// A backend's response.

@@ -39,7 +39,7 @@ use bytes::{Bytes, BytesMut};
 use edgeshim_store::cache::{Cache, CacheError, CacheOp, CacheReply, Found, Wait, WriteOptions};
 use serde::{Deserialize, Serialize};
 
-use crate::host_call::{BackendHead, BackendRequest, BackendResponse, SendError};
+use crate::host_call::{BackendHead, BackendRequest, BackendResponse, CacheOutcome, SendError};
 use crate::origin::Origins;
 use crate::web::body_stream::{BodyChunks, Chunk, HostBody};
 
@@ -269,12 +269,24 @@ fn decode(metadata: &[u8]) -> Option<Stored> {
     postcard::from_bytes(metadata).ok()
 }
 
+/// `sent` from the origin, marked with what the cache did.
+fn marked(
+    sent: Result<BackendResponse, SendError>,
+    outcome: CacheOutcome,
+) -> Result<BackendResponse, SendError> {
+    sent.map(|mut response| {
+        response.head.cache = Some(outcome);
+        response
+    })
+}
+
 /// The response a stored object answers with, its `Age` the object's.
 fn from_cache(
     found: Found,
     status: u16,
     mut headers: Vec<(String, String)>,
     head_only: bool,
+    outcome: CacheOutcome,
 ) -> BackendResponse {
     headers.retain(|(name, _)| !name.eq_ignore_ascii_case("age"));
     headers.push(("age".to_owned(), found.age.as_secs().to_string()));
@@ -283,6 +295,7 @@ fn from_cache(
             status,
             headers,
             remote: None,
+            cache: Some(outcome),
         },
         body: HostBody::Full(if head_only { Bytes::new() } else { found.body }),
     }
@@ -328,7 +341,7 @@ pub async fn send(
         .retain(|(name, _)| !name.eq_ignore_ascii_case(CACHE_KEY_HEADER));
     if !cacheable_request(&request, &policy) {
         log("PASS", policy.pop, &request);
-        return origins.send(request, body).await;
+        return marked(origins.send(request, body).await, CacheOutcome::Pass);
     }
     let head_only = request.method == "HEAD";
     let op = if head_only {
@@ -345,7 +358,7 @@ pub async fn send(
     };
     let Some(CacheReply::Lookup(lookup)) = lookup(&cache, op, policy.collapse).await else {
         log("PASS (the cache did not answer)", policy.pop, &request);
-        return origins.send(request, body).await;
+        return marked(origins.send(request, body).await, CacheOutcome::Pass);
     };
     let transaction = lookup.transaction;
     let usable = lookup.state.usable;
@@ -357,31 +370,33 @@ pub async fn send(
     if let Some(found) = found {
         match decode(&found.user_metadata) {
             Some(Stored::Response { status, headers }) => {
-                if let Some(transaction) = transaction {
+                let outcome = if let Some(transaction) = transaction {
                     // Stale inside its window: served now, refreshed in the background.
                     log("STALE", policy.pop, &request);
                     tokio::spawn(revalidate(cache, origins, request, policy, transaction));
+                    CacheOutcome::Stale
                 } else {
                     log("HIT", policy.pop, &request);
-                }
-                return Ok(from_cache(found, status, headers, head_only));
+                    CacheOutcome::Hit
+                };
+                return Ok(from_cache(found, status, headers, head_only, outcome));
             }
             Some(Stored::Pass) | None => {
                 if let Some(transaction) = transaction {
                     cancel(&cache, transaction);
                 }
                 log("PASS (hit-for-pass)", policy.pop, &request);
-                return origins.send(request, body).await;
+                return marked(origins.send(request, body).await, CacheOutcome::Pass);
             }
         }
     }
     log("MISS", policy.pop, &request);
     let Some(transaction) = transaction else {
         // A HEAD miss, or a lookup that obliged nobody: straight to the origin.
-        return origins.send(request, body).await;
+        return marked(origins.send(request, body).await, CacheOutcome::Miss);
     };
     let (pop, described) = (policy.pop, format!("{} {}", request.method, request.url));
-    let sent = origins.send(request, body).await;
+    let sent = marked(origins.send(request, body).await, CacheOutcome::Miss);
     // An origin that fails, or answers with a server error, is covered by a stale object
     // inside its stale-if-error window.
     let failed = sent.as_ref().map_or(true, |r| r.head.status >= 500);
@@ -389,7 +404,13 @@ pub async fn send(
         if let Some(Stored::Response { status, headers }) = decode(&stale.user_metadata) {
             cancel(&cache, transaction);
             tracing::debug!(target: "edgeshim::cache", pop, "STALE (stale-if-error) {described}");
-            return Ok(from_cache(stale, status, headers, head_only));
+            return Ok(from_cache(
+                stale,
+                status,
+                headers,
+                head_only,
+                CacheOutcome::Stale,
+            ));
         }
     }
     match sent {
@@ -765,6 +786,47 @@ mod tests {
             edgeshim_store::cache::DEFAULT_CAPACITY,
         ));
         (clock, cache)
+    }
+
+    /// Each response says what the cache did, for the backend log line.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn responses_say_what_the_cache_did() {
+        let addr = counting_origin("cache-control: max-age=60\r\n").await;
+        let (_, cache) = manual_cache();
+        let outcome = |cache_override: CacheOverride, method: &str| {
+            let mut request = get(addr);
+            request.method = method.to_owned();
+            request.cache.cache_override = cache_override;
+            let policy = request.cache.clone();
+            let cache = cache.clone();
+            async move {
+                send(cache, Arc::default(), request, HostBody::default(), policy)
+                    .await
+                    .unwrap()
+                    .head
+                    .cache
+            }
+        };
+        assert_eq!(
+            outcome(CacheOverride::None, "GET").await,
+            Some(CacheOutcome::Miss)
+        );
+        assert_eq!(
+            outcome(CacheOverride::None, "GET").await,
+            Some(CacheOutcome::Hit)
+        );
+        assert_eq!(
+            outcome(CacheOverride::None, "HEAD").await,
+            Some(CacheOutcome::Hit)
+        );
+        assert_eq!(
+            outcome(CacheOverride::Pass, "GET").await,
+            Some(CacheOutcome::Pass)
+        );
+        assert_eq!(
+            outcome(CacheOverride::None, "POST").await,
+            Some(CacheOutcome::Pass)
+        );
     }
 
     /// Past its TTL (and any stale-while-revalidate window) an object is not served, but while

@@ -173,6 +173,7 @@ impl Origins {
                 status,
                 headers,
                 remote,
+                cache: None,
             },
             body: HostBody::Stream(chunks),
         })

@@ -264,9 +264,14 @@ fn start(
             let elapsed = started.elapsed().as_secs_f64() * 1000.0;
             let outcome = match sent {
                 Ok(response) => {
+                    let cache = response
+                        .head
+                        .cache
+                        .map(|outcome| format!(" (cache {outcome})"))
+                        .unwrap_or_default();
                     tracing::info!(
                         target: "edgeshim::backend",
-                        "{backend}: {method} {url} -> {} in {elapsed:.1} ms",
+                        "{backend}: {method} {url} -> {}{cache} in {elapsed:.1} ms",
                         response.head.status
                     );
                     tracing::debug!(
