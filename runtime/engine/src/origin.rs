@@ -161,7 +161,14 @@ impl Origins {
                 )
             })
             .collect();
+        // The origin's length, unless the body arrives decoded.
+        let length = (!gunzip)
+            .then(|| hyper::body::Body::size_hint(response.body()).exact())
+            .flatten()
+            // An empty one (a HEAD response's) says nothing of the resource's length.
+            .filter(|&n| n > 0);
         let (sender, chunks) = BodyChunks::channel();
+        let chunks = chunks.with_length(length);
         tokio::spawn(pump_response(
             response.into_body(),
             sender,
@@ -228,6 +235,16 @@ fn build_request(
     }
     if !has_host || backend.override_host.is_some() {
         builder = builder.header(hyper::header::HOST, host_header);
+    }
+    // A streamed body of known length (the client's upload, passed on) is framed with it.
+    if let HostBody::Stream(chunks) = &body {
+        let framed = request.headers.iter().any(|(name, _)| {
+            name.eq_ignore_ascii_case("content-length")
+                || name.eq_ignore_ascii_case("transfer-encoding")
+        });
+        if let (Some(length), false) = (chunks.length(), framed) {
+            builder = builder.header(hyper::header::CONTENT_LENGTH, length);
+        }
     }
     let body: OutBody = match body {
         HostBody::Full(bytes) => Full::new(bytes).map_err(|never| match never {}).boxed(),

@@ -124,6 +124,12 @@ fn plain(status: StatusCode, body: String) -> Response<Body> {
 }
 
 fn to_hyper(parts: ResponseParts) -> Response<Body> {
+    // A streamed body of known length (a backend's, passed on) is framed with it, as the
+    // host frames it on Compute; the app's own framing headers are already dealt with.
+    let known_length = match &parts.body {
+        HostBody::Stream(chunks) => chunks.length(),
+        HostBody::Full(_) => None,
+    };
     let body = match parts.body {
         HostBody::Full(bytes) => full(bytes),
         HostBody::Stream(chunks) => streamed(chunks),
@@ -140,6 +146,13 @@ fn to_hyper(parts: ResponseParts) -> Response<Body> {
                 headers.append(name, value);
             }
             _ => tracing::warn!("dropping a response header that is not valid HTTP: {name}"),
+        }
+    }
+    if let Some(length) = known_length {
+        if !headers.contains_key(hyper::header::CONTENT_LENGTH)
+            && !headers.contains_key(hyper::header::TRANSFER_ENCODING)
+        {
+            headers.insert(hyper::header::CONTENT_LENGTH, length.into());
         }
     }
     response
@@ -162,6 +175,7 @@ async fn request_body(headers: &http::HeaderMap, body: Incoming) -> Result<HostB
         return Ok(HostBody::Full(body.collect().await?.to_bytes()));
     }
     let (sender, chunks) = BodyChunks::channel();
+    let chunks = chunks.with_length(length);
     tokio::spawn(async move {
         let mut body = body;
         let mut abandoned = false;

@@ -41,6 +41,10 @@ pub enum Chunk {
 pub struct BodyChunks {
     receiver: mpsc::Receiver<Chunk>,
     remote: Option<Remote>,
+    /// The whole body's length, when its sender declared it (a `Content-Length`): passed on
+    /// with the body, so whoever sends it frames it with that length, as the host frames a
+    /// body of known length.
+    length: Option<u64>,
 }
 
 /// A remote body's id at the server, and what to do on its first read (ask for it).
@@ -64,8 +68,21 @@ impl BodyChunks {
             Self {
                 receiver,
                 remote: None,
+                length: None,
             },
         )
+    }
+
+    /// The same body, declared `length` bytes long in all.
+    #[must_use]
+    pub fn with_length(mut self, length: Option<u64>) -> Self {
+        self.length = length;
+        self
+    }
+
+    /// The whole body's declared length, if known.
+    pub fn length(&self) -> Option<u64> {
+        self.length
     }
 
     /// A body held by the server as `id`; `pull` asks for its chunks on the first read.
