@@ -350,6 +350,45 @@ fn a_typescript_project_runs_from_source_without_a_build() {
     assert_eq!(response.text(), "HELLO EDGE!");
 }
 
+/// `fixtures/ts-tsconfig`: its tsconfig.json (with comments and trailing commas, as tsc and
+/// esbuild accept it) asks for legacy decorators, a JSX factory and a `paths` alias; the
+/// answer is byte for byte what js-compute 3.46 (whose esbuild step reads the same file)
+/// gave on Viceroy 0.22.
+#[test]
+fn tsconfig_decorators_jsx_factory_and_paths_apply_as_in_the_official_build() {
+    let server = serve_project(&fixture("ts-tsconfig"), "src/index.tsx");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let response = runtime.block_on(request(server.addr, "GET", "/edge", &[], b""));
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(
+        response.text(),
+        "<h1 class=\"greeting\">hello edge</h1><p>greet(edge)</p>"
+    );
+}
+
+/// A tsconfig.json that does not parse stops the start naming its file, line and column.
+#[test]
+fn a_broken_tsconfig_names_its_file_line_and_column() {
+    let dir = TempDir::new("ts-bad-config");
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("tsconfig.json"),
+        "{ \"compilerOptions\": { \"jsx\": 5 } }\n",
+    )
+    .unwrap();
+    let app = dir.path().join("src/index.ts");
+    std::fs::write(&app, "export const x: number = 1;\n").unwrap();
+    let stderr = failing_start(&app, None, &["--ephemeral"]);
+    let config = dir.path().join("tsconfig.json").canonicalize().unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "{}:1:31: invalid type: integer `5`, expected a string",
+            config.display()
+        )),
+        "{stderr}"
+    );
+}
+
 /// A TypeScript syntax error names the file, line and column of the TypeScript source.
 #[test]
 fn a_typescript_syntax_error_names_its_file_and_line() {

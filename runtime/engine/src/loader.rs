@@ -106,7 +106,11 @@ impl SourceCache {
             text = text.replace(NODE_ENV, NODE_ENV_VALUE);
         }
         if typescript::needs_transpile(path) {
-            let transpiled = typescript::transpile(path, &text).map_err(|e| {
+            let settings = self
+                .resolver
+                .ts_settings(path)
+                .map_err(SourceError::Syntax)?;
+            let transpiled = typescript::transpile(path, &text, &settings).map_err(|e| {
                 let (line, column) = line_column(&text, e.offset);
                 SourceError::Syntax(located_message(
                     path,

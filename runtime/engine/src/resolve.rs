@@ -12,7 +12,9 @@
 
 use std::path::{Path, PathBuf};
 
-use oxc_resolver::{ResolveError, ResolveOptions, Resolver};
+use oxc_resolver::{ResolveError, ResolveOptions, Resolver, TsconfigDiscovery};
+
+use crate::typescript::TsSettings;
 
 /// How a module is asked for, which picks the `import` or `require` condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +96,8 @@ fn options(kind: Kind) -> ResolveOptions {
             .to_vec(),
         main_files: vec!["index".into()],
         symlinks: true,
+        // The nearest tsconfig.json's `paths` and `baseUrl`, as esbuild applies them.
+        tsconfig: Some(TsconfigDiscovery::Auto),
         ..ResolveOptions::default()
     }
 }
@@ -106,6 +110,46 @@ impl NpmResolver {
         }
     }
 
+    /// What the `tsconfig.json` nearest `file` (outside `node_modules`) says of its output.
+    ///
+    /// # Errors
+    /// The tsconfig.json (or one it extends) cannot be read or parsed.
+    pub(crate) fn ts_settings(&self, file: &Path) -> Result<TsSettings, String> {
+        let found = self.import.find_tsconfig(file).map_err(|error| {
+            let json = match &error {
+                ResolveError::TsconfigLoadFailed { source, .. } => match source.as_ref() {
+                    ResolveError::Json(json) => Some(json),
+                    _ => None,
+                },
+                ResolveError::Json(json) => Some(json),
+                _ => None,
+            };
+            match json {
+                Some(json) => format!(
+                    "{}:{}:{}: {} (the tsconfig.json that applies to {})",
+                    json.path.display(),
+                    json.line,
+                    json.column,
+                    json.message,
+                    file.display()
+                ),
+                None => format!("{}: its tsconfig.json: {error}", file.display()),
+            }
+        })?;
+        let Some(config) = found else {
+            return Ok(TsSettings::default());
+        };
+        let options = &config.compiler_options;
+        Ok(TsSettings {
+            experimental_decorators: options.experimental_decorators == Some(true),
+            emit_decorator_metadata: options.emit_decorator_metadata == Some(true),
+            jsx: options.jsx.clone(),
+            jsx_factory: options.jsx_factory.clone(),
+            jsx_fragment_factory: options.jsx_fragment_factory.clone(),
+            jsx_import_source: options.jsx_import_source.clone(),
+        })
+    }
+
     /// Resolves `specifier` imported by the file `from`.
     ///
     /// # Errors
@@ -116,12 +160,16 @@ impl NpmResolver {
         specifier: &str,
         kind: Kind,
     ) -> Result<Resolved, String> {
-        let dir = from.parent().unwrap_or(Path::new("/"));
         let resolver = match kind {
             Kind::Import => &self.import,
             Kind::Require => &self.require,
         };
-        match resolver.resolve(dir, specifier) {
+        // From the importing file (not its folder), so its tsconfig.json's `paths` apply.
+        let resolved = match from.parent() {
+            Some(_) => resolver.resolve_file(from, specifier),
+            None => resolver.resolve(Path::new("/"), specifier),
+        };
+        match resolved {
             Ok(resolution) => Ok(Resolved::File(resolution.full_path())),
             Err(ResolveError::Ignored(path)) => Ok(Resolved::Empty(path)),
             Err(error) => Err(explain(from, specifier, &error)),

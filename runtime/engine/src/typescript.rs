@@ -4,6 +4,12 @@
 //! and constructor parameter properties compiled to code, imports used only as types dropped,
 //! JSX to `React.createElement` calls, and no syntax lowered (the output is ESNext).
 //!
+//! The nearest `tsconfig.json` (outside `node_modules`, `extends` followed) changes the output
+//! as it changes esbuild's: `experimentalDecorators` (and `emitDecoratorMetadata`) compile
+//! decorators TypeScript's legacy way; `jsx` (`react-jsx`/`react-jsxdev`: the automatic
+//! runtime), `jsxFactory`, `jsxFragmentFactory` and `jsxImportSource` choose the JSX calls;
+//! `paths` and `baseUrl` are applied by the resolver (`resolve.rs`).
+//!
 //! [oxc](https://oxc.rs)'s parser and transformer do the work. The official toolchain needs a
 //! separate `tsc` step for type errors and so does edgeshim: nothing here checks types. The
 //! JavaScript has other line numbers than the TypeScript, so each file keeps a [`PositionMap`]
@@ -16,7 +22,17 @@ use oxc_codegen::{Codegen, CodegenOptions};
 use oxc_parser::Parser;
 use oxc_semantic::SemanticBuilder;
 use oxc_span::SourceType;
-use oxc_transformer::{JsxRuntime, TransformOptions, Transformer};
+use oxc_transformer::{HelperLoaderMode, JsxRuntime, TransformOptions, Transformer};
+
+/// The helpers legacy decorators call, defined on the first line of a file that uses them
+/// (TypeScript's `__decorate`, `__param` and `__metadata` semantics): a decorator list is
+/// applied last to first, each returning a replacement (or nothing to keep what it got).
+const HELPERS: &str = "var babelHelpers={decorate:function(ds,target,key,desc){\
+var n=arguments.length,r=n<3?target:desc===null?(desc=Object.getOwnPropertyDescriptor(target,key)):desc;\
+for(var i=ds.length-1;i>=0;i--){var d=ds[i];if(d)r=(n<3?d(r):n>3?d(target,key,r):d(target,key))||r;}\
+if(n>3&&r)Object.defineProperty(target,key,r);return r;},\
+decorateParam:function(index,d){return function(target,key){d(target,key,index);};},\
+decorateMetadata:function(k,v){if(typeof Reflect===\"object\"&&typeof Reflect.metadata===\"function\")return Reflect.metadata(k,v);}};";
 
 /// Whether `path` is a file [`transpile`] must turn into JavaScript before Boa parses it.
 pub fn needs_transpile(path: &Path) -> bool {
@@ -24,6 +40,18 @@ pub fn needs_transpile(path: &Path) -> bool {
         path.extension().and_then(|e| e.to_str()),
         Some("ts" | "mts" | "cts" | "tsx" | "jsx")
     )
+}
+
+/// What a project's `tsconfig.json` says that changes the JavaScript of its files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TsSettings {
+    pub experimental_decorators: bool,
+    pub emit_decorator_metadata: bool,
+    /// `compilerOptions.jsx`: `react` (the default), `react-jsx`, `react-jsxdev`, `preserve`…
+    pub jsx: Option<String>,
+    pub jsx_factory: Option<String>,
+    pub jsx_fragment_factory: Option<String>,
+    pub jsx_import_source: Option<String>,
 }
 
 /// Why a file could not be turned into JavaScript: the first problem, at a byte offset of the
@@ -69,7 +97,11 @@ impl PositionMap {
 ///
 /// # Errors
 /// The first syntax error (or construct the transformer refuses), with where it is.
-pub fn transpile(path: &Path, source: &str) -> Result<Transpiled, TranspileError> {
+pub fn transpile(
+    path: &Path,
+    source: &str,
+    settings: &TsSettings,
+) -> Result<Transpiled, TranspileError> {
     let source_type = SourceType::from_path(path).map_err(|e| TranspileError {
         offset: 0,
         message: e.to_string(),
@@ -81,8 +113,31 @@ pub fn transpile(path: &Path, source: &str) -> Result<Transpiled, TranspileError
     let semantic = SemanticBuilder::new().with_enum_eval(true).build(&program);
     first_error(&semantic.diagnostics)?;
     let mut options = TransformOptions::default();
-    // esbuild's default for `.jsx`/`.tsx`: `React.createElement`, `React.Fragment`.
-    options.jsx.runtime = JsxRuntime::Classic;
+    options.decorator.legacy = settings.experimental_decorators;
+    // Helpers (only the legacy decorators' at ESNext) from a `babelHelpers` object this file
+    // defines itself ([`HELPERS`]): the app has no helper package to import them from.
+    options.helper_loader.mode = HelperLoaderMode::External;
+    options.decorator.emit_decorator_metadata = settings.emit_decorator_metadata;
+    match settings.jsx.as_deref() {
+        Some("react-jsx" | "react-jsxdev") => {
+            options.jsx.runtime = JsxRuntime::Automatic;
+            options.jsx.development = settings.jsx.as_deref() == Some("react-jsxdev");
+            options
+                .jsx
+                .import_source
+                .clone_from(&settings.jsx_import_source);
+        }
+        // esbuild's default for `.jsx`/`.tsx`: `React.createElement`, `React.Fragment`,
+        // or the factories tsconfig.json names.
+        _ => {
+            options.jsx.runtime = JsxRuntime::Classic;
+            options.jsx.pragma.clone_from(&settings.jsx_factory);
+            options
+                .jsx
+                .pragma_frag
+                .clone_from(&settings.jsx_fragment_factory);
+        }
+    }
     let transformed = Transformer::new(&allocator, path, &options)
         .build_with_scoping(semantic.semantic.into_scoping(), &mut program);
     first_error(&transformed.diagnostics)?;
@@ -105,9 +160,19 @@ pub fn transpile(path: &Path, source: &str) -> Result<Transpiled, TranspileError
             )
         })
         .collect();
+    let mut code = generated.code;
+    // On the first line, so that every other line keeps its number; that line's columns
+    // move by the helpers' length.
+    if code.contains("babelHelpers.") {
+        code.insert_str(0, HELPERS);
+        let shift = u32::try_from(HELPERS.len()).unwrap_or(u32::MAX);
+        for token in tokens.iter_mut().filter(|t| t.0 == 0) {
+            token.1 = token.1.saturating_add(shift);
+        }
+    }
     tokens.sort_unstable();
     Ok(Transpiled {
-        code: generated.code,
+        code,
         positions: PositionMap { tokens },
     })
 }
@@ -131,14 +196,68 @@ fn first_error(diagnostics: &[oxc_diagnostics::OxcDiagnostic]) -> Result<(), Tra
 mod tests {
     use super::*;
 
+    fn js_with(name: &str, source: &str, settings: &TsSettings) -> String {
+        transpile(Path::new(name), source, settings).unwrap().code
+    }
+
+    #[test]
+    fn tsconfig_decorators_and_jsx_factories() {
+        let legacy = TsSettings {
+            experimental_decorators: true,
+            ..TsSettings::default()
+        };
+        let out = js_with(
+            "a.ts",
+            "function logged(target: any, key: string) {}
+export class A { @logged run() {} }
+",
+            &legacy,
+        );
+        assert!(out.starts_with(HELPERS), "{out}");
+        assert!(
+            out.contains("babelHelpers.decorate([logged], A.prototype, \"run\", null)"),
+            "{out}"
+        );
+        assert!(!out.contains("import"), "{out}");
+        let preact = TsSettings {
+            jsx_factory: Some("h".into()),
+            jsx_fragment_factory: Some("Fragment".into()),
+            ..TsSettings::default()
+        };
+        let out = js_with(
+            "a.tsx",
+            "export const el = <><p>hi</p></>;
+",
+            &preact,
+        );
+        assert!(
+            out.contains("h(Fragment, null, /* @__PURE__ */ h(\"p\", null, \"hi\"))"),
+            "{out}"
+        );
+        let automatic = TsSettings {
+            jsx: Some("react-jsx".into()),
+            jsx_import_source: Some("hono/jsx".into()),
+            ..TsSettings::default()
+        };
+        let out = js_with(
+            "a.tsx",
+            "export const el = <p>hi</p>;
+",
+            &automatic,
+        );
+        assert!(out.contains("from \"hono/jsx/jsx-runtime\""), "{out}");
+    }
+
     fn js(name: &str, source: &str) -> String {
-        transpile(Path::new(name), source).expect("transpiles").code
+        transpile(Path::new(name), source, &TsSettings::default())
+            .expect("transpiles")
+            .code
     }
 
     #[test]
     fn positions_map_back_to_the_typescript() {
         let source = "interface A {\n  x: number;\n}\n\nfunction f(a: A) {\n  return a.x.y.z;\n}\n";
-        let out = transpile(Path::new("a.ts"), source).expect("transpiles");
+        let out = transpile(Path::new("a.ts"), source, &TsSettings::default()).expect("transpiles");
         let (line, text) = out
             .code
             .lines()
@@ -196,7 +315,7 @@ mod tests {
     #[test]
     fn a_syntax_error_says_where() {
         let source = "let a: number = 1;\nlet b = (;\n";
-        let err = transpile(Path::new("a.ts"), source).expect_err("fails");
+        let err = transpile(Path::new("a.ts"), source, &TsSettings::default()).expect_err("fails");
         assert_eq!(&source[..err.offset], "let a: number = 1;\nlet b = (");
         assert!(err.message.contains("Unexpected token"), "{}", err.message);
     }
