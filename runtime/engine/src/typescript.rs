@@ -197,7 +197,9 @@ mod tests {
     use super::*;
 
     fn js_with(name: &str, source: &str, settings: &TsSettings) -> String {
-        transpile(Path::new(name), source, settings).unwrap().code
+        transpile(Path::new(name), source, settings)
+            .expect("transpiles")
+            .code
     }
 
     #[test]
