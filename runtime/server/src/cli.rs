@@ -27,6 +27,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve an app over HTTP, as `fastly compute serve` does.
     Serve(ServeArgs),
+    /// Read and write the KV stores of a state folder or Redis server: list, get, put,
+    /// delete, export, import.
+    Kv(crate::kv_cli::KvArgs),
 }
 
 #[derive(Debug, Args)]
@@ -210,7 +213,9 @@ mod tests {
             "8",
         ])
         .unwrap();
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve");
+        };
         let options = args.into_options();
         assert!(options.strict);
         assert_eq!(options.cache_bytes, 8 * 1024 * 1024);
@@ -228,7 +233,9 @@ mod tests {
     fn kv_backend_and_pops_flags_reach_the_options() {
         let parse = |args: &[&str]| {
             Cli::try_parse_from(["edgeshim", "serve", "app.js"].iter().chain(args)).map(|cli| {
-                let Command::Serve(args) = cli.command;
+                let Command::Serve(args) = cli.command else {
+                    panic!("not serve");
+                };
                 args.into_options()
             })
         };

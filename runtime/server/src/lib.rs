@@ -17,6 +17,7 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod kv_cli;
 pub mod project;
 
 use std::net::SocketAddr;

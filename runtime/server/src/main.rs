@@ -71,6 +71,24 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    let args = match cli.command {
+        Command::Serve(args) => args,
+        Command::Kv(args) => {
+            let stdout = std::io::stdout();
+            let stdin = std::io::stdin();
+            return match edgeshim::kv_cli::run(&args, &mut stdout.lock(), &mut stdin.lock()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    // A command's answer, not a server's log line.
+                    #[allow(clippy::print_stderr)]
+                    {
+                        eprintln!("error: {e}");
+                    }
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -82,33 +100,29 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async {
-        match cli.command {
-            Command::Serve(args) => {
-                let mut options = args.into_options();
-                // This program runs the app's snapshot process too.
-                options.pool.snapshot_program = std::env::current_exe().ok();
-                let mut server = match edgeshim::start(options).await {
-                    Ok(server) => server,
-                    Err(e) => {
-                        tracing::error!("{e}");
-                        return ExitCode::FAILURE;
-                    }
-                };
-                let stopper = server.stopper();
-                tokio::spawn(async move {
-                    shutdown_signal().await;
-                    if let Some(stop) = stopper {
-                        let _ = stop.send(());
-                    }
-                    // A second Ctrl-C or SIGTERM does not wait for open requests.
-                    shutdown_signal().await;
-                    tracing::warn!("second signal: exiting without waiting");
-                    std::process::exit(130);
-                });
-                server.wait().await;
-                tracing::info!("stopped");
-                ExitCode::SUCCESS
+        let mut options = args.into_options();
+        // This program runs the app's snapshot process too.
+        options.pool.snapshot_program = std::env::current_exe().ok();
+        let mut server = match edgeshim::start(options).await {
+            Ok(server) => server,
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::FAILURE;
             }
-        }
+        };
+        let stopper = server.stopper();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            if let Some(stop) = stopper {
+                let _ = stop.send(());
+            }
+            // A second Ctrl-C or SIGTERM does not wait for open requests.
+            shutdown_signal().await;
+            tracing::warn!("second signal: exiting without waiting");
+            std::process::exit(130);
+        });
+        server.wait().await;
+        tracing::info!("stopped");
+        ExitCode::SUCCESS
     })
 }

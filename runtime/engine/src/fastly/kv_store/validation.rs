@@ -82,6 +82,17 @@ impl Key {
     }
 }
 
+/// Whether `key` passes `fastly:kv-store`'s key checks, else the runtime's message (for tools
+/// that write the same stores, `edgeshim kv`).
+///
+/// # Errors
+/// The message `KVStore.get` and friends would throw for it.
+pub fn check_key(key: &str) -> Result<(), String> {
+    Key::new(key.to_owned())
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
 /// `put`'s `ttl` after ToNumber: a RangeError outside `[0, 2^32)`, else whole seconds.
 pub fn ttl_from_number(n: f64) -> Result<Duration, KvError> {
     if n.is_nan() {
