@@ -95,6 +95,11 @@ pub struct ServeArgs {
     /// production runtime disagree on, instead of logging a warning.
     #[arg(long)]
     pub strict: bool,
+    /// Reload the app when a file of its project (or fastly.toml) changes: new requests run
+    /// the new code, running ones finish on the old, KV data stays, and a version that does
+    /// not load is reported while the last good one keeps serving.
+    #[arg(long)]
+    pub watch: bool,
     /// Memory for each location's edge cache (`fastly:cache`), in MiB: past it, the least
     /// recently used objects are evicted.
     #[arg(long, value_name = "MIB", default_value_t = 256,
@@ -155,6 +160,7 @@ impl ServeArgs {
             pool,
             env: self.env,
             strict: self.strict,
+            watch: self.watch,
             pops: usize::from(self.pops),
             kv_propagation: std::time::Duration::from_millis(self.kv_propagation),
             cache_bytes: self.cache_size * 1024 * 1024,

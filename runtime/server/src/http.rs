@@ -25,12 +25,33 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
+/// The pool requests go to, replaced while serving when the app is reloaded (`--watch`): a
+/// request keeps the pool it started on until it ends.
+#[derive(Debug)]
+pub struct CurrentPool(parking_lot::RwLock<Arc<Pool>>);
+
+impl CurrentPool {
+    pub fn new(pool: Pool) -> Self {
+        Self(parking_lot::RwLock::new(Arc::new(pool)))
+    }
+
+    /// The pool new requests go to.
+    pub fn get(&self) -> Arc<Pool> {
+        self.0.read().clone()
+    }
+
+    /// Sends new requests to `pool`; returns the one they went to.
+    pub fn replace(&self, pool: Pool) -> Arc<Pool> {
+        std::mem::replace(&mut *self.0.write(), Arc::new(pool))
+    }
+}
+
 /// What answers requests: the JS pool, or (for the benchmark's ceiling) a fixed answer from
 /// Rust through the same server stack.
 #[derive(Debug, Clone)]
 pub enum Handler {
     /// The app, served by the simulated edge locations `Locations`.
-    App(Arc<Pool>, Arc<Locations>),
+    App(Arc<CurrentPool>, Arc<Locations>),
     /// Answers every request `200` with this body, without running JS.
     Static(Bytes),
 }
@@ -286,7 +307,7 @@ async fn answer_in_span(
                 if locations.count() > 1 {
                     served_by = Some(pop);
                 }
-                answer_app(&pool, request, conn, pop).await
+                answer_app(&pool.get(), request, conn, pop).await
             }
         },
     };

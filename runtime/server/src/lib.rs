@@ -19,13 +19,14 @@ pub mod config;
 pub mod http;
 pub mod kv_cli;
 pub mod project;
+pub mod watch;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use edgeshim_engine::{App, AppSettings, BootError, Pool, PoolConfig, PoolError};
+use edgeshim_engine::{BootError, Pool, PoolConfig, PoolError};
 use edgeshim_store::{
     Bytes, Clock, Insert, KvStore, MemoryStore, OpenError, Propagation, RedisConnectError,
     RedisStore, SqliteStore, StoreError, Stores, SystemClock, DATABASE_FILE,
@@ -57,6 +58,8 @@ pub struct ServeOptions {
     pub kv_propagation: Duration,
     /// Bytes of bodies each location's edge cache holds before evicting (`--cache-size`).
     pub cache_bytes: u64,
+    /// `--watch`: reload the app when its files or fastly.toml change ([`watch`]).
+    pub watch: bool,
 }
 
 /// Viceroy's default address.
@@ -83,6 +86,7 @@ impl ServeOptions {
             pops: 1,
             kv_propagation: Duration::ZERO,
             cache_bytes: edgeshim_store::cache::DEFAULT_CAPACITY,
+            watch: false,
         }
     }
 }
@@ -159,9 +163,14 @@ pub enum StartError {
         key: String,
         detail: String,
     },
+    #[error("--watch: cannot watch {}: {source}", path.display())]
+    Watch {
+        path: PathBuf,
+        source: notify::Error,
+    },
 }
 
-fn boot_message(error: &PoolError) -> String {
+pub(crate) fn boot_message(error: &PoolError) -> String {
     match error {
         PoolError::Boot(BootError::Syntax { message }) => message.clone(),
         other => other.to_string(),
@@ -365,19 +374,13 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
         .collect();
 
     let locations = locations(&stores, pops, options.kv_propagation);
-    let app = App::new(&options.app, stores)
-        .map_err(PoolError::from)?
-        .with_settings(AppSettings {
-            env: options.env.clone(),
-            strict: options.strict,
-            backends: config.backends.clone(),
-            config_stores: config.config_stores.clone(),
-            secret_stores: config.secret_stores.clone(),
-            geolocation: config.geolocation.clone(),
-            acls: config.acls.clone(),
-            user_agents: config.user_agents.clone(),
-        })
-        .with_locations(locations, options.cache_bytes);
+    let built = watch::Build {
+        app: options.app.clone(),
+        stores,
+        locations,
+        options: options.clone(),
+    };
+    let app = built.app(&config)?;
     let app_path = app.path().to_owned();
     let pool_config = options.pool.clone();
     // Booting runs JS on the worker threads; keep it off the async reactor.
@@ -431,7 +434,12 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
     );
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let pool = Arc::new(pool);
+    let pool = Arc::new(http::CurrentPool::new(pool));
+    let watcher = if options.watch {
+        Some(watch::start(built, config, pool.clone())?)
+    } else {
+        None
+    };
     let task = tokio::spawn(async move {
         let stopping = pool.clone();
         let result = http::serve(
@@ -441,10 +449,11 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
                 let _ = stop_rx.await;
                 // Requests still running soon after the signal are stopped, so that shutdown
                 // stays prompt even with a handler that never ends.
-                stopping.abort_after(SHUTDOWN_GRACE);
+                stopping.get().abort_after(SHUTDOWN_GRACE);
             },
         )
         .await;
+        drop(watcher);
         // Let the workers finish their waitUntil work, off the reactor.
         let _ = tokio::task::spawn_blocking(move || drop(pool)).await;
         result
