@@ -87,7 +87,6 @@
       });
     }
 
-    get [Symbol.toStringTag]() { return "Blob"; }
   }
 
   const FILE_STATE = new WeakMap();
@@ -111,7 +110,6 @@
 
     get name() { return File.#state(this, "name").name; }
     get lastModified() { return File.#state(this, "lastModified").lastModified; }
-    get [Symbol.toStringTag]() { return "File"; }
   }
 
   const ENTRIES = new WeakMap();
@@ -193,7 +191,12 @@
     *keys() { for (const [name] of FormData.#entries(this, "keys")) yield name; }
     *values() { for (const [, value] of FormData.#entries(this, "values")) yield value; }
     [Symbol.iterator]() { return this.entries(); }
-    get [Symbol.toStringTag]() { return "FormData"; }
+  }
+
+  // Blob and File are tagged with a data property, as on Compute; FormData has no tag there
+  // (`String(new FormData())` is `[object Object]`).
+  for (const cls of [Blob, File]) {
+    Object.defineProperty(cls.prototype, Symbol.toStringTag, { value: cls.name, configurable: true });
   }
 
   return {

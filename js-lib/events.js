@@ -70,7 +70,6 @@
       const s = Event.#state(this, "preventDefault");
       if (s.cancelable) s.defaultPrevented = true;
     }
-    get [Symbol.toStringTag]() { return "Event"; }
   }
   for (const [name, value] of [["NONE", 0], ["CAPTURING_PHASE", 1], ["AT_TARGET", 2], ["BUBBLING_PHASE", 3]]) {
     Object.defineProperty(Event, name, { value, enumerable: true });
@@ -165,7 +164,6 @@
       return !state.defaultPrevented;
     }
 
-    get [Symbol.toStringTag]() { return "EventTarget"; }
   }
 
   // https://dom.spec.whatwg.org/#interface-customevent
@@ -190,6 +188,8 @@
     enumerable: true,
     configurable: true,
   });
+  // Tags as Compute has them: data properties on Event and CustomEvent, none on EventTarget.
+  Object.defineProperty(Event.prototype, Symbol.toStringTag, { value: "Event", configurable: true });
   Object.defineProperty(CustomEvent.prototype, Symbol.toStringTag, { value: "CustomEvent", configurable: true });
 
   return {

@@ -40,7 +40,6 @@
   const enqueueMicrotask = typeof queueMicrotask === "function"
     ? queueMicrotask
     : (fn) => { then(promiseResolve(), fn); };
-  const AsyncIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf(async function* () {}).prototype);
 
   // A token that lets this library construct objects whose constructors apps cannot call.
   const INTERNAL = Symbol("internal");
@@ -262,10 +261,6 @@
       }
     }
 
-    static from(asyncIterable) {
-      return readableStreamFromIterable(asyncIterable).pub;
-    }
-
     get locked() {
       const s = readableOf(this);
       if (!s) throw receiverError("get locked", "ReadableStream");
@@ -334,13 +329,6 @@
       const s = readableOf(this);
       if (!s) throw receiverError("tee", "ReadableStream");
       return rsTee(s).map((b) => b.pub);
-    }
-
-    values(options = undefined) {
-      const s = readableOf(this);
-      if (!s) throw receiverError("values", "ReadableStream");
-      const dict = dictionary(options, "ReadableStream.values: argument 1");
-      return createAsyncIterator(s, booleanMember(dict, "preventCancel"));
     }
   }
 
@@ -1421,166 +1409,18 @@
     return [branch1, branch2];
   }
 
-  // ---- Async iteration (§4.2.5) ----
-  const ReadableStreamAsyncIteratorPrototype = Object.create(AsyncIteratorPrototype);
-  let asyncIteratorOf;
-
-  class ReadableStreamAsyncIterator {
-    #r;
-    static {
-      asyncIteratorOf = (o) => (isObject(o) && #r in o ? o.#r : undefined);
-    }
-    constructor(record) {
-      this.#r = record;
-    }
-  }
-
-  function createAsyncIterator(s, preventCancel) {
-    const reader = acquireDefaultReader(s);
-    const it = new ReadableStreamAsyncIterator({ reader, preventCancel, ongoing: null, finished: false });
-    Object.setPrototypeOf(it, ReadableStreamAsyncIteratorPrototype);
-    return it;
-  }
-
-  const END = Symbol("end of iteration");
-
-  // Web IDL's asynchronous iterator prototype: next() and return() queue behind each other.
-  const asyncIteratorMethods = {
-    next() {
-      const it = asyncIteratorOf(this);
-      if (!it) return promiseReject(receiverError("next", "ReadableStreamAsyncIterator"));
-      const nextSteps = () => {
-        if (it.finished) return promiseResolve({ value: undefined, done: true });
-        const d = new Deferred();
-        const reader = it.reader;
-        defaultReaderRead(reader, {
-          chunk: (chunk) => d.resolve(chunk),
-          close: () => { readerRelease(reader); d.resolve(END); },
-          error: (e) => { readerRelease(reader); d.reject(e); },
-        });
-        return then(d.promise, (next) => {
-          it.ongoing = null;
-          if (next === END) {
-            it.finished = true;
-            return { value: undefined, done: true };
-          }
-          return { value: next, done: false };
-        }, (reason) => {
-          it.ongoing = null;
-          it.finished = true;
-          throw reason;
-        });
-      };
-      it.ongoing = it.ongoing === null ? nextSteps() : then(it.ongoing, nextSteps, nextSteps);
-      return it.ongoing;
-    },
-    return(value) {
-      const it = asyncIteratorOf(this);
-      if (!it) return promiseReject(receiverError("return", "ReadableStreamAsyncIterator"));
-      const returnSteps = () => {
-        if (it.finished) return promiseResolve({ value, done: true });
-        it.finished = true;
-        const reader = it.reader;
-        if (!it.preventCancel) {
-          const result = rsCancel(reader.stream, value);
-          readerRelease(reader);
-          return result;
-        }
-        readerRelease(reader);
-        return promiseResolve();
-      };
-      it.ongoing = it.ongoing === null ? returnSteps() : then(it.ongoing, returnSteps, returnSteps);
-      return then(it.ongoing, () => ({ value, done: true }));
-    },
-  };
-  for (const key of ["next", "return"]) {
-    defineProperty(ReadableStreamAsyncIteratorPrototype, key, {
-      value: asyncIteratorMethods[key], writable: true, enumerable: true, configurable: true,
-    });
-  }
-  defineProperty(ReadableStreamAsyncIteratorPrototype, Symbol.toStringTag, {
-    value: "ReadableStream AsyncIterator", configurable: true,
-  });
-
-  // ---- ReadableStream.from (§4.9.3) ----
-  function getAsyncIterator(obj) {
-    const what = "ReadableStream.from";
-    const method = obj == null ? undefined : obj[Symbol.asyncIterator];
-    if (method == null) {
-      const syncMethod = obj == null ? undefined : obj[Symbol.iterator];
-      if (syncMethod == null) throw new TypeError(`${what}: argument 1 is not async iterable or iterable`);
-      if (typeof syncMethod !== "function") throw new TypeError(`${what}: argument 1's [Symbol.iterator] is not a function`);
-      const iterator = apply(syncMethod, obj, []);
-      if (!isObject(iterator)) throw new TypeError(`${what}: [Symbol.iterator]() returned a non-object`);
-      return asyncFromSyncIterator(iterator, iterator.next);
-    }
-    if (typeof method !== "function") throw new TypeError(`${what}: argument 1's [Symbol.asyncIterator] is not a function`);
-    const iterator = apply(method, obj, []);
-    if (!isObject(iterator)) throw new TypeError(`${what}: [Symbol.asyncIterator]() returned a non-object`);
-    return { iterator, next: iterator.next };
-  }
-
-  // CreateAsyncFromSyncIterator, as far as ReadableStream.from uses it.
-  function asyncFromSyncIterator(syncIterator, syncNext) {
-    const continuation = (result, closeOnRejection) => {
-      if (!isObject(result)) throw new TypeError("ReadableStream.from: the iterator result is not an object");
-      const done = !!result.done;
-      return then(promiseResolve(result.value), (value) => ({ value, done }), (e) => {
-        if (!done && closeOnRejection) {
-          const ret = syncIterator.return;
-          if (ret != null) try { apply(ret, syncIterator, []); } catch { /* the rejection wins */ }
-        }
-        throw e;
-      });
-    };
-    const iterator = {
-      next: () => continuation(apply(syncNext, syncIterator, []), true),
-      return: (value) => {
-        const ret = syncIterator.return;
-        if (ret == null) return promiseResolve({ value, done: true });
-        return continuation(apply(ret, syncIterator, [value]), false);
-      },
-    };
-    return { iterator, next: iterator.next };
-  }
-
-  function readableStreamFromIterable(asyncIterable) {
-    const record = getAsyncIterator(asyncIterable);
-    let s;
-    const pull = () => {
-      let nextPromise;
-      try {
-        const result = apply(record.next, record.iterator, []);
-        if (!isObject(result)) throw new TypeError("ReadableStream.from: the iterator's next() returned a non-object");
-        nextPromise = promiseResolve(result);
-      } catch (e) {
-        return promiseReject(e);
-      }
-      return then(nextPromise, (result) => {
-        if (!isObject(result)) throw new TypeError("ReadableStream.from: the iterator result is not an object");
-        if (result.done) rsdcClose(s.controller);
-        else rsdcEnqueue(s.controller, result.value);
-      });
-    };
-    const cancel = (reason) => {
-      const iterator = record.iterator;
-      let returnPromise;
-      try {
-        const method = iterator.return;
-        if (method == null) return promiseResolve();
-        returnPromise = promiseResolve(apply(method, iterator, [reason]));
-      } catch (e) {
-        return promiseReject(e);
-      }
-      return then(returnPromise, (result) => {
-        if (!isObject(result)) throw new TypeError("ReadableStream.from: the iterator's return() result is not an object");
-      });
-    };
-    s = createReadable(noop, pull, cancel, 0);
-    return s;
-  }
+  // No async iteration (`values`, `[Symbol.asyncIterator]`) and no `ReadableStream.from`:
+  // js-compute 3.46's streams (StarlingMonkey's) have neither, so an app that used them
+  // would work here and fail on Compute.
 
   // ---- Web IDL shape: enumerable members, @@toStringTag ----
+  // The classes StarlingMonkey (js-compute 3.46) gives no @@toStringTag: `String(reader)` is
+  // `[object Object]` there, so here too.
+  const UNTAGGED = new Set([
+    "ReadableStreamDefaultReader", "ReadableStreamBYOBReader", "ReadableStreamBYOBRequest",
+    "ReadableStreamDefaultController", "ReadableByteStreamController",
+    "WritableStream", "TransformStream",
+  ]);
   function webIDLInterfaces(interfaces) {
     for (const name of Object.keys(interfaces)) {
       const ctor = interfaces[name];
@@ -1590,16 +1430,15 @@
           defineProperty(target, key, { enumerable: true });
         }
       }
-      defineProperty(ctor.prototype, Symbol.toStringTag, { value: name, configurable: true });
+      if (!UNTAGGED.has(name)) {
+        defineProperty(ctor.prototype, Symbol.toStringTag, { value: name, configurable: true });
+      }
     }
     return interfaces;
   }
   const interfaces = webIDLInterfaces({
     ReadableStream, ReadableStreamDefaultReader, ReadableStreamBYOBReader, ReadableStreamDefaultController,
     ReadableByteStreamController, ReadableStreamBYOBRequest, ByteLengthQueuingStrategy, CountQueuingStrategy,
-  });
-  defineProperty(ReadableStream.prototype, Symbol.asyncIterator, {
-    value: ReadableStream.prototype.values, writable: true, configurable: true,
   });
 
   // ---- What the host (Rust) uses; see runtime/engine/src/js_lib.rs ----

@@ -1,6 +1,7 @@
 // Blob, File, FormData.
 import {
   test, promise_test, assert_equals, assert_true, assert_array_equals, assert_throws_js,
+  readChunks,
 } from "./harness.js";
 
 promise_test(async () => {
@@ -22,8 +23,7 @@ promise_test(async () => {
 }, "Blob.slice clamps like the spec");
 
 promise_test(async () => {
-  const chunks = [];
-  for await (const chunk of new Blob(["streamed"]).stream()) chunks.push(...chunk);
+  const chunks = (await readChunks(new Blob(["streamed"]).stream())).flatMap((c) => [...c]);
   assert_equals(new TextDecoder().decode(new Uint8Array(chunks)), "streamed");
 }, "Blob.stream");
 

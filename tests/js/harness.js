@@ -137,6 +137,17 @@ export function assert_throws_exactly(expected, fn, description = "") {
 }
 
 // A reader's result is `{ value, done }` with exactly these.
+// Every chunk of `stream`, read with a reader (Compute's streams cannot be iterated).
+export async function readChunks(stream) {
+  const reader = stream.getReader();
+  const chunks = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return chunks;
+    chunks.push(value);
+  }
+}
+
 export function assert_read(result, value, done, description = "") {
   assert_equals(result.value, value, `${description} value`);
   assert_equals(result.done, done, `${description} done`);

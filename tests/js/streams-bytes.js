@@ -4,6 +4,7 @@ import {
   test, promise_test, assert_equals, assert_not_equals, assert_array_equals, assert_true,
   assert_false, assert_throws_js, promise_rejects_js, delay, flushAsyncEvents,
   promise_rejects_exactly,
+  readChunks,
 } from "./harness.js";
 
 const error1 = new Error("error1");
@@ -680,7 +681,6 @@ promise_test(async () => {
   });
   const decoder = new TextDecoder();
   const decoding = new TransformStream({ transform(chunk, c) { c.enqueue(decoder.decode(chunk, { stream: true })); } });
-  const chunks = [];
-  for await (const chunk of rs.pipeThrough(decoding)) chunks.push(chunk);
+  const chunks = await readChunks(rs.pipeThrough(decoding));
   assert_array_equals(chunks, ["hi"]);
 }, "a byte stream pipes through a decoding TransformStream");

@@ -4,6 +4,7 @@ import {
   test, promise_test, assert_equals, assert_not_equals, assert_array_equals, assert_true,
   assert_false, assert_throws_js, promise_rejects_js, delay, flushAsyncEvents,
   promise_rejects_exactly, assert_read,
+  readChunks,
 } from "./harness.js";
 
 const error1 = new Error("error1");
@@ -11,11 +12,7 @@ error1.name = "error1";
 const error2 = new Error("error2");
 error2.name = "error2";
 
-async function readableStreamToArray(stream) {
-  const chunks = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
+const readableStreamToArray = readChunks;
 
 // A ReadableStream whose source records pull/cancel calls in `rs.events` and keeps its
 // controller in `rs.controller`.

@@ -5,6 +5,7 @@ import {
   test, promise_test, assert_equals, assert_not_equals, assert_array_equals, assert_true,
   assert_false, assert_throws_js, promise_rejects_js, delay, flushAsyncEvents,
   promise_rejects_exactly, assert_throws_exactly, assert_read,
+  readChunks,
 } from "./harness.js";
 
 // As on Compute (js-compute 3.46), the writer and the controllers have no globals: the tests
@@ -51,11 +52,7 @@ function recordingWritableStream(extras = {}, strategy) {
   return stream;
 }
 
-async function readAllChunks(readable) {
-  const chunks = [];
-  for await (const chunk of readable) chunks.push(chunk);
-  return chunks;
-}
+const readAllChunks = readChunks;
 
 // ---- writable-streams/constructor.any.js ----
 

@@ -159,7 +159,7 @@ test(() => {
   assert_equals(u.toJSON(), u.href);
   assert_equals(JSON.stringify({ u }), '{"u":"http://a/b%20c?d#e"}');
   assert_equals(new URL(u).href, u.href, "a URL as input is stringified");
-  assert_equals(Object.prototype.toString.call(u), "[object URL]");
+  assert_equals(Object.prototype.toString.call(u), "[object Object]", "no @@toStringTag, as on Compute");
   assert_equals(URL.length, 1);
   assert_equals(URL.name, "URL");
 }, "URL: toString, toJSON, stringification");
@@ -651,7 +651,7 @@ test(() => {
   assert_true(r.done);
   assert_equals(r.value, undefined);
   assert_throws_js(TypeError, () => Object.getPrototypeOf(it).next.call({}));
-  assert_equals(Object.prototype.toString.call(p), "[object URLSearchParams]");
+  assert_equals(Object.prototype.toString.call(p), "[object Object]", "no @@toStringTag, as on Compute");
 }, "URLSearchParams: keys, values, entries and the iterator objects");
 
 test(() => {

@@ -105,6 +105,12 @@ impl Class for JsDomException {
             class.static_property(js_string!(constant), code, Attribute::ENUMERABLE);
             class.property(js_string!(constant), code, Attribute::ENUMERABLE);
         }
+        // Enumerable and fixed, as SpiderMonkey's DOMException has it.
+        class.property(
+            boa_engine::JsSymbol::to_string_tag(),
+            js_string!(CLASS),
+            Attribute::ENUMERABLE,
+        );
         Ok(())
     }
 }

@@ -366,11 +366,7 @@ impl Class for JsUrl {
         operation(class, "toJSON", 0, |this, _, _| {
             read_url(this, "toJSON", |u| u.as_str().to_owned())
         });
-        class.property(
-            JsSymbol::to_string_tag(),
-            js_string!("URL"),
-            Attribute::CONFIGURABLE,
-        );
+        // No @@toStringTag: js-compute 3.46's URL has none.
 
         // No `URL.canParse` or `URL.parse`: js-compute 3.46's URL has neither.
         Ok(())
@@ -676,11 +672,7 @@ impl Class for JsUrlSearchParams {
             entries,
             Attribute::WRITABLE | Attribute::CONFIGURABLE,
         );
-        class.property(
-            JsSymbol::to_string_tag(),
-            js_string!("URLSearchParams"),
-            Attribute::CONFIGURABLE,
-        );
+        // No @@toStringTag, as on Compute.
         Ok(())
     }
 }
