@@ -19,6 +19,7 @@ pub mod config;
 pub mod http;
 pub mod kv_cli;
 pub mod project;
+pub mod testing;
 pub mod watch;
 
 use std::net::SocketAddr;

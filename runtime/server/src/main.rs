@@ -15,8 +15,10 @@ static ALLOCATOR: edgeshim_engine::CountingAllocator = edgeshim_engine::Counting
 /// The log filter the server chose, for the snapshot process it starts.
 const LOG_FILTER_ENV: &str = "EDGESHIM_LOG_FILTER";
 
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, quiet: bool) {
     let default = match verbose {
+        // `edgeshim test` prints its report; the server it runs says only what is wrong.
+        0 if quiet => "warn",
         0 => "info",
         1 => "debug,hyper=info,boa_engine=info",
         _ => "trace",
@@ -60,6 +62,37 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// `edgeshim test`: 0 when every test passed, 1 when one failed, 2 when they could not run.
+fn test(args: edgeshim::testing::TestArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // This program runs the app's snapshot process too.
+    let program = std::env::current_exe().ok();
+    let outcome = runtime.block_on(async move {
+        let stdout = std::io::stdout();
+        edgeshim::testing::run(args, program, &mut stdout.lock()).await
+    });
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("error: {e}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     // Started again by the server as its snapshot process: no command line, no runtime.
     #[cfg(unix)]
@@ -70,9 +103,10 @@ fn main() -> ExitCode {
         return edgeshim_engine::run_snapshot_process();
     }
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, matches!(cli.command, Command::Test(_)));
     let args = match cli.command {
         Command::Serve(args) => args,
+        Command::Test(args) => return test(args),
         Command::Kv(args) => {
             let stdout = std::io::stdout();
             let stdin = std::io::stdin();

@@ -1,0 +1,128 @@
+//! `edgeshim test` as a user runs it on `fixtures/test-runner`: a passing suite (js-compute's
+//! tests.json format, with edgeshim's `body_json` and `body_regex`) exits 0 with a one-line
+//! summary; planted regressions exit 1 naming each test and what differed; TAP and JUnit
+//! reports for CI; stores start from their seeds in each file.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::process::{Command, Output};
+
+use support::fixture;
+
+fn test(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_edgeshim"))
+        .arg("test")
+        .args(args)
+        .args(["--cpu-limit", "0"])
+        .current_dir(fixture("test-runner"))
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// The report without its timing.
+fn untimed(report: &str) -> String {
+    let cut = report.rfind(" in ").unwrap();
+    report[..cut].to_owned()
+}
+
+#[test]
+fn a_passing_suite_exits_zero_with_a_summary() {
+    let output = test(&["--app", "index.js", "tests.json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        untimed(&stdout(&output)),
+        "ok 5 passed, 0 failed, 1 skipped"
+    );
+}
+
+#[test]
+fn regressions_fail_naming_the_test_and_the_difference() {
+    // broken.json runs against a fresh server: note `a` was never written there.
+    let output = test(&["--app", "index.js", "tests.json", "broken.json"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        untimed(&stdout(&output)),
+        "FAIL GET /notes/welcome (broken.json)\n     \
+         body: expected \"goodbye\", got \"hello\"\n\
+         FAIL GET /notes/a (broken.json)\n     \
+         status: expected 200, got 404 (body \"not found\")\n     \
+         body: expected \"first\", got \"not found\"\n\
+         FAIL GET / (broken.json)\n     \
+         header x-a: expected [\"2\"], got [\"1\"]\n     \
+         body: expected JSON holding {\"service\":\"todos\"}, got {\"service\":\"notes\",\"time\":TIME}\n\
+         FAILED 5 passed, 3 failed, 1 skipped"
+            .replace(
+                "TIME",
+                stdout(&output)
+                    .split("\"time\":")
+                    .nth(1)
+                    .and_then(|rest| rest.split('}').next())
+                    .unwrap()
+            )
+    );
+}
+
+#[test]
+fn tap_and_junit_reports_for_ci() {
+    let output = test(&["--app", "index.js", "--format", "tap", "broken.json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let tap = stdout(&output);
+    assert!(
+        tap.starts_with("TAP version 13\n1..3\nnot ok 1 - GET /notes/welcome\n"),
+        "{tap}"
+    );
+    assert!(tap.contains("not ok 2 - GET /notes/a\n"), "{tap}");
+    let dir = support::process::TempDir::new("junit");
+    let report = dir.path().join("report.xml");
+    let output = test(&[
+        "--app",
+        "index.js",
+        "--format",
+        "junit",
+        "-o",
+        report.to_str().unwrap(),
+        "tests.json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let xml = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        xml.contains("<testsuite name=\"edgeshim test\" tests=\"6\" failures=\"0\" skipped=\"1\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testcase classname=\"tests.json\" name=\"GET /only-on-compute\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<skipped message=\"for compute only\"/>"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn a_test_file_that_does_not_parse_is_named() {
+    let dir = support::process::TempDir::new("bad-tests");
+    let file = dir.path().join("tests.json");
+    std::fs::write(
+        &file,
+        "{\"GET /\": {\"downstream_response\": {\"status\": \"x\"}}}",
+    )
+    .unwrap();
+    let output = test(&["--app", "index.js", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        format!(
+            "error: {}: not a tests.json file: GET /: status must be a number, found \"x\"\n",
+            file.display()
+        )
+    );
+}
