@@ -126,3 +126,50 @@ fn a_test_file_that_does_not_parse_is_named() {
         )
     );
 }
+
+/// `--update` records what the app answered into the file (a snapshot); what it cannot
+/// record (a header expectation, a JSON subset) still fails, then and on the next run.
+#[test]
+fn update_records_the_answers_and_the_next_run_passes() {
+    let dir = support::process::TempDir::new("update");
+    let file = dir.path().join("broken.json");
+    std::fs::copy(fixture("test-runner/broken.json"), &file).unwrap();
+    let file = file.to_str().unwrap();
+    let output = test(&["--app", "index.js", "--update", file]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let report = untimed(&stdout(&output));
+    assert!(
+        report.starts_with(&format!(
+            "UPDATED GET /notes/welcome ({file})\nUPDATED GET /notes/a ({file})\n\
+             FAIL GET / ({file})\n     header x-a: expected [\"2\"], got [\"1\"]\n"
+        )),
+        "{report}"
+    );
+    assert!(
+        report.ends_with("FAILED 2 passed, 1 failed, 0 skipped"),
+        "{report}"
+    );
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(
+        recorded["GET /notes/welcome"]["downstream_response"],
+        serde_json::json!({ "status": 200, "body": "hello" })
+    );
+    assert_eq!(
+        recorded["GET /notes/a"]["downstream_response"],
+        serde_json::json!({ "status": 404, "body": "not found" })
+    );
+    // A body checked by a JSON subset keeps its check; the header expectation stays too.
+    assert_eq!(
+        recorded["GET /"]["downstream_response"]["body_json"],
+        serde_json::json!({ "service": "todos" })
+    );
+    let again = test(&["--app", "index.js", file]);
+    // `body_json` and the header cannot be recorded: still failing, and said so.
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stdout(&again).starts_with("FAIL GET / ("),
+        "{}",
+        stdout(&again)
+    );
+}

@@ -52,6 +52,10 @@ pub struct TestArgs {
     /// no limit.
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub cpu_limit: u64,
+    /// Record what the app answers as each test's expected status and body (a snapshot),
+    /// rewriting the test files; a test checked with `body_json` or `body_regex` keeps them.
+    #[arg(long)]
+    pub update: bool,
     /// A variable for `fastly:env`, as `edgeshim serve --env`. Repeatable.
     #[arg(long = "env", value_name = "NAME[=VALUE]", value_parser = crate::cli::parse_env_var)]
     pub env: Vec<(String, String)>,
@@ -289,7 +293,14 @@ fn parse_case(name: &str, spec: &Value) -> Result<Case, String> {
     Ok(case)
 }
 
-fn parse_file(path: &Path) -> Result<Vec<Case>, TestError> {
+/// A test file: its tests, and each one's JSON as written (for `--update`).
+struct Suite {
+    file: PathBuf,
+    cases: Vec<Case>,
+    specs: Vec<(String, Value)>,
+}
+
+fn parse_file(path: &Path) -> Result<Suite, TestError> {
     let text = std::fs::read_to_string(path).map_err(|source| TestError::Read {
         path: path.to_owned(),
         source,
@@ -298,11 +309,58 @@ fn parse_file(path: &Path) -> Result<Vec<Case>, TestError> {
         path: path.to_owned(),
         message,
     };
-    let Ordered(entries) = serde_json::from_str(&text).map_err(|e| format(e.to_string()))?;
-    entries
+    let Ordered(specs) = serde_json::from_str(&text).map_err(|e| format(e.to_string()))?;
+    let cases = specs
         .iter()
         .map(|(name, spec)| parse_case(name, spec).map_err(|m| format(format!("{name}: {m}"))))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok(Suite {
+        file: path.to_owned(),
+        cases,
+        specs,
+    })
+}
+
+/// `spec` expecting what `seen` answered: its status, and its body unless a pattern or JSON
+/// subset checks the body.
+fn recorded(spec: &Value, seen: &Seen) -> Value {
+    let mut spec = match spec {
+        Value::Object(map) => map.clone(),
+        _ => serde_json::Map::new(),
+    };
+    let mut response = match spec.remove("downstream_response") {
+        Some(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    response.insert("status".to_owned(), Value::from(seen.status));
+    if !response.contains_key("body_json") && !response.contains_key("body_regex") {
+        response.remove("body_prefix");
+        response.remove("body_suffix");
+        let body = match std::str::from_utf8(&seen.body) {
+            Ok(text) => Value::from(text),
+            Err(_) => Value::from(seen.body.to_vec()),
+        };
+        response.insert("body".to_owned(), body);
+    }
+    spec.insert("downstream_response".to_owned(), Value::Object(response));
+    Value::Object(spec)
+}
+
+/// Writes `specs` back in their order.
+fn write_suite(path: &Path, specs: &[(String, Value)]) -> Result<(), TestError> {
+    let mut text = String::from("{\n");
+    for (i, (name, spec)) in specs.iter().enumerate() {
+        let value = serde_json::to_string_pretty(spec)
+            .unwrap_or_default()
+            .replace('\n', "\n  ");
+        let comma = if i + 1 < specs.len() { "," } else { "" };
+        let _ = writeln!(text, "  {}: {value}{comma}", Value::from(name.as_str()));
+    }
+    text.push_str("}\n");
+    std::fs::write(path, text).map_err(|source| TestError::Write {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// A response as the test saw it.
@@ -448,6 +506,8 @@ fn differences(case: &Case, seen: &Seen) -> Vec<String> {
 #[derive(Debug)]
 enum Outcome {
     Passed,
+    /// Failed, and `--update` recorded what the app answered.
+    Updated,
     Failed(Vec<String>),
     Skipped(String),
 }
@@ -457,6 +517,49 @@ struct Result1 {
     name: String,
     outcome: Outcome,
     took: Duration,
+}
+
+/// Runs the tests of `suite`, in order, on a server of their own: what each saw, and how
+/// each ended.
+async fn run_suite(
+    suite: Suite,
+    args: &TestArgs,
+    snapshot_program: Option<&PathBuf>,
+) -> Result<(Suite, Vec<Option<Seen>>, Vec<Result1>), TestError> {
+    let mut options = ServeOptions::new(args.app.clone().unwrap_or_default());
+    options.addr = ([127, 0, 0, 1], 0).into();
+    options.config.clone_from(&args.config);
+    options.kv = KvBackend::Memory;
+    options.strict = !args.no_strict;
+    options.env.clone_from(&args.env);
+    options.pool.limits.cpu = (args.cpu_limit > 0).then(|| Duration::from_millis(args.cpu_limit));
+    options.pool.snapshot_program = snapshot_program.cloned();
+    // A fresh server per file: its stores start from the seeds.
+    let server = crate::start(options).await?;
+    let mut seen_all = Vec::new();
+    let mut results = Vec::new();
+    for case in &suite.cases {
+        let at = Instant::now();
+        let (outcome, seen) = match &case.skip {
+            Some(why) => (Outcome::Skipped(why.clone()), None),
+            None => match send(server.addr(), case).await {
+                Ok(seen) => match differences(case, &seen) {
+                    problems if problems.is_empty() => (Outcome::Passed, Some(seen)),
+                    problems => (Outcome::Failed(problems), Some(seen)),
+                },
+                Err(why) => (Outcome::Failed(vec![why]), None),
+            },
+        };
+        results.push(Result1 {
+            file: suite.file.clone(),
+            name: case.name.clone(),
+            outcome,
+            took: at.elapsed(),
+        });
+        seen_all.push(seen);
+    }
+    server.stop().await;
+    Ok((suite, seen_all, results))
 }
 
 /// Runs `args`; returns whether every test passed (or was skipped).
@@ -475,43 +578,51 @@ pub async fn run(
     } else {
         args.files.clone()
     };
-    let mut suites = Vec::new();
-    for file in &files {
-        suites.push((file.clone(), parse_file(file)?));
-    }
+    let suites = files
+        .iter()
+        .map(|file| parse_file(file))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Each file on a server of its own, all at once.
+    let runs = futures_util::future::join_all(
+        suites
+            .into_iter()
+            .map(|suite| run_suite(suite, &args, snapshot_program.as_ref())),
+    )
+    .await;
     let mut results = Vec::new();
-    for (file, cases) in suites {
-        let mut options = ServeOptions::new(args.app.clone().unwrap_or_default());
-        options.addr = ([127, 0, 0, 1], 0).into();
-        options.config.clone_from(&args.config);
-        options.kv = KvBackend::Memory;
-        options.strict = !args.no_strict;
-        options.env.clone_from(&args.env);
-        options.pool.limits.cpu =
-            (args.cpu_limit > 0).then(|| Duration::from_millis(args.cpu_limit));
-        options.pool.snapshot_program.clone_from(&snapshot_program);
-        // A fresh server per file: its stores start from the seeds.
-        let server = crate::start(options).await?;
-        for case in cases {
-            let at = Instant::now();
-            let outcome = match &case.skip {
-                Some(why) => Outcome::Skipped(why.clone()),
-                None => match send(server.addr(), &case).await {
-                    Ok(seen) => match differences(&case, &seen) {
-                        problems if problems.is_empty() => Outcome::Passed,
-                        problems => Outcome::Failed(problems),
-                    },
-                    Err(why) => Outcome::Failed(vec![why]),
-                },
-            };
-            results.push(Result1 {
-                file: file.clone(),
-                name: case.name,
-                outcome,
-                took: at.elapsed(),
-            });
+    for run in runs {
+        let (suite, seen, outcomes) = run?;
+        if args.update {
+            let specs: Vec<(String, Value)> = suite
+                .specs
+                .iter()
+                .zip(&seen)
+                .map(|((name, spec), seen)| {
+                    let spec = seen
+                        .as_ref()
+                        .map_or_else(|| spec.clone(), |s| recorded(spec, s));
+                    (name.clone(), spec)
+                })
+                .collect();
+            write_suite(&suite.file, &specs)?;
+            // What the recorded file still says differs (a header, a JSON subset, a
+            // pattern: those are not recorded) stays a failure.
+            for ((mut result, seen), (name, spec)) in outcomes.into_iter().zip(&seen).zip(&specs) {
+                if let (Outcome::Failed(_), Some(seen)) = (&result.outcome, seen) {
+                    let problems = parse_case(name, spec)
+                        .map(|case| differences(&case, seen))
+                        .unwrap_or_default();
+                    result.outcome = if problems.is_empty() {
+                        Outcome::Updated
+                    } else {
+                        Outcome::Failed(problems)
+                    };
+                }
+                results.push(result);
+            }
+            continue;
         }
-        server.stop().await;
+        results.extend(outcomes);
     }
     let report = match args.format {
         Format::Pretty => pretty(&results, started.elapsed()),
@@ -539,7 +650,7 @@ fn counts(results: &[Result1]) -> (usize, usize, usize) {
     results
         .iter()
         .fold((0, 0, 0), |(p, f, s), r| match r.outcome {
-            Outcome::Passed => (p + 1, f, s),
+            Outcome::Passed | Outcome::Updated => (p + 1, f, s),
             Outcome::Failed(_) => (p, f + 1, s),
             Outcome::Skipped(_) => (p, f, s + 1),
         })
@@ -548,11 +659,17 @@ fn counts(results: &[Result1]) -> (usize, usize, usize) {
 fn pretty(results: &[Result1], took: Duration) -> String {
     let mut text = String::new();
     for r in results {
-        if let Outcome::Failed(problems) = &r.outcome {
-            let _ = writeln!(text, "FAIL {} ({})", r.name, r.file.display());
-            for problem in problems {
-                let _ = writeln!(text, "     {problem}");
+        match &r.outcome {
+            Outcome::Failed(problems) => {
+                let _ = writeln!(text, "FAIL {} ({})", r.name, r.file.display());
+                for problem in problems {
+                    let _ = writeln!(text, "     {problem}");
+                }
             }
+            Outcome::Updated => {
+                let _ = writeln!(text, "UPDATED {} ({})", r.name, r.file.display());
+            }
+            Outcome::Passed | Outcome::Skipped(_) => {}
         }
     }
     let (passed, failed, skipped) = counts(results);
@@ -571,6 +688,7 @@ fn tap(results: &[Result1]) -> String {
         let n = i + 1;
         let _ = match &r.outcome {
             Outcome::Passed => writeln!(text, "ok {n} - {}", r.name),
+            Outcome::Updated => writeln!(text, "ok {n} - {} # updated (--update)", r.name),
             Outcome::Skipped(why) => writeln!(text, "ok {n} - {} # SKIP {why}", r.name),
             Outcome::Failed(problems) => {
                 let _ = writeln!(text, "not ok {n} - {}", r.name);
@@ -612,7 +730,7 @@ fn junit(results: &[Result1], took: Duration) -> String {
             r.took.as_secs_f64()
         );
         let _ = match &r.outcome {
-            Outcome::Passed => writeln!(text, "/>"),
+            Outcome::Passed | Outcome::Updated => writeln!(text, "/>"),
             Outcome::Skipped(why) => {
                 writeln!(
                     text,
