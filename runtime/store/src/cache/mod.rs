@@ -79,6 +79,43 @@ struct State {
     bytes: u64,
     /// Advances on every use, for least-recently-used eviction.
     tick: u64,
+    /// The key of the object used at each tick, oldest first: eviction takes the oldest
+    /// entry whose object still has that tick (entries of objects used again since, or
+    /// gone, are skipped), instead of scanning every object.
+    recency: std::collections::BTreeMap<u64, Bytes>,
+    /// `recency` was cleared past its bound and misses objects: rebuild before evicting.
+    recency_partial: bool,
+}
+
+impl State {
+    /// Records that an object of `key` was used at `tick` (its `used`).
+    fn touched(&mut self, tick: u64, key: &Bytes) {
+        let keys = self.keys.len();
+        Self::record(
+            &mut self.recency,
+            &mut self.recency_partial,
+            keys,
+            tick,
+            key,
+        );
+    }
+
+    fn record(
+        recency: &mut std::collections::BTreeMap<u64, Bytes>,
+        partial: &mut bool,
+        keys: usize,
+        tick: u64,
+        key: &Bytes,
+    ) {
+        recency.insert(tick, key.clone());
+        // Entries outlive their use; past a bound they are dropped and rebuilt from the
+        // objects at the next eviction (at most once every few uses per object, so
+        // amortised constant).
+        if recency.len() > 8 * keys.max(16) {
+            recency.clear();
+            *partial = true;
+        }
+    }
 }
 
 #[derive(Default)]
@@ -262,8 +299,14 @@ impl Cache {
         let now = self.clock.now();
         let mut state = self.state.lock();
         let State {
-            keys, bytes, tick, ..
+            keys,
+            bytes,
+            tick,
+            recency,
+            recency_partial,
+            ..
         } = &mut *state;
+        let live = keys.len();
         let Some(slot) = keys.get_mut(key) else {
             return Lookup::default();
         };
@@ -278,6 +321,7 @@ impl Cache {
         *tick += 1;
         object.used = *tick;
         object.hits += 1;
+        State::record(recency, recency_partial, live, *tick, key);
         Lookup {
             state: LookupState {
                 found: true,
@@ -305,7 +349,10 @@ impl Cache {
                 next_transaction,
                 bytes,
                 tick,
+                recency,
+                recency_partial,
             } = &mut *state;
+            let live = keys.len();
             let slot = keys.entry(key.clone()).or_default();
             *bytes -= slot.sweep(now);
             // An obligation whose request vanished without inserting or cancelling lapses.
@@ -344,6 +391,7 @@ impl Cache {
                 *tick += 1;
                 object.used = *tick;
                 object.hits += 1;
+                State::record(recency, recency_partial, live, *tick, &key);
                 let stale = object.stale(now);
                 let found = object.found(now);
                 // A stale object is served while exactly one transaction revalidates it.
@@ -445,31 +493,59 @@ impl Cache {
         });
         slot.variants.push(object);
         state.bytes = state.bytes - freed + size;
+        let tick = state.tick;
+        state.touched(tick, &key);
         self.evict(state, &key);
         Some(found)
     }
 
     /// Evicts least recently used objects while over capacity; `newest`'s objects last.
     fn evict(&self, state: &mut State, newest: &Bytes) {
-        while state.bytes > self.capacity {
-            let victim = state
+        if state.bytes > self.capacity && state.recency_partial {
+            // Exactly one entry per object, from the objects' own ticks.
+            let entries: std::collections::BTreeMap<u64, Bytes> = state
                 .keys
                 .iter()
-                .flat_map(|(key, slot)| {
-                    slot.variants
-                        .iter()
-                        .enumerate()
-                        .map(move |(i, object)| (key == newest, object.used, key.clone(), i))
-                })
-                .min();
-            let Some((_, _, key, index)) = victim else {
-                return;
+                .flat_map(|(key, slot)| slot.variants.iter().map(|o| (o.used, key.clone())))
+                .collect();
+            state.recency = entries;
+            state.recency_partial = false;
+        }
+        let mut spared = Vec::new();
+        while state.bytes > self.capacity {
+            let Some((tick, key)) = state.recency.pop_first() else {
+                break;
             };
+            if key == *newest {
+                spared.push((tick, key));
+                continue;
+            }
+            let Some(slot) = state.keys.get_mut(&key) else {
+                continue;
+            };
+            // An entry whose object was used again since (or is gone) is stale: skipped.
+            let Some(index) = slot.variants.iter().position(|o| o.used == tick) else {
+                continue;
+            };
+            let object = slot.variants.remove(index);
+            state.bytes -= object.body.len() as u64;
+            if slot.variants.is_empty() && slot.pending.is_none() {
+                state.keys.remove(&key);
+            }
+        }
+        // The newest key's own objects go last, oldest first.
+        for (tick, key) in spared {
+            if state.bytes <= self.capacity {
+                state.recency.insert(tick, key);
+                continue;
+            }
             if let Some(slot) = state.keys.get_mut(&key) {
-                let object = slot.variants.remove(index);
-                state.bytes -= object.body.len() as u64;
-                if slot.variants.is_empty() && slot.pending.is_none() {
-                    state.keys.remove(&key);
+                if let Some(index) = slot.variants.iter().position(|o| o.used == tick) {
+                    let object = slot.variants.remove(index);
+                    state.bytes -= object.body.len() as u64;
+                    if slot.variants.is_empty() && slot.pending.is_none() {
+                        state.keys.remove(&key);
+                    }
                 }
             }
         }

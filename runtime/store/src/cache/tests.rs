@@ -339,6 +339,37 @@ fn over_capacity_the_least_recently_used_go_first() {
     assert_eq!(lookup(&cache, "big"), Lookup::default());
 }
 
+/// Many objects and many more uses than the recency index keeps: eviction still takes the
+/// least recently used first, and the size stays within the cap.
+#[test]
+fn eviction_follows_use_order_across_many_uses() {
+    let clock = Arc::new(ManualClock::new(SystemTime::UNIX_EPOCH));
+    let cache = Cache::new(clock, 40);
+    let keys: Vec<&'static str> = (0..10)
+        .map(|i| &*Box::leak(format!("k{i}").into_boxed_str()))
+        .collect();
+    for key in &keys {
+        insert(&cache, key, options(60, 0), "xxxx");
+    }
+    // Thousands of uses, k0 used last of all: k1 is now the least recently used.
+    for round in 0..300 {
+        for key in keys.iter().skip(1).chain(std::iter::once(&keys[0])) {
+            assert!(lookup(&cache, key).state.found, "round {round}: {key}");
+        }
+    }
+    insert(&cache, "new", options(60, 0), "nnnn");
+    assert_eq!(
+        lookup(&cache, "k1"),
+        Lookup::default(),
+        "the least recently used went"
+    );
+    for key in keys.iter().filter(|k| **k != "k1") {
+        assert!(lookup(&cache, key).state.found, "{key} stays");
+    }
+    assert!(lookup(&cache, "new").state.found);
+    assert!(cache.state.lock().bytes <= 40);
+}
+
 #[test]
 fn keys_with_nothing_stored_or_obliged_leave_no_state() {
     let (clock, cache) = cache();
