@@ -80,6 +80,34 @@ fn app_importing(dir: &TempDir, import: &str) -> std::path::PathBuf {
     app
 }
 
+/// `require()` of an ES module whose graph awaits at its top level fails, naming both files,
+/// as esbuild refuses to bundle it; one that does not await is required (`npm-resolution`).
+#[test]
+fn requiring_an_es_module_that_awaits_at_top_level_is_refused() {
+    let dir = TempDir::new("require-tla");
+    std::fs::write(
+        dir.path().join("waits.mjs"),
+        "export const x = await Promise.resolve(1);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("wrapper.cjs"),
+        "module.exports = require('./waits.mjs');\n",
+    )
+    .unwrap();
+    let app = app_importing(&dir, "import w from './wrapper.cjs';");
+    let stderr = failing_start(&app, None, &["--ephemeral"]);
+    let root = dir.path().canonicalize().unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "require('./waits.mjs') in {0}/wrapper.cjs leads to an ES module that awaits at its \
+             top level ({0}/waits.mjs); import it instead",
+            root.display()
+        )),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_missing_package_names_the_importer_where_it_looked_and_what_to_install() {
     let dir = TempDir::new("npm-missing");

@@ -119,6 +119,29 @@ impl EventLoop {
             || !self.async_jobs.borrow().is_empty()
     }
 
+    /// Runs the queued engine async jobs (module loading) to completion now, on this thread,
+    /// outside the loop: for `require()` of an ES module, which must load it synchronously.
+    /// The app's loader never waits, so each job completes at its first poll; returns
+    /// `false` if one did not (it is then dropped).
+    pub fn finish_async_jobs_now(&self, context: &mut Context) -> bool {
+        let context = RefCell::new(context);
+        let waker = futures::task::noop_waker();
+        let mut poll_context = std::task::Context::from_waker(&waker);
+        loop {
+            let jobs: Vec<NativeAsyncJob> = self.async_jobs.borrow_mut().drain(..).collect();
+            if jobs.is_empty() {
+                return true;
+            }
+            for job in jobs {
+                let mut running = std::pin::pin!(job.call(&context));
+                match running.as_mut().poll(&mut poll_context) {
+                    std::task::Poll::Ready(result) => report_job_error(result.map(drop)),
+                    std::task::Poll::Pending => return false,
+                }
+            }
+        }
+    }
+
     /// Runs every queued promise job, then generic jobs, until both queues are empty.
     fn drain_jobs(&self, context: &RefCell<&mut Context>) {
         loop {

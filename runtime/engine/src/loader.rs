@@ -6,7 +6,8 @@
 //! `exports`, `require` and `module` (no `__dirname`/`__filename`, which a browser-platform
 //! bundle does not have). Importing one gives `module.exports` as the default export (its
 //! `default` when it sets `__esModule`) and its properties as named exports; `require` of a
-//! CommonJS file or a JSON file works, cycles included. JSON files import as their value.
+//! CommonJS file or a JSON file works, cycles included, and `require` of an ES module loads
+//! and evaluates it on the spot (esbuild's `__toCommonJS`). JSON files import as their value.
 //!
 //! Source text is read from disk once per process and shared by every instance (each fresh
 //! instance still parses it, as Boa has no code cache); parsed modules are cached per context.
@@ -311,15 +312,95 @@ impl AppLoader {
         }
         let text = self.text(&path)?;
         if !is_commonjs(&path, &text) {
+            return self.require_es_module(from, &path, specifier, context);
+        }
+        self.commonjs(&path, context)?
+            .get(js_string!("exports"), context)
+    }
+
+    /// `require()` of an ES module, as esbuild bundles it: the module (and what it imports)
+    /// is loaded, linked and evaluated synchronously, and `require` returns its exports with
+    /// `__esModule: true` (esbuild's `__toCommonJS`), so CommonJS interop helpers take its
+    /// `default` as the default export. A module whose graph awaits at top level cannot be
+    /// required (esbuild refuses it too).
+    fn require_es_module(
+        &self,
+        from: &Path,
+        path: &Path,
+        specifier: &str,
+        context: &mut Context,
+    ) -> JsResult<JsValue> {
+        use boa_engine::builtins::promise::PromiseState;
+        let module = self.load_imported(path, from, context)?;
+        let loaded = module.load(context);
+        let event_loop = crate::web::body_stream::event_loop(context)?;
+        if !event_loop.finish_async_jobs_now(context) {
             return Err(load_error(format!(
-                "require('{specifier}') in {} leads to an ES module ({}); edgeshim cannot \
-                 require ES modules yet: import it instead",
+                "require('{specifier}') in {}: {} could not be loaded synchronously",
                 from.display(),
                 path.display()
             )));
         }
-        self.commonjs(&path, context)?
-            .get(js_string!("exports"), context)
+        match loaded.state() {
+            PromiseState::Fulfilled(_) => {}
+            PromiseState::Rejected(reason) => return Err(JsError::from_opaque(reason)),
+            PromiseState::Pending => {
+                return Err(load_error(format!(
+                    "require('{specifier}') in {}: {} is still loading (an import cycle \
+                     through require?)",
+                    from.display(),
+                    path.display()
+                )))
+            }
+        }
+        module.link(context)?;
+        let evaluated = module.evaluate(context)?;
+        match evaluated.state() {
+            PromiseState::Fulfilled(_) => {}
+            PromiseState::Rejected(reason) => return Err(JsError::from_opaque(reason)),
+            PromiseState::Pending => {
+                return Err(load_error(format!(
+                    "require('{specifier}') in {} leads to an ES module that awaits at its \
+                     top level ({}); import it instead",
+                    from.display(),
+                    path.display()
+                )))
+            }
+        }
+        let namespace = module.namespace(context);
+        let exports = JsObject::with_object_proto(context.intrinsics());
+        exports.define_property_or_throw(
+            js_string!("__esModule"),
+            boa_engine::property::PropertyDescriptor::builder()
+                .value(true)
+                .writable(false)
+                .enumerable(false)
+                .configurable(false),
+            context,
+        )?;
+        for key in namespace.own_property_keys(context)? {
+            if matches!(key, PropertyKey::Symbol(_)) {
+                continue;
+            }
+            // Live bindings, as the namespace's: a getter per export.
+            let name = JsString::from(key.to_string());
+            let getter = NativeFunction::from_copy_closure_with_captures(
+                |_, _, (namespace, name): &(JsObject, JsString), context| {
+                    namespace.get(name.clone(), context)
+                },
+                (namespace.clone(), name),
+            )
+            .to_js_function(context.realm());
+            exports.define_property_or_throw(
+                key,
+                boa_engine::property::PropertyDescriptor::builder()
+                    .get(getter)
+                    .enumerable(true)
+                    .configurable(false),
+                context,
+            )?;
+        }
+        Ok(exports.into())
     }
 
     /// `message` with the line of `importer` that names `specifier` (Boa's loader does not
