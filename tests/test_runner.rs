@@ -173,3 +173,25 @@ fn update_records_the_answers_and_the_next_run_passes() {
         stdout(&again)
     );
 }
+
+/// JS test files: `describe`/`it`/`test` with `assert`, calling the app through `app()`;
+/// beside a tests.json, each file on servers of its own.
+#[test]
+fn js_test_files_call_the_app_and_report_each_test() {
+    let output = test(&["--app", "index.js", "notes.test.js", "tests.json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        untimed(&stdout(&output)),
+        "ok 8 passed, 0 failed, 1 skipped"
+    );
+    let output = test(&["--app", "index.js", "--format", "tap", "broken.test.js"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output),
+        "TAP version 13\n1..2\nnot ok 1 - expects the wrong text\n  ---\n  \
+         file: \"broken.test.js\"\n  problems:\n    \
+         - \"AssertionError: expected \\\"goodbye\\\", got \\\"hello\\\"\"\n  ...\n\
+         not ok 2 - throws\n  ---\n  file: \"broken.test.js\"\n  problems:\n    \
+         - \"TypeError: boom\"\n  ...\n"
+    );
+}

@@ -11,9 +11,15 @@
 //! `viceroy`, or needing `features` are skipped, saying why. edgeshim adds `body_regex` (the
 //! body must match) and `body_json` (the body is JSON holding at least these members).
 //!
+//! A JS test file (`*.test.js`, `.mjs`, `.ts`) declares tests with `describe`/`it`/`test`
+//! and checks with `assert` (`ok`, `equal`, `strictEqual`, `notStrictEqual`,
+//! `deepStrictEqual`, `match`, `rejects`), calling the app with `app(path, init)`, a
+//! `fetch` to its server. It runs inside edgeshim too, as an app of its own whose one
+//! request runs the tests in order, so it has the platform's APIs and nothing more.
+//!
 //! The server is edgeshim's own, started in this process: stores in memory, seeded from
 //! `fastly.toml`, `--strict` on (a compatibility warning fails its request). Tests run one
-//! after the other, in file order, against one server per file.
+//! after the other, in file order, against one server per file; files run at once.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -521,11 +527,9 @@ struct Result1 {
 
 /// Runs the tests of `suite`, in order, on a server of their own: what each saw, and how
 /// each ended.
-async fn run_suite(
-    suite: Suite,
-    args: &TestArgs,
-    snapshot_program: Option<&PathBuf>,
-) -> Result<(Suite, Vec<Option<Seen>>, Vec<Result1>), TestError> {
+/// The app's server for one test file: fresh stores from the seeds, `--strict` unless
+/// `--no-strict`.
+fn app_options(args: &TestArgs, snapshot_program: Option<&PathBuf>) -> ServeOptions {
     let mut options = ServeOptions::new(args.app.clone().unwrap_or_default());
     options.addr = ([127, 0, 0, 1], 0).into();
     options.config.clone_from(&args.config);
@@ -534,8 +538,16 @@ async fn run_suite(
     options.env.clone_from(&args.env);
     options.pool.limits.cpu = (args.cpu_limit > 0).then(|| Duration::from_millis(args.cpu_limit));
     options.pool.snapshot_program = snapshot_program.cloned();
+    options
+}
+
+async fn run_suite(
+    suite: Suite,
+    args: &TestArgs,
+    snapshot_program: Option<&PathBuf>,
+) -> Result<(Suite, Vec<Option<Seen>>, Vec<Result1>), TestError> {
     // A fresh server per file: its stores start from the seeds.
-    let server = crate::start(options).await?;
+    let server = crate::start(app_options(args, snapshot_program)).await?;
     let mut seen_all = Vec::new();
     let mut results = Vec::new();
     for case in &suite.cases {
@@ -562,6 +574,168 @@ async fn run_suite(
     Ok((suite, seen_all, results))
 }
 
+/// Whether `file` is a JS test file (`*.test.js` and the like) rather than a tests.json.
+fn is_script(file: &Path) -> bool {
+    file.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "js" | "mjs" | "ts" | "mts"))
+}
+
+/// The globals a JS test file sees (`describe`, `it`/`test`, `assert`, `app`), and the
+/// harness that imports it and runs its tests in one request (`fetch` is request-only on
+/// Compute). `app(path, init)` fetches the app under test (a dynamic backend to its server).
+const SCRIPT_GLOBALS: &str = r#"import { env } from "fastly:env";
+const tests = [];
+const scope = [];
+globalThis.describe = (name, body) => { scope.push(name); try { body(); } finally { scope.pop(); } };
+globalThis.it = globalThis.test = (name, body) => { tests.push({ name: [...scope, name].join(" > "), body }); };
+globalThis.app = (path, init) => fetch(new URL(path, env("EDGESHIM_TEST_APP")).href, init);
+function fail(message, actual, expected) {
+  const error = new Error(message ?? `expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  error.name = "AssertionError";
+  throw error;
+}
+function same(a, b) {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => same(a[k], b[k]));
+}
+const assert = (value, message) => { if (!value) fail(message ?? `expected a truthy value, got ${JSON.stringify(value)}`); };
+assert.ok = assert;
+assert.equal = (a, b, message) => { if (a != b) fail(message, a, b); };
+assert.strictEqual = (a, b, message) => { if (!Object.is(a, b)) fail(message, a, b); };
+assert.notStrictEqual = (a, b, message) => { if (Object.is(a, b)) fail(message ?? `expected anything but ${JSON.stringify(b)}`); };
+assert.deepStrictEqual = (a, b, message) => { if (!same(a, b)) fail(message, a, b); };
+assert.match = (text, pattern, message) => { if (!pattern.test(text)) fail(message ?? `expected ${JSON.stringify(text)} to match ${pattern}`); };
+assert.rejects = async (promise, message) => {
+  try { await (typeof promise === "function" ? promise() : promise); } catch { return; }
+  fail(message ?? "expected a rejection");
+};
+globalThis.assert = assert;
+export { tests };
+"#;
+
+/// Runs the JS test file `script`: the app on one server, the harness importing the file on
+/// another, one request to it.
+async fn run_script(
+    script: &Path,
+    args: &TestArgs,
+    snapshot_program: Option<&PathBuf>,
+) -> Result<Vec<Result1>, TestError> {
+    let started = Instant::now();
+    let given = script.to_owned();
+    let script = std::path::absolute(script).map_err(|source| TestError::Read {
+        path: script.to_owned(),
+        source,
+    })?;
+    if !script.is_file() {
+        return Err(TestError::Read {
+            path: script,
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        });
+    }
+    let app = crate::start(app_options(args, snapshot_program)).await?;
+    let dir = std::env::temp_dir().join(format!(
+        "edgeshim-test-{}-{}",
+        std::process::id(),
+        SCRIPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let written = |path: PathBuf, text: String| {
+        std::fs::write(&path, text).map_err(|source| TestError::Write { path, source })
+    };
+    std::fs::create_dir_all(&dir).map_err(|source| TestError::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    written(dir.join("globals.mjs"), SCRIPT_GLOBALS.to_owned())?;
+    let harness = dir.join("harness.mjs");
+    written(
+        harness.clone(),
+        format!(
+            "import {{ tests }} from \"./globals.mjs\";\nimport {};\n\
+             addEventListener(\"fetch\", (event) => event.respondWith((async () => {{\n\
+               const results = [];\n\
+               for (const {{ name, body }} of tests) {{\n\
+                 const started = Date.now();\n\
+                 try {{ await body(); results.push({{ name, ok: true, ms: Date.now() - started }}); }}\n\
+                 catch (e) {{ results.push({{ name, ok: false, ms: Date.now() - started, message: `${{e && e.name}}: ${{e && e.message}}` }}); }}\n\
+               }}\n\
+               return Response.json(results);\n\
+             }})()));\n",
+            Value::from(script.to_string_lossy().as_ref())
+        ),
+    )?;
+    let mut options = ServeOptions::new(harness);
+    options.addr = ([127, 0, 0, 1], 0).into();
+    options.kv = KvBackend::Memory;
+    options.env = vec![(
+        "EDGESHIM_TEST_APP".to_owned(),
+        format!("http://{}/", app.addr()),
+    )];
+    // The tests run in one request: no CPU limit on it.
+    options.pool.limits.cpu = None;
+    options.pool.snapshot_program = snapshot_program.cloned();
+    let outcome = match crate::start(options).await {
+        Ok(harness) => {
+            let case = Case {
+                name: "run".to_owned(),
+                method: "GET".to_owned(),
+                path: "/".to_owned(),
+                headers: Vec::new(),
+                body: Vec::new(),
+                status: 200,
+                expect_headers: Vec::new(),
+                expect_body: Vec::new(),
+                skip: None,
+            };
+            let seen = send(harness.addr(), &case).await;
+            harness.stop().await;
+            seen
+        }
+        Err(e) => Err(format!("the test file does not load: {e}")),
+    };
+    app.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let file = given.clone();
+    let whole = |problem: String| {
+        vec![Result1 {
+            file: file.clone(),
+            name: "(the test file)".to_owned(),
+            outcome: Outcome::Failed(vec![problem]),
+            took: started.elapsed(),
+        }]
+    };
+    let seen = match outcome {
+        Ok(seen) => seen,
+        Err(problem) => return Ok(whole(problem)),
+    };
+    let Ok(Value::Array(reports)) = serde_json::from_slice::<Value>(&seen.body) else {
+        return Ok(whole(format!(
+            "the tests did not run: {} {}",
+            seen.status,
+            shown(&seen.body)
+        )));
+    };
+    Ok(reports
+        .iter()
+        .map(|report| Result1 {
+            file: given.clone(),
+            name: report["name"].as_str().unwrap_or("?").to_owned(),
+            outcome: if report["ok"] == Value::Bool(true) {
+                Outcome::Passed
+            } else {
+                Outcome::Failed(vec![report["message"].as_str().unwrap_or("?").to_owned()])
+            },
+            took: Duration::from_millis(report["ms"].as_u64().unwrap_or(0)),
+        })
+        .collect())
+}
+
+/// Numbers the harness folders of one process.
+static SCRIPTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Runs `args`; returns whether every test passed (or was skipped).
 ///
 /// # Errors
@@ -578,10 +752,17 @@ pub async fn run(
     } else {
         args.files.clone()
     };
+    let (scripts, files): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|f| is_script(f));
     let suites = files
         .iter()
         .map(|file| parse_file(file))
         .collect::<Result<Vec<_>, _>>()?;
+    let script_runs = futures_util::future::join_all(
+        scripts
+            .iter()
+            .map(|script| run_script(script, &args, snapshot_program.as_ref())),
+    );
     // Each file on a server of its own, all at once.
     let runs = futures_util::future::join_all(
         suites
@@ -590,6 +771,9 @@ pub async fn run(
     )
     .await;
     let mut results = Vec::new();
+    for run in script_runs.await {
+        results.extend(run?);
+    }
     for run in runs {
         let (suite, seen, outcomes) = run?;
         if args.update {
