@@ -3,7 +3,6 @@
 //! This module knows nothing of JS values; the engine's [`Pool`] does the JS work. It adds
 //! the access log line and graceful shutdown.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -187,7 +186,15 @@ const BUFFERED_BODY_LIMIT: u64 = 64 * 1024;
 /// connection usable.
 const DISCARD_LIMIT: usize = 1024 * 1024;
 
-async fn request_body(headers: &http::HeaderMap, body: Incoming) -> Result<HostBody, hyper::Error> {
+/// Set when a streamed request body turns out malformed (bad chunked framing, cut short): the
+/// client's fault, answered 400 whatever the app made of the error.
+type BodyFault = Arc<std::sync::OnceLock<String>>;
+
+async fn request_body(
+    headers: &http::HeaderMap,
+    body: Incoming,
+    fault: &BodyFault,
+) -> Result<HostBody, hyper::Error> {
     let length = headers
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -197,6 +204,7 @@ async fn request_body(headers: &http::HeaderMap, body: Incoming) -> Result<HostB
     }
     let (sender, chunks) = BodyChunks::channel();
     let chunks = chunks.with_length(length);
+    let fault = fault.clone();
     tokio::spawn(async move {
         let mut body = body;
         let mut abandoned = false;
@@ -208,6 +216,7 @@ async fn request_body(headers: &http::HeaderMap, body: Incoming) -> Result<HostB
                     Err(_) => continue, // trailers
                 },
                 Err(e) => {
+                    let _ = fault.set(e.to_string());
                     let _ = sender.send(Chunk::Error(e.to_string())).await;
                     return;
                 }
@@ -232,10 +241,11 @@ async fn incoming(
     request: Request<Incoming>,
     conn: Conn,
     pop: usize,
+    fault: &BodyFault,
 ) -> Result<IncomingRequest, hyper::Error> {
     let local = conn.local;
     let (parts, body) = request.into_parts();
-    let body = request_body(&parts.headers, body).await?;
+    let body = request_body(&parts.headers, body, fault).await?;
     let host = parts
         .headers
         .get(hyper::header::HOST)
@@ -261,6 +271,18 @@ async fn incoming(
         client: Some(conn.remote),
     })
 }
+
+/// Why a request gets no answer at all (its connection is closed).
+#[derive(Debug)]
+struct NotServed;
+
+impl std::fmt::Display for NotServed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not served")
+    }
+}
+
+impl std::error::Error for NotServed {}
 
 /// The two ends of the connection a request came on.
 #[derive(Debug, Clone, Copy)]
@@ -328,11 +350,15 @@ async fn answer_app(
     conn: Conn,
     pop: usize,
 ) -> Response<Body> {
-    match incoming(request, conn, pop).await {
-        Err(e) => plain(
-            StatusCode::BAD_REQUEST,
-            format!("could not read the request body: {e}\n"),
-        ),
+    let fault = BodyFault::default();
+    let answered = match incoming(request, conn, pop, &fault).await {
+        Err(e) => {
+            tracing::warn!(target: "edgeshim::access", "client error: the request body is malformed: {e}");
+            return plain(
+                StatusCode::BAD_REQUEST,
+                format!("edgeshim: the request body is malformed: {e}\n"),
+            );
+        }
         Ok(request) => match pool.handle(request).await {
             Ok(parts) => to_hyper(parts),
             Err(error) => {
@@ -350,6 +376,21 @@ async fn answer_app(
                 )
             }
         },
+    };
+    // A body whose framing broke while the app read it is the client's error, not the
+    // app's: whatever the app answered to it is replaced.
+    match fault.get() {
+        Some(e) => {
+            tracing::warn!(
+                target: "edgeshim::access",
+                "client error: the request body is malformed ({e}); the app's answer is replaced by a 400"
+            );
+            plain(
+                StatusCode::BAD_REQUEST,
+                format!("edgeshim: the request body is malformed: {e}\n"),
+            )
+        }
+        None => answered,
     }
 }
 
@@ -382,9 +423,21 @@ pub async fn serve(
                 let _ = stream.set_nodelay(true);
                 let handler = handler.clone();
                 let conn = Conn { local, remote };
-                let service = service_fn(move |request| {
+                let service = service_fn(move |request: Request<Incoming>| {
                     let handler = handler.clone();
-                    async move { Ok::<_, Infallible>(answer(handler, request, conn).await) }
+                    async move {
+                        // As Viceroy: a CONNECT is not served; the connection closes
+                        // without an answer.
+                        if request.method() == hyper::Method::CONNECT {
+                            tracing::warn!(
+                                target: "edgeshim::access",
+                                "CONNECT {} refused: Compute does not serve CONNECT",
+                                request.uri()
+                            );
+                            return Err(NotServed);
+                        }
+                        Ok::<_, NotServed>(answer(handler, request, conn).await)
+                    }
                 });
                 let connection = builder.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);

@@ -1,0 +1,66 @@
+//! Protocol errors answered as a careful HTTP server (and Viceroy) answers them: a request
+//! body whose chunked framing is broken is the client's error (400, logged as such, whatever
+//! the app made of it); `CONNECT` is not served (the connection closes unanswered, as
+//! Viceroy 0.22 closes it, checked by hand).
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use support::serve;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// What the server writes back to `raw` before closing (bounded).
+async fn exchange(addr: std::net::SocketAddr, raw: &[u8]) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(raw).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn body(answer: &str) -> &str {
+    answer.split_once("\r\n\r\n").map_or("", |(_, body)| body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_chunked_framing_is_a_400_and_connect_is_not_served() {
+    let server = serve("protocol", false, 2).await;
+    let addr = server.addr();
+    let good = exchange(
+        addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+          5\r\nhello\r\n0\r\n\r\n",
+    )
+    .await;
+    assert!(good.starts_with("HTTP/1.1 200 OK\r\n"), "{good}");
+    assert_eq!(body(&good), "read 5 bytes");
+
+    let broken = exchange(
+        addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+          zz\r\nhello\r\n0\r\n\r\n",
+    )
+    .await;
+    assert!(
+        broken.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{broken}"
+    );
+    assert_eq!(
+        body(&broken),
+        "edgeshim: the request body is malformed: error reading a body from connection\n"
+    );
+
+    let connect = exchange(
+        addr,
+        b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+    )
+    .await;
+    assert_eq!(connect, "", "no answer, as Viceroy gives none");
+    server.stop().await;
+}
