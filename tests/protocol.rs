@@ -64,3 +64,46 @@ async fn broken_chunked_framing_is_a_400_and_connect_is_not_served() {
     assert_eq!(connect, "", "no answer, as Viceroy gives none");
     server.stop().await;
 }
+
+/// `--max-request-body`: a body declared larger is refused before the app runs; a chunked
+/// body that grows past it is refused whatever the app made of it; one at the limit passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_past_the_limit_are_refused_with_413() {
+    let mut options = edgeshim::ServeOptions::new(support::fixture("protocol/index.js"));
+    options.addr = "127.0.0.1:0".parse().unwrap();
+    options.pool = support::pool(2, false);
+    options.max_request_body = Some(10);
+    let server = support::Server {
+        running: edgeshim::start(options).await.unwrap(),
+    };
+    let addr = server.addr();
+    let declared = exchange(
+        addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world",
+    )
+    .await;
+    assert!(
+        declared.starts_with("HTTP/1.1 413 Payload Too Large\r\n"),
+        "{declared}"
+    );
+    let refused = "edgeshim: the request body is larger than 10 bytes (--max-request-body)\n";
+    assert_eq!(body(&declared), refused);
+    let chunked = exchange(
+        addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+          6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n",
+    )
+    .await;
+    assert!(
+        chunked.starts_with("HTTP/1.1 413 Payload Too Large\r\n"),
+        "{chunked}"
+    );
+    assert_eq!(body(&chunked), refused);
+    let at_limit = exchange(
+        addr,
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhelloworld",
+    )
+    .await;
+    assert_eq!(body(&at_limit), "read 10 bytes");
+    server.stop().await;
+}

@@ -102,6 +102,9 @@ pub struct ServeArgs {
     /// not load is reported while the last good one keeps serving.
     #[arg(long)]
     pub watch: bool,
+    /// Refuse request bodies larger than this many bytes with 413 (Compute sets no limit).
+    #[arg(long, value_name = "BYTES")]
+    pub max_request_body: Option<u64>,
     /// Memory for each location's edge cache (`fastly:cache`), in MiB: past it, the least
     /// recently used objects are evicted.
     #[arg(long, value_name = "MIB", default_value_t = 256,
@@ -163,6 +166,7 @@ impl ServeArgs {
             env: self.env,
             strict: self.strict,
             watch: self.watch,
+            max_request_body: self.max_request_body,
             pops: usize::from(self.pops),
             kv_propagation: std::time::Duration::from_millis(self.kv_propagation),
             cache_bytes: self.cache_size * 1024 * 1024,

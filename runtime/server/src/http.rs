@@ -49,8 +49,9 @@ impl CurrentPool {
 /// Rust through the same server stack.
 #[derive(Debug, Clone)]
 pub enum Handler {
-    /// The app, served by the simulated edge locations `Locations`.
-    App(Arc<CurrentPool>, Arc<Locations>),
+    /// The app, served by the simulated edge locations `Locations`; request bodies larger
+    /// than the limit, if any, are refused (`--max-request-body`).
+    App(Arc<CurrentPool>, Arc<Locations>, Option<u64>),
     /// Answers every request `200` with this body, without running JS.
     Static(Bytes),
 }
@@ -186,21 +187,43 @@ const BUFFERED_BODY_LIMIT: u64 = 64 * 1024;
 /// connection usable.
 const DISCARD_LIMIT: usize = 1024 * 1024;
 
-/// Set when a streamed request body turns out malformed (bad chunked framing, cut short): the
-/// client's fault, answered 400 whatever the app made of the error.
-type BodyFault = Arc<std::sync::OnceLock<String>>;
+/// Set when a streamed request body turns out to be the client's fault (bad chunked framing,
+/// cut short: 400; past `--max-request-body`: 413), answered so whatever the app made of it.
+type BodyFault = Arc<std::sync::OnceLock<(StatusCode, String)>>;
+
+fn malformed(e: &hyper::Error) -> (StatusCode, String) {
+    (
+        StatusCode::BAD_REQUEST,
+        format!("the request body is malformed: {e}"),
+    )
+}
+
+fn too_large(limit: u64) -> (StatusCode, String) {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the request body is larger than {limit} bytes (--max-request-body)"),
+    )
+}
 
 async fn request_body(
     headers: &http::HeaderMap,
     body: Incoming,
     fault: &BodyFault,
-) -> Result<HostBody, hyper::Error> {
+    limit: Option<u64>,
+) -> Result<HostBody, (StatusCode, String)> {
     let length = headers
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    if let (Some(length), Some(limit)) = (length, limit) {
+        if length > limit {
+            return Err(too_large(limit));
+        }
+    }
     if matches!(length, Some(n) if n <= BUFFERED_BODY_LIMIT) || body.is_end_stream() {
-        return Ok(HostBody::Full(body.collect().await?.to_bytes()));
+        return Ok(HostBody::Full(
+            body.collect().await.map_err(|e| malformed(&e))?.to_bytes(),
+        ));
     }
     let (sender, chunks) = BodyChunks::channel();
     let chunks = chunks.with_length(length);
@@ -209,6 +232,7 @@ async fn request_body(
         let mut body = body;
         let mut abandoned = false;
         let mut discarded = 0usize;
+        let mut received = 0u64;
         while let Some(frame) = body.frame().await {
             let data = match frame {
                 Ok(frame) => match frame.into_data() {
@@ -216,11 +240,18 @@ async fn request_body(
                     Err(_) => continue, // trailers
                 },
                 Err(e) => {
-                    let _ = fault.set(e.to_string());
+                    let _ = fault.set(malformed(&e));
                     let _ = sender.send(Chunk::Error(e.to_string())).await;
                     return;
                 }
             };
+            received += data.len() as u64;
+            if let Some(limit) = limit.filter(|&limit| received > limit) {
+                let refused = too_large(limit);
+                let _ = sender.send(Chunk::Error(refused.1.clone())).await;
+                let _ = fault.set(refused);
+                return;
+            }
             if abandoned {
                 // The app let the body go: read on (within a bound) so that the connection
                 // can serve its next request; past the bound, let hyper close it.
@@ -242,10 +273,11 @@ async fn incoming(
     conn: Conn,
     pop: usize,
     fault: &BodyFault,
-) -> Result<IncomingRequest, hyper::Error> {
+    limit: Option<u64>,
+) -> Result<IncomingRequest, (StatusCode, String)> {
     let local = conn.local;
     let (parts, body) = request.into_parts();
-    let body = request_body(&parts.headers, body, fault).await?;
+    let body = request_body(&parts.headers, body, fault, limit).await?;
     let host = parts
         .headers
         .get(hyper::header::HOST)
@@ -318,7 +350,7 @@ async fn answer_in_span(
     let mut served_by = None;
     let response = match handler {
         Handler::Static(body) => Response::new(full(body)),
-        Handler::App(pool, locations) => match locations.pick(
+        Handler::App(pool, locations, limit) => match locations.pick(
             request
                 .headers()
                 .get(POP_HEADER)
@@ -329,7 +361,7 @@ async fn answer_in_span(
                 if locations.count() > 1 {
                     served_by = Some(pop);
                 }
-                answer_app(&pool.get(), request, conn, pop).await
+                answer_app(&pool.get(), request, conn, pop, limit).await
             }
         },
     };
@@ -349,15 +381,13 @@ async fn answer_app(
     request: Request<Incoming>,
     conn: Conn,
     pop: usize,
+    limit: Option<u64>,
 ) -> Response<Body> {
     let fault = BodyFault::default();
-    let answered = match incoming(request, conn, pop, &fault).await {
-        Err(e) => {
-            tracing::warn!(target: "edgeshim::access", "client error: the request body is malformed: {e}");
-            return plain(
-                StatusCode::BAD_REQUEST,
-                format!("edgeshim: the request body is malformed: {e}\n"),
-            );
+    let answered = match incoming(request, conn, pop, &fault, limit).await {
+        Err((status, why)) => {
+            tracing::warn!(target: "edgeshim::access", "client error: {why}");
+            return plain(status, format!("edgeshim: {why}\n"));
         }
         Ok(request) => match pool.handle(request).await {
             Ok(parts) => to_hyper(parts),
@@ -380,15 +410,13 @@ async fn answer_app(
     // A body whose framing broke while the app read it is the client's error, not the
     // app's: whatever the app answered to it is replaced.
     match fault.get() {
-        Some(e) => {
+        Some((status, why)) => {
             tracing::warn!(
                 target: "edgeshim::access",
-                "client error: the request body is malformed ({e}); the app's answer is replaced by a 400"
+                "client error: {why}; the app's answer is replaced by a {}",
+                status.as_u16()
             );
-            plain(
-                StatusCode::BAD_REQUEST,
-                format!("edgeshim: the request body is malformed: {e}\n"),
-            )
+            plain(*status, format!("edgeshim: {why}\n"))
         }
         None => answered,
     }

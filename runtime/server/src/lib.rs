@@ -61,6 +61,9 @@ pub struct ServeOptions {
     pub cache_bytes: u64,
     /// `--watch`: reload the app when its files or fastly.toml change ([`watch`]).
     pub watch: bool,
+    /// `--max-request-body`: larger request bodies are refused with 413 (`None`: no limit,
+    /// as on Compute).
+    pub max_request_body: Option<u64>,
 }
 
 /// Viceroy's default address.
@@ -88,6 +91,7 @@ impl ServeOptions {
             kv_propagation: Duration::ZERO,
             cache_bytes: edgeshim_store::cache::DEFAULT_CAPACITY,
             watch: false,
+            max_request_body: None,
         }
     }
 }
@@ -435,6 +439,7 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
     );
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let max_request_body = options.max_request_body;
     let pool = Arc::new(http::CurrentPool::new(pool));
     let watcher = if options.watch {
         Some(watch::start(built, config, pool.clone())?)
@@ -445,7 +450,11 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
         let stopping = pool.clone();
         let result = http::serve(
             listener,
-            http::Handler::App(pool.clone(), Arc::new(http::Locations::new(pops))),
+            http::Handler::App(
+                pool.clone(),
+                Arc::new(http::Locations::new(pops)),
+                max_request_body,
+            ),
             async move {
                 let _ = stop_rx.await;
                 // Requests still running soon after the signal are stopped, so that shutdown

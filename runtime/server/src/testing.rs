@@ -518,7 +518,7 @@ enum Outcome {
     Skipped(String),
 }
 
-struct Result1 {
+struct Ran {
     file: PathBuf,
     name: String,
     outcome: Outcome,
@@ -545,7 +545,7 @@ async fn run_suite(
     suite: Suite,
     args: &TestArgs,
     snapshot_program: Option<&PathBuf>,
-) -> Result<(Suite, Vec<Option<Seen>>, Vec<Result1>), TestError> {
+) -> Result<(Suite, Vec<Option<Seen>>, Vec<Ran>), TestError> {
     // A fresh server per file: its stores start from the seeds.
     let server = crate::start(app_options(args, snapshot_program)).await?;
     let mut seen_all = Vec::new();
@@ -562,7 +562,7 @@ async fn run_suite(
                 Err(why) => (Outcome::Failed(vec![why]), None),
             },
         };
-        results.push(Result1 {
+        results.push(Ran {
             file: suite.file.clone(),
             name: case.name.clone(),
             outcome,
@@ -623,7 +623,7 @@ async fn run_script(
     script: &Path,
     args: &TestArgs,
     snapshot_program: Option<&PathBuf>,
-) -> Result<Vec<Result1>, TestError> {
+) -> Result<Vec<Ran>, TestError> {
     let started = Instant::now();
     let given = script.to_owned();
     let script = std::path::absolute(script).map_err(|source| TestError::Read {
@@ -700,7 +700,7 @@ async fn run_script(
     let _ = std::fs::remove_dir_all(&dir);
     let file = given.clone();
     let whole = |problem: String| {
-        vec![Result1 {
+        vec![Ran {
             file: file.clone(),
             name: "(the test file)".to_owned(),
             outcome: Outcome::Failed(vec![problem]),
@@ -720,7 +720,7 @@ async fn run_script(
     };
     Ok(reports
         .iter()
-        .map(|report| Result1 {
+        .map(|report| Ran {
             file: given.clone(),
             name: report["name"].as_str().unwrap_or("?").to_owned(),
             outcome: if report["ok"] == Value::Bool(true) {
@@ -830,7 +830,7 @@ pub async fn run(
         .any(|r| matches!(r.outcome, Outcome::Failed(_))))
 }
 
-fn counts(results: &[Result1]) -> (usize, usize, usize) {
+fn counts(results: &[Ran]) -> (usize, usize, usize) {
     results
         .iter()
         .fold((0, 0, 0), |(p, f, s), r| match r.outcome {
@@ -840,7 +840,7 @@ fn counts(results: &[Result1]) -> (usize, usize, usize) {
         })
 }
 
-fn pretty(results: &[Result1], took: Duration) -> String {
+fn pretty(results: &[Ran], took: Duration) -> String {
     let mut text = String::new();
     for r in results {
         match &r.outcome {
@@ -866,7 +866,7 @@ fn pretty(results: &[Result1], took: Duration) -> String {
     text
 }
 
-fn tap(results: &[Result1]) -> String {
+fn tap(results: &[Ran]) -> String {
     let mut text = format!("TAP version 13\n1..{}\n", results.len());
     for (i, r) in results.iter().enumerate() {
         let n = i + 1;
@@ -898,7 +898,7 @@ fn xml(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn junit(results: &[Result1], took: Duration) -> String {
+fn junit(results: &[Ran], took: Duration) -> String {
     let (_, failed, skipped) = counts(results);
     let mut text = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"edgeshim test\" tests=\"{}\" failures=\"{failed}\" skipped=\"{skipped}\" time=\"{:.3}\">\n",

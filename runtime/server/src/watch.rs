@@ -223,7 +223,7 @@ async fn reload(
     // The old version ends once its last request has; dropping it may wait for its
     // workers, so off the async threads.
     tokio::task::spawn_blocking(move || {
-        let until = Instant::now() + build_grace();
+        let until = Instant::now() + old_version_grace();
         while Arc::strong_count(&old) > 1 && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -234,7 +234,7 @@ async fn reload(
 
 /// How long an old version may keep requests running after a reload: Compute's longest
 /// request, and a little.
-fn build_grace() -> Duration {
+fn old_version_grace() -> Duration {
     edgeshim_engine::WALL_LIMIT + Duration::from_secs(5)
 }
 
