@@ -30,7 +30,8 @@ pub enum Command {
     /// Read and write the KV stores of a state folder or Redis server: list, get, put,
     /// delete, export, import.
     Kv(crate::kv_cli::KvArgs),
-    /// Run the app's HTTP tests (js-compute's tests.json format) against a fresh server.
+    /// Run the app's tests (js-compute's tests.json format, or JS test files) against a
+    /// fresh server.
     Test(crate::testing::TestArgs),
 }
 

@@ -35,8 +35,8 @@ use crate::{KvBackend, ServeOptions};
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Test files (js-compute's tests.json format). Default: tests.json in the working
-    /// directory.
+    /// Test files: js-compute's tests.json format, or JS test files (`*.test.js`, `.mjs`,
+    /// `.ts`). Default: tests.json in the working directory.
     pub files: Vec<PathBuf>,
     /// The app to test. Default: the Compute project in the working directory.
     #[arg(long)]
