@@ -13,31 +13,11 @@ mod support;
 use serde_json::{json, Value};
 use support::origin::Origin;
 use support::process::TempDir;
-use support::{fixture, pool, Server};
+use support::{fixture, pool, serve_fronting, Server};
 
 /// Serves `fixtures/cache` with its backend `origin` at `origin`.
 async fn serve(origin: &Origin, reuse: bool) -> (Server, TempDir) {
-    serve_app("cache/index.js", origin, reuse).await
-}
-
-/// Serves the fixture `app` with its backend `origin` at `origin`.
-async fn serve_app(app: &str, origin: &Origin, reuse: bool) -> (Server, TempDir) {
-    let dir = TempDir::new("cache");
-    let config = dir.path().join("fastly.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[local_server.backends.origin]\nurl = \"http://{}\"\n",
-            origin.addr
-        ),
-    )
-    .unwrap();
-    let mut options = edgeshim::ServeOptions::new(fixture(app));
-    options.addr = "127.0.0.1:0".parse().unwrap();
-    options.config = Some(config);
-    options.pool = pool(2, reuse);
-    let running = edgeshim::start(options).await.expect("the fixture starts");
-    (Server { running }, dir)
+    serve_fronting("cache/index.js", origin, reuse).await
 }
 
 async fn json_of(server: &Server, path: &str) -> Value {
@@ -278,7 +258,7 @@ async fn fifty_concurrent_get_or_sets_load_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_origin_fronting_site_caches_pages_and_rewrites_them() {
     let origin = Origin::start().await;
-    let (server, _dir) = serve_app("app-edge-site/index.js", &origin, false).await;
+    let (server, _dir) = serve_fronting("app-edge-site/index.js", &origin, false).await;
     let rewritten = "<!doctype html><html><head><title>home</title></head><body>\
         <header>Served at the edge</header><h1>home</h1><a href=\"/about\">About</a>\
         <p>Text &amp; more</p></body></html>";

@@ -14,25 +14,10 @@ mod support;
 
 use support::origin::Origin;
 use support::process::TempDir;
-use support::{fixture, pool, request, HttpResponse, Server};
+use support::{request, serve_fronting, HttpResponse, Server};
 
 async fn serve(origin: &Origin, reuse: bool) -> (Server, TempDir) {
-    let dir = TempDir::new("readthrough");
-    let config = dir.path().join("fastly.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[local_server.backends.origin]\nurl = \"http://{}\"\n",
-            origin.addr
-        ),
-    )
-    .unwrap();
-    let mut options = edgeshim::ServeOptions::new(fixture("readthrough/index.js"));
-    options.addr = "127.0.0.1:0".parse().unwrap();
-    options.config = Some(config);
-    options.pool = pool(2, reuse);
-    let running = edgeshim::start(options).await.expect("the fixture starts");
-    (Server { running }, dir)
+    serve_fronting("readthrough/index.js", origin, reuse).await
 }
 
 /// `/fetch` of the origin path `path` (query characters escaped) with `extra` parameters.

@@ -130,7 +130,7 @@ fn a_test_file_that_does_not_parse_is_named() {
 /// `--update` records what the app answered into the file (a snapshot); what it cannot
 /// record (a header expectation, a JSON subset) still fails, then and on the next run.
 #[test]
-fn update_records_the_answers_and_the_next_run_passes() {
+fn update_records_the_answers_and_keeps_the_checks_it_cannot_record() {
     let dir = support::process::TempDir::new("update");
     let file = dir.path().join("broken.json");
     std::fs::copy(fixture("test-runner/broken.json"), &file).unwrap();

@@ -235,3 +235,28 @@ pub async fn try_request(
     }
     Ok(parse_response(&raw))
 }
+
+/// Serves the fixture `app` (in-process, `pool(2, reuse)`) with its backend `origin` at
+/// `origin`, through a fastly.toml in a temporary folder (kept alive by the returned guard).
+pub async fn serve_fronting(
+    app: &str,
+    origin: &origin::Origin,
+    reuse: bool,
+) -> (Server, process::TempDir) {
+    let dir = process::TempDir::new("fronting");
+    let config = dir.path().join("fastly.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[local_server.backends.origin]\nurl = \"http://{}\"\n",
+            origin.addr
+        ),
+    )
+    .unwrap();
+    let mut options = ServeOptions::new(fixture(app));
+    options.addr = "127.0.0.1:0".parse().unwrap();
+    options.config = Some(config);
+    options.pool = pool(2, reuse);
+    let running = edgeshim::start(options).await.expect("the fixture starts");
+    (Server { running }, dir)
+}

@@ -122,6 +122,27 @@ pub fn define_enumerable_getter(
     Ok(())
 }
 
+/// A plain object of native functions, `(name, length, function)` each: the `host.*`
+/// objects the JS libraries call.
+pub fn native_object(
+    context: &mut boa_engine::Context,
+    functions: &[(
+        &str,
+        usize,
+        boa_engine::native_function::NativeFunctionPointer,
+    )],
+) -> JsObject {
+    let mut object = boa_engine::object::ObjectInitializer::new(context);
+    for &(name, length, function) in functions {
+        object.function(
+            NativeFunction::from_fn_ptr(function),
+            js_string!(name),
+            length,
+        );
+    }
+    object.build()
+}
+
 /// The receiver as a `T` object, if it is one (the brand check every class makes).
 pub fn downcast_this<T: NativeObject>(this: &JsValue) -> Option<JsObject<T>> {
     this.as_object()

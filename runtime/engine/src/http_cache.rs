@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use crate::host_call::{BackendHead, BackendRequest, BackendResponse, CacheOutcome, SendError};
 use crate::origin::Origins;
 use crate::web::body_stream::{BodyChunks, Chunk, HostBody};
+use crate::web::headers::first_value as header;
 
 /// The request header `Request.setCacheKey` adds: the key's SHA-256, upper-case hex. The host
 /// uses it as the cache key and does not send it on.
@@ -131,13 +132,6 @@ fn seconds(directives: &[(String, Option<String>)], name: &str) -> Option<u64> {
         .iter()
         .find(|(n, _)| n == name)
         .and_then(|(_, value)| value.as_deref()?.parse().ok())
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 fn http_date(value: Option<&str>) -> Option<SystemTime> {
@@ -334,15 +328,15 @@ pub async fn send(
     body: HostBody,
     policy: CachePolicy,
 ) -> Result<BackendResponse, SendError> {
-    let key = cache_key(&request);
+    let key = cacheable_request(&request, &policy).then(|| cache_key(&request));
     // The host consumes the key header; the origin never sees it.
     request
         .headers
         .retain(|(name, _)| !name.eq_ignore_ascii_case(CACHE_KEY_HEADER));
-    if !cacheable_request(&request, &policy) {
+    let Some(key) = key else {
         log("PASS", policy.pop, &request);
         return marked(origins.send(request, body).await, CacheOutcome::Pass);
-    }
+    };
     let head_only = request.method == "HEAD";
     let op = if head_only {
         // A HEAD request is answered from a stored GET, never stored itself.

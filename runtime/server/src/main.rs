@@ -62,17 +62,19 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// `edgeshim test`: 0 when every test passed, 1 when one failed, 2 when they could not run.
-fn test(args: edgeshim::testing::TestArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+/// The async runtime of `serve` and `test`, or `None` (said in the log) when it cannot start.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            tracing::error!("cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+        .inspect_err(|e| tracing::error!("cannot start the async runtime: {e}"))
+        .ok()
+}
+
+/// `edgeshim test`: 0 when every test passed, 1 when one failed, 2 when they could not run.
+fn test(args: edgeshim::testing::TestArgs) -> ExitCode {
+    let Some(runtime) = runtime() else {
+        return ExitCode::from(2);
     };
     // This program runs the app's snapshot process too.
     let program = std::env::current_exe().ok();
@@ -123,15 +125,8 @@ fn main() -> ExitCode {
             };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            tracing::error!("cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     runtime.block_on(async {
         let mut options = args.into_options();

@@ -120,6 +120,23 @@ enum BodyCheck {
     JsonSubset(Value),
 }
 
+impl Case {
+    /// `GET path`, expecting 200 and nothing else.
+    fn get(path: &str) -> Self {
+        Self {
+            name: format!("GET {path}"),
+            method: "GET".to_owned(),
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            status: 200,
+            expect_headers: Vec::new(),
+            expect_body: Vec::new(),
+            skip: None,
+        }
+    }
+}
+
 /// A JSON object's members in file order (serde_json's maps sort them).
 struct Ordered(Vec<(String, Value)>);
 
@@ -221,13 +238,9 @@ fn parse_case(name: &str, spec: &Value) -> Result<Case, String> {
     let mut case = Case {
         name: name.to_owned(),
         method: text(request.and_then(|r| r.get("method"))).unwrap_or_else(|| method.to_owned()),
-        path: text(request.and_then(|r| r.get("pathname"))).unwrap_or_else(|| path.to_owned()),
-        headers: Vec::new(),
-        body: Vec::new(),
-        status: 200,
-        expect_headers: Vec::new(),
-        expect_body: Vec::new(),
-        skip: None,
+        ..Case::get(
+            &text(request.and_then(|r| r.get("pathname"))).unwrap_or_else(|| path.to_owned()),
+        )
     };
     if let Some(request) = request {
         if let Some(headers) = request.get("headers") {
@@ -679,17 +692,7 @@ async fn run_script(
     options.pool.snapshot_program = snapshot_program.cloned();
     let outcome = match crate::start(options).await {
         Ok(harness) => {
-            let case = Case {
-                name: "run".to_owned(),
-                method: "GET".to_owned(),
-                path: "/".to_owned(),
-                headers: Vec::new(),
-                body: Vec::new(),
-                status: 200,
-                expect_headers: Vec::new(),
-                expect_body: Vec::new(),
-                skip: None,
-            };
+            let case = Case::get("/");
             let seen = send(harness.addr(), &case).await;
             harness.stop().await;
             seen

@@ -200,6 +200,7 @@ async fn reload(
             return None;
         }
     };
+    let app_path = app.path().to_owned();
     let pool_config = build.options.pool.clone();
     let started = tokio::task::spawn_blocking(move || Pool::start(app, &pool_config)).await;
     let pool = match started {
@@ -216,7 +217,7 @@ async fn reload(
     let old = current.replace(pool);
     tracing::info!(
         "reloaded {} in {:.1} ms ({} changed)",
-        build.app.display(),
+        app_path.display(),
         saved.elapsed().as_secs_f64() * 1000.0,
         changed.display()
     );

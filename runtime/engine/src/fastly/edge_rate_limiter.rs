@@ -5,8 +5,7 @@
 //!
 //! Reference: <https://js-compute-reference-docs.edgecompute.app/docs/fastly:edge-rate-limiter/EdgeRateLimiter/>.
 
-use boa_engine::object::ObjectInitializer;
-use boa_engine::{js_string, Context, JsNativeError, JsObject, JsResult, JsValue, NativeFunction};
+use boa_engine::{Context, JsNativeError, JsObject, JsResult, JsValue};
 use edgeshim_store::rate::{RateOp, RateReply};
 
 use crate::host::Phase;
@@ -117,22 +116,15 @@ fn check_rate(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<
 
 /// The `host.rate` object of the JS libraries.
 pub fn host_object(context: &mut Context) -> JsObject {
-    type Native = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
-    let functions: [(&str, usize, Native); 6] = [
-        ("increment", 3, increment),
-        ("lookupRate", 3, lookup_rate),
-        ("lookupCount", 3, lookup_count),
-        ("penaltyAdd", 3, penalty_add),
-        ("penaltyHas", 2, penalty_has),
-        ("checkRate", 7, check_rate),
-    ];
-    let mut object = ObjectInitializer::new(context);
-    for (name, length, function) in functions {
-        object.function(
-            NativeFunction::from_fn_ptr(function),
-            js_string!(name),
-            length,
-        );
-    }
-    object.build()
+    crate::class_util::native_object(
+        context,
+        &[
+            ("increment", 3, increment),
+            ("lookupRate", 3, lookup_rate),
+            ("lookupCount", 3, lookup_count),
+            ("penaltyAdd", 3, penalty_add),
+            ("penaltyHas", 2, penalty_has),
+            ("checkRate", 7, check_rate),
+        ],
+    )
 }

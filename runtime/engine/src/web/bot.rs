@@ -6,6 +6,8 @@
 
 use boa_engine::{JsString, JsValue};
 
+use super::headers::first_value as header;
+
 /// What the platform says of the client request, read once from its original headers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bot {
@@ -15,13 +17,6 @@ pub struct Bot {
     category: Option<String>,
     /// Viceroy reads this from `x-fastly-bot-analyzed` (not a `-verified` header).
     verified: Option<bool>,
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 /// Viceroy's category names and numbers, as js-compute names the kinds.

@@ -381,6 +381,14 @@ impl Class for JsHeaders {
 }
 
 /// Registers `Headers` as a global class.
+/// The first value of header `name` (ASCII case-insensitive) in a plain header list.
+pub fn first_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 pub fn register(context: &mut Context) -> JsResult<()> {
     context.register_global_class::<JsHeaders>()
 }

@@ -9,9 +9,7 @@ use std::time::Duration;
 use boa_engine::object::builtins::{JsArray, JsPromise};
 use boa_engine::object::ObjectInitializer;
 use boa_engine::property::Attribute;
-use boa_engine::{
-    js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsValue, NativeFunction,
-};
+use boa_engine::{js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsValue};
 use bytes::Bytes;
 use edgeshim_store::cache::{CacheOp, CacheReply, Found, Headers, Lookup, WriteOptions};
 
@@ -408,27 +406,20 @@ fn surrogate_keys(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsRes
 
 /// The `host.cache` object of the JS libraries.
 pub fn host_object(context: &mut Context) -> JsObject {
-    type Native = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
-    let functions: [(&str, usize, Native); 9] = [
-        ("lookup", 2, lookup),
-        ("transactionLookup", 2, transaction_lookup),
-        ("transactionLookupAsync", 2, transaction_lookup_async),
-        ("insert", 4, insert),
-        ("transactionInsert", 4, transaction_insert),
-        ("transactionUpdate", 2, transaction_update),
-        ("transactionCancel", 1, transaction_cancel),
-        ("purge", 2, purge_fn),
-        ("surrogateKeys", 2, surrogate_keys),
-    ];
-    let mut object = ObjectInitializer::new(context);
-    for (name, length, function) in functions {
-        object.function(
-            NativeFunction::from_fn_ptr(function),
-            js_string!(name),
-            length,
-        );
-    }
-    object.build()
+    crate::class_util::native_object(
+        context,
+        &[
+            ("lookup", 2, lookup),
+            ("transactionLookup", 2, transaction_lookup),
+            ("transactionLookupAsync", 2, transaction_lookup_async),
+            ("insert", 4, insert),
+            ("transactionInsert", 4, transaction_insert),
+            ("transactionUpdate", 2, transaction_update),
+            ("transactionCancel", 1, transaction_cancel),
+            ("purge", 2, purge_fn),
+            ("surrogateKeys", 2, surrogate_keys),
+        ],
+    )
 }
 
 #[cfg(test)]
