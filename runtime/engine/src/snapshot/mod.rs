@@ -11,6 +11,7 @@
 //! [`HostCall`](crate::host_call::HostCall)s over its socket ([`protocol`]). A copy that
 //! goes over a limit ([`crate::limits`]) is stopped without slowing any other request.
 
+mod huge_pages;
 mod logs;
 mod os;
 pub(crate) use os::thread_cpu_time;

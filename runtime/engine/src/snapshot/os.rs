@@ -1,6 +1,7 @@
 //! The few OS calls the snapshot process model needs that std does not offer: `fork`,
 //! `_exit`, `kill`, reaping, `poll`, CPU clocks (this process's and a copy's), `malloc_trim`,
-//! and the allocator: counting for the heap limit, and giving each copy a heap of its own. This is the crate's only `unsafe` code; each block says why it is sound.
+//! and the allocator: counting for the heap limit, and giving each copy a heap of its own. With `huge_pages`, the crate's only `unsafe` code; each
+//! block says why it is sound.
 
 #![allow(unsafe_code)]
 

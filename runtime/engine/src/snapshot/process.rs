@@ -297,6 +297,12 @@ pub(super) fn main() -> ExitCode {
     // (Collecting garbage here was measured too: it leaves Boa's collection threshold low,
     // so copies collect, which writes to every page of the heap: 30% more page faults.)
     os::trim_heap();
+    let backed = super::huge_pages::back_snapshot();
+    tracing::debug!(
+        code_mib = backed.code >> 20,
+        heap_mib = backed.heap >> 20,
+        "snapshot memory on huge pages"
+    );
     // One byte from the server: fork one copy. End of input: the server is gone.
     let mut stdin = std::io::stdin().lock();
     let mut command = [0u8; 64];

@@ -103,11 +103,22 @@ pub struct Server {
 
 impl Server {
     pub fn edgeshim(binary: &Path, app: &Path, extra: &[&str]) -> Self {
+        Self::edgeshim_with_env(binary, app, extra, &[])
+    }
+
+    /// [`Server::edgeshim`] with environment variables set for the server.
+    pub fn edgeshim_with_env(
+        binary: &Path,
+        app: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(binary)
             .arg("serve")
             .arg(app)
             .args(["--addr", "127.0.0.1:0", "--ephemeral"])
             .args(extra)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "warn,edgeshim=info,edgeshim::access=warn")
             .env("NO_COLOR", "1")
             .stderr(Stdio::piped())
