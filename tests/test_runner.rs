@@ -195,3 +195,49 @@ fn js_test_files_call_the_app_and_report_each_test() {
          - \"TypeError: boom\"\n  ...\n"
     );
 }
+
+/// The scenario API of JS test files: the clock ends KV and cache TTLs, stores are seeded and
+/// read beside the app, calls that cannot work say why, and a location sees another's write
+/// once the propagation delay has passed on the moved clock.
+#[test]
+fn js_test_files_drive_the_emulator_with_the_scenario_api() {
+    let output = test(&["--app", "index.js", "--format", "tap", "scenario.test.js"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output),
+        "TAP version 13\n1..4\nok 1 - the clock > ends a KV entry's TTL\n\
+         ok 2 - the clock > ends a cache entry's TTL\n\
+         ok 3 - the stores > are seeded and read beside the app\n\
+         ok 4 - the stores > say what is wrong with a call\n"
+    );
+    let output = test(&[
+        "--app",
+        "index.js",
+        "--pops",
+        "2",
+        "--kv-propagation",
+        "60000",
+        "locations.test.js",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        untimed(&stdout(&output)),
+        "ok 1 passed, 0 failed, 0 skipped"
+    );
+    // Without the delay's end the other location still misses the write.
+    let output = test(&[
+        "--app",
+        "index.js",
+        "--pops",
+        "2",
+        "--kv-propagation",
+        "120000",
+        "locations.test.js",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("expected \"written at pop 0\", got \"not found\""),
+        "{}",
+        stdout(&output)
+    );
+}

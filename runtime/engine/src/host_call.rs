@@ -17,9 +17,7 @@ use std::time::Duration;
 
 use edgeshim_store::cache::{Cache, CacheError, CacheOp, CacheReply, Wait, DEFAULT_CAPACITY};
 use edgeshim_store::rate::{RateError, RateLimits, RateOp, RateReply};
-use edgeshim_store::{
-    Entry, Insert, KvStore, ListPage, ListRequest, StoreError, Stores, SystemClock,
-};
+use edgeshim_store::{Clock, Entry, Insert, KvStore, ListPage, ListRequest, StoreError, Stores};
 use serde::{Deserialize, Serialize};
 
 use crate::http_cache::CachePolicy;
@@ -236,15 +234,19 @@ pub struct LocalHost {
     /// One set of rate counters and penalty boxes per edge location (at least one).
     rates: Arc<[Arc<RateLimits>]>,
     origins: Arc<Origins>,
+    /// The time of the caches and rate counters.
+    clock: Arc<dyn Clock>,
 }
 
 impl LocalHost {
-    pub fn new(stores: Stores, locations: Vec<Stores>) -> Self {
+    /// The host of `stores`, seen from each edge location through `locations` (empty: one
+    /// location), its caches and rate counters on `clock`.
+    pub fn new(stores: Stores, locations: Vec<Stores>, clock: Arc<dyn Clock>) -> Self {
         let caches = (0..locations.len().max(1))
-            .map(|_| Arc::new(Cache::new(Arc::new(SystemClock), DEFAULT_CAPACITY)))
+            .map(|_| Arc::new(Cache::new(clock.clone(), DEFAULT_CAPACITY)))
             .collect();
         let rates = (0..locations.len().max(1))
-            .map(|_| Arc::new(RateLimits::new(Arc::new(SystemClock))))
+            .map(|_| Arc::new(RateLimits::new(clock.clone())))
             .collect();
         Self {
             stores,
@@ -252,6 +254,7 @@ impl LocalHost {
             caches,
             rates,
             origins: Arc::default(),
+            clock,
         }
     }
 
@@ -259,7 +262,7 @@ impl LocalHost {
     #[must_use]
     pub fn with_cache_bytes(mut self, bytes: u64) -> Self {
         self.caches = (0..self.caches.len())
-            .map(|_| Arc::new(Cache::new(Arc::new(SystemClock), bytes)))
+            .map(|_| Arc::new(Cache::new(self.clock.clone(), bytes)))
             .collect();
         self
     }
@@ -431,7 +434,7 @@ mod tests {
     async fn store_calls_reach_the_store_of_the_location() {
         let mut stores = Stores::new();
         stores.insert("s", Arc::new(MemoryStore::new(Arc::new(SystemClock))));
-        let host = LocalHost::new(stores, Vec::new());
+        let host = LocalHost::new(stores, Vec::new(), Arc::new(SystemClock));
         let put = HostCall::Kv {
             store: "s".into(),
             pop: 0,

@@ -14,7 +14,7 @@ use boa_engine::context::ContextBuilder;
 use boa_engine::object::builtins::JsPromise;
 use boa_engine::object::JsObject;
 use boa_engine::{js_string, Context, JsError, JsValue};
-use edgeshim_store::Stores;
+use edgeshim_store::{Clock, Stores, SystemClock};
 
 use crate::event_loop::{EventLoop, RunOutcome};
 use crate::fastly::compat::Compat;
@@ -158,7 +158,11 @@ impl App {
         Ok(Self {
             path,
             sources,
-            host: Arc::new(LocalHost::new(stores.clone(), Vec::new())),
+            host: Arc::new(LocalHost::new(
+                stores.clone(),
+                Vec::new(),
+                Arc::new(SystemClock),
+            )),
             stores,
             store_names,
             settings: AppSettings::default(),
@@ -190,11 +194,17 @@ impl App {
 
     /// The same app where a request served by edge location `pop` opens its stores from
     /// `locations[pop]` (each location's view of [`App::stores`]), and each location's edge
-    /// cache holds up to `cache_bytes` of bodies.
+    /// cache holds up to `cache_bytes` of bodies; caches and rate counters keep `clock`'s time.
     #[must_use]
-    pub fn with_locations(mut self, locations: Vec<Stores>, cache_bytes: u64) -> Self {
-        self.host =
-            Arc::new(LocalHost::new(self.stores.clone(), locations).with_cache_bytes(cache_bytes));
+    pub fn with_locations(
+        mut self,
+        locations: Vec<Stores>,
+        cache_bytes: u64,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        self.host = Arc::new(
+            LocalHost::new(self.stores.clone(), locations, clock).with_cache_bytes(cache_bytes),
+        );
         self
     }
 

@@ -180,6 +180,7 @@ impl ServeArgs {
                     state_dir: self.state_dir,
                 }
             },
+            clock: std::sync::Arc::new(edgeshim_store::SystemClock),
         }
     }
 }

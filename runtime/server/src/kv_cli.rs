@@ -118,7 +118,7 @@ fn open(args: &KvArgs, store: &str) -> Result<Arc<dyn KvStore>, KvCliError> {
         .map_err(|e| KvCliError::Open(e.to_string()))
 }
 
-fn checked(key: &str) -> Result<(), KvCliError> {
+pub(crate) fn checked(key: &str) -> Result<(), KvCliError> {
     edgeshim_engine::check_kv_key(key)
         .and_then(|()| edgeshim_store::check_host_key(key).map_err(|e| e.to_string()))
         .map_err(|message| KvCliError::Key {
@@ -128,7 +128,7 @@ fn checked(key: &str) -> Result<(), KvCliError> {
 }
 
 /// Every key of `store` starting with `prefix`, all pages.
-fn keys(store: &dyn KvStore, prefix: Option<String>) -> Result<Vec<String>, KvCliError> {
+pub(crate) fn keys(store: &dyn KvStore, prefix: Option<String>) -> Result<Vec<String>, KvCliError> {
     let mut keys = Vec::new();
     let mut cursor = None;
     loop {

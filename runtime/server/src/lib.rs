@@ -19,6 +19,7 @@ pub mod config;
 pub mod http;
 pub mod kv_cli;
 pub mod project;
+mod scenario;
 pub mod testing;
 pub mod watch;
 
@@ -64,6 +65,9 @@ pub struct ServeOptions {
     /// `--max-request-body`: larger request bodies are refused with 413 (`None`: no limit,
     /// as on Compute).
     pub max_request_body: Option<u64>,
+    /// The platform's time: KV TTLs, edge caches, rate counters, KV propagation. The wall
+    /// clock, except in `edgeshim test`, whose scenarios move it forward.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Viceroy's default address.
@@ -92,6 +96,7 @@ impl ServeOptions {
             cache_bytes: edgeshim_store::cache::DEFAULT_CAPACITY,
             watch: false,
             max_request_body: None,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -193,8 +198,11 @@ const STATE_DIR_GITIGNORE: &str = "# Local KV data of edgeshim; see --state-dir.
 /// A seeded key is reset to its seed at every start (value and metadata, no TTL, a new
 /// generation); keys not in the seeds are left as they are. The state folder is created
 /// only when there is a store to keep in it.
-fn open_stores(backend: &KvBackend, config: &FastlyToml) -> Result<Stores, StartError> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+fn open_stores(
+    backend: &KvBackend,
+    config: &FastlyToml,
+    clock: &Arc<dyn Clock>,
+) -> Result<Stores, StartError> {
     let mut stores = Stores::new();
     if let (KvBackend::Sqlite { state_dir }, false) = (backend, config.kv_stores.is_empty()) {
         create_state_dir(state_dir)?;
@@ -243,11 +251,15 @@ fn open_stores(backend: &KvBackend, config: &FastlyToml) -> Result<Stores, Start
 /// Each simulated edge location's view of `stores`: none when there is one location (every
 /// request uses `stores`), else a [`Propagation`] per store where writes take `propagation`
 /// to reach the other locations.
-fn locations(stores: &Stores, pops: usize, propagation: Duration) -> Vec<Stores> {
+fn locations(
+    stores: &Stores,
+    pops: usize,
+    propagation: Duration,
+    clock: &Arc<dyn Clock>,
+) -> Vec<Stores> {
     if pops <= 1 {
         return Vec::new();
     }
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut locations = vec![Stores::new(); pops];
     for name in stores.names() {
         let Some(store) = stores.get(name) else {
@@ -311,6 +323,8 @@ pub fn load_config(options: &ServeOptions, cwd: &Path) -> Result<FastlyToml, Con
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    /// The KV stores it serves (as every location sees them once writes have propagated).
+    stores: Stores,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -318,6 +332,11 @@ pub struct RunningServer {
 impl RunningServer {
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The KV stores it serves, for `edgeshim test`'s scenarios.
+    pub(crate) fn stores(&self) -> &Stores {
+        &self.stores
     }
 
     /// Stops accepting, lets open requests finish, and waits until the server has stopped.
@@ -359,8 +378,10 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
     }
     // Opening and seeding may wait for another server's write lock; keep it off the reactor.
     let kv = options.kv.clone();
+    let clock = options.clock.clone();
     let opened =
-        tokio::task::spawn_blocking(move || open_stores(&kv, &config).map(|s| (s, config))).await;
+        tokio::task::spawn_blocking(move || open_stores(&kv, &config, &clock).map(|s| (s, config)))
+            .await;
     let pops = options.pops.max(1);
     let (stores, config) = match opened {
         Ok(opened) => opened?,
@@ -378,10 +399,10 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
         })
         .collect();
 
-    let locations = locations(&stores, pops, options.kv_propagation);
+    let locations = locations(&stores, pops, options.kv_propagation, &options.clock);
     let built = watch::Build {
         app: options.app.clone(),
-        stores,
+        stores: stores.clone(),
         locations,
         options: options.clone(),
     };
@@ -470,6 +491,7 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
     });
     Ok(RunningServer {
         addr,
+        stores,
         stop: Some(stop_tx),
         task,
     })

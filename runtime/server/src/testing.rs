@@ -15,7 +15,9 @@
 //! and checks with `assert` (`ok`, `equal`, `strictEqual`, `notStrictEqual`,
 //! `deepStrictEqual`, `match`, `rejects`), calling the app with `app(path, init)`, a
 //! `fetch` to its server. It runs inside edgeshim too, as an app of its own whose one
-//! request runs the tests in order, so it has the platform's APIs and nothing more.
+//! request runs the tests in order, so it has the platform's APIs and nothing more, plus
+//! `scenario` ([`crate::scenario`]): move the platform's clock, seed and read the app's
+//! stores, pick the edge location of `app()` calls.
 //!
 //! The server is edgeshim's own, started in this process: stores in memory, seeded from
 //! `fastly.toml`, `--strict` on (a compatibility warning fails its request). Tests run one
@@ -23,6 +25,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -31,6 +34,9 @@ use http_body_util::{BodyExt, Full};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
+use edgeshim_store::OffsetClock;
+
+use crate::scenario::Scenario;
 use crate::{KvBackend, ServeOptions};
 
 #[derive(Debug, Args)]
@@ -65,6 +71,13 @@ pub struct TestArgs {
     /// A variable for `fastly:env`, as `edgeshim serve --env`. Repeatable.
     #[arg(long = "env", value_name = "NAME[=VALUE]", value_parser = crate::cli::parse_env_var)]
     pub env: Vec<(String, String)>,
+    /// Simulated edge locations, as `edgeshim serve --pops`; a request picks one with the
+    /// `x-edgeshim-pop` header (JS tests: `scenario.pop(n)`).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub pops: u16,
+    /// With --pops: how long a KV write takes to reach the other locations, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0, requires = "pops")]
+    pub kv_propagation: u64,
 }
 
 /// Report formats.
@@ -95,6 +108,8 @@ pub enum TestError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("the scenario control server did not start: {source}")]
+    Control { source: std::io::Error },
 }
 
 /// One test: a request and what its response must be.
@@ -551,6 +566,8 @@ fn app_options(args: &TestArgs, snapshot_program: Option<&PathBuf>) -> ServeOpti
     options.env.clone_from(&args.env);
     options.pool.limits.cpu = (args.cpu_limit > 0).then(|| Duration::from_millis(args.cpu_limit));
     options.pool.snapshot_program = snapshot_program.cloned();
+    options.pops = usize::from(args.pops);
+    options.kv_propagation = Duration::from_millis(args.kv_propagation);
     options
 }
 
@@ -598,11 +615,35 @@ fn is_script(file: &Path) -> bool {
 /// harness that imports it and runs its tests in one request (`fetch` is request-only on
 /// Compute). `app(path, init)` fetches the app under test (a dynamic backend to its server).
 const SCRIPT_GLOBALS: &str = r#"import { env } from "fastly:env";
+import { CacheOverride } from "fastly:cache-override";
 const tests = [];
 const scope = [];
 globalThis.describe = (name, body) => { scope.push(name); try { body(); } finally { scope.pop(); } };
 globalThis.it = globalThis.test = (name, body) => { tests.push({ name: [...scope, name].join(" > "), body }); };
-globalThis.app = (path, init) => fetch(new URL(path, env("EDGESHIM_TEST_APP")).href, init);
+let pop;
+// The harness's own fetches pass its readthrough cache: every call reaches the app.
+globalThis.app = (path, init = {}) => {
+  const headers = new Headers(init.headers);
+  if (pop !== undefined && !headers.has("x-edgeshim-pop")) headers.set("x-edgeshim-pop", String(pop));
+  return fetch(new URL(path, env("EDGESHIM_TEST_APP")).href, { cacheOverride: new CacheOverride("pass"), ...init, headers });
+};
+async function control(path, body) {
+  const response = await fetch(new URL(path, env("EDGESHIM_TEST_CONTROL")).href, { method: "POST", body: JSON.stringify(body) });
+  const value = await response.json();
+  if (!response.ok) throw new Error(`scenario: ${value.error}`);
+  return value;
+}
+globalThis.scenario = {
+  advanceClock: async (ms) => (await control("/clock/advance", { ms })).now,
+  kv: (store) => ({
+    put: async (key, value, options = {}) => { await control("/kv", { op: "put", store, key, value: String(value), metadata: options.metadata, ttl: options.ttl }); },
+    get: (key) => control("/kv", { op: "get", store, key }),
+    delete: async (key) => { await control("/kv", { op: "delete", store, key }); },
+    list: async (prefix) => (await control("/kv", { op: "list", store, prefix })).keys,
+  }),
+  pop: (n) => { pop = n; },
+};
+export function resetScenario() { pop = undefined; }
 function fail(message, actual, expected) {
   const error = new Error(message ?? `expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
   error.name = "AssertionError";
@@ -649,7 +690,16 @@ async fn run_script(
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         });
     }
-    let app = crate::start(app_options(args, snapshot_program)).await?;
+    let clock = Arc::new(OffsetClock::default());
+    let mut app_options = app_options(args, snapshot_program);
+    app_options.clock = clock.clone();
+    let app = crate::start(app_options).await?;
+    let control = crate::scenario::start(Scenario {
+        clock,
+        stores: app.stores().clone(),
+    })
+    .await
+    .map_err(|source| TestError::Control { source })?;
     let dir = std::env::temp_dir().join(format!(
         "edgeshim-test-{}-{}",
         std::process::id(),
@@ -667,10 +717,11 @@ async fn run_script(
     written(
         harness.clone(),
         format!(
-            "import {{ tests }} from \"./globals.mjs\";\nimport {};\n\
+            "import {{ tests, resetScenario }} from \"./globals.mjs\";\nimport {};\n\
              addEventListener(\"fetch\", (event) => event.respondWith((async () => {{\n\
                const results = [];\n\
                for (const {{ name, body }} of tests) {{\n\
+                 resetScenario();\n\
                  const started = Date.now();\n\
                  try {{ await body(); results.push({{ name, ok: true, ms: Date.now() - started }}); }}\n\
                  catch (e) {{ results.push({{ name, ok: false, ms: Date.now() - started, message: `${{e && e.name}}: ${{e && e.message}}` }}); }}\n\
@@ -683,10 +734,16 @@ async fn run_script(
     let mut options = ServeOptions::new(harness);
     options.addr = ([127, 0, 0, 1], 0).into();
     options.kv = KvBackend::Memory;
-    options.env = vec![(
-        "EDGESHIM_TEST_APP".to_owned(),
-        format!("http://{}/", app.addr()),
-    )];
+    options.env = vec![
+        (
+            "EDGESHIM_TEST_APP".to_owned(),
+            format!("http://{}/", app.addr()),
+        ),
+        (
+            "EDGESHIM_TEST_CONTROL".to_owned(),
+            format!("http://{}/", control.addr()),
+        ),
+    ];
     // The tests run in one request: no CPU limit on it.
     options.pool.limits.cpu = None;
     options.pool.snapshot_program = snapshot_program.cloned();
@@ -700,6 +757,7 @@ async fn run_script(
         Err(e) => Err(format!("the test file does not load: {e}")),
     };
     app.stop().await;
+    drop(control);
     let _ = std::fs::remove_dir_all(&dir);
     let file = given.clone();
     let whole = |problem: String| {

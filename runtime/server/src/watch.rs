@@ -62,7 +62,11 @@ impl Build {
                 acls: config.acls.clone(),
                 user_agents: config.user_agents.clone(),
             })
-            .with_locations(self.locations.clone(), self.options.cache_bytes))
+            .with_locations(
+                self.locations.clone(),
+                self.options.cache_bytes,
+                self.options.clock.clone(),
+            ))
     }
 }
 

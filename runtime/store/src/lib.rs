@@ -72,7 +72,7 @@ mod tests;
 
 pub use bytes::Bytes;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use error::{
     StoreError, REASON_BAD_REQUEST, REASON_INTERNAL_ERROR, REASON_INVALID_ARGUMENT,
     REASON_NOT_FOUND, REASON_PAYLOAD_TOO_LARGE, REASON_PRECONDITION_FAILED,
