@@ -163,3 +163,63 @@ async fn request_line_and_header_limits_answer_as_viceroy() {
     );
     server.stop().await;
 }
+
+/// Resident memory of process `pid`, in KiB (Linux's /proc).
+#[cfg(target_os = "linux")]
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap()
+}
+
+/// Sends one request with `body` and returns the response's body (the connection closes).
+#[cfg(target_os = "linux")]
+fn post_blocking(addr: std::net::SocketAddr, body: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    self::body(&answer).to_owned()
+}
+
+/// Issue 14: bodies an app reads whole are released when the request ends. After three 64 MiB
+/// uploads read with `text()`, the server's resident memory is back within 20% of what it
+/// was before them, in the default mode (the copy that read the body is gone) and with
+/// `--reuse-instances` (the instance collects once its heap has grown), where it used to grow
+/// by the body's size per request, and stay.
+#[cfg(target_os = "linux")]
+#[test]
+fn bodies_read_whole_are_released_when_the_request_ends() {
+    use support::process::ServerProcess;
+    let app = support::fixture("protocol/index.js");
+    let upload = vec![b'a'; 64 << 20];
+    for args in [&[][..], &["--reuse-instances", "--workers", "1"][..]] {
+        let mut args = args.to_vec();
+        args.extend(["--cpu-limit", "0"]);
+        let server = ServerProcess::start(&app, None, &args);
+        assert_eq!(post_blocking(server.addr, b"warm"), "read 4 bytes");
+        let idle = rss_kib(server.pid());
+        for _ in 0..3 {
+            assert_eq!(post_blocking(server.addr, &upload), "read 67108864 bytes");
+        }
+        assert_eq!(post_blocking(server.addr, b"after"), "read 5 bytes");
+        let after = rss_kib(server.pid());
+        assert!(
+            after <= idle * 6 / 5,
+            "{args:?}: {after} KiB resident after the uploads, {idle} KiB before"
+        );
+    }
+}

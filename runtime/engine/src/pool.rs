@@ -326,6 +326,8 @@ async fn serve_reused(mut instance: Instance, jobs: &async_channel::Receiver<Job
             })
             .instrument(span)
             .await;
+        #[cfg(unix)]
+        crate::snapshot::collect_after_reused_request();
     }
 }
 

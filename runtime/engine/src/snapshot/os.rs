@@ -195,7 +195,7 @@ pub(crate) fn cpu_time_of(_pid: u32) -> Option<Duration> {
 /// Returns the allocator's free memory to the OS (glibc's `malloc_trim`; nothing elsewhere).
 pub(crate) fn trim_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: no preconditions; called while no other thread exists.
+    // SAFETY: no preconditions; glibc locks each arena it trims, so any thread may call it.
     unsafe {
         libc::malloc_trim(0);
     }
@@ -218,6 +218,11 @@ pub(crate) fn under_pressure() -> bool {
     let limit = HEAP_LIMIT.load(Ordering::Relaxed);
     let live = LIVE.load(Ordering::Relaxed);
     limit != 0 && live > limit / 2 && live > AFTER_COLLECTION.load(Ordering::Relaxed) + limit / 8
+}
+
+/// Live bytes of this process now (as counted by [`CountingAllocator`]).
+pub(crate) fn live_bytes() -> usize {
+    LIVE.load(Ordering::Relaxed)
 }
 
 /// Records the heap after a collection [`under_pressure`] asked for.
