@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::rules::{self, Existing, Page};
@@ -109,8 +109,35 @@ pub struct SqliteStore {
     store: String,
     path: PathBuf,
     clock: Arc<dyn Clock>,
-    conn: Mutex<Connection>,
+    conn: Mutex<Open>,
     writes: AtomicU64,
+}
+
+/// The connection, and which file it opened.
+struct Open {
+    conn: Connection,
+    file: Option<FileId>,
+}
+
+/// A file's identity (device and inode): a path whose file was replaced shows a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId(u64, u64);
+
+impl FileId {
+    /// The identity of the file at `path`; `None` where identities cannot be read (not Unix).
+    fn of(path: &Path) -> std::io::Result<Option<Self>> {
+        let metadata = std::fs::metadata(path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Ok(Some(Self(metadata.dev(), metadata.ino())))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = metadata;
+            Ok(None)
+        }
+    }
 }
 
 impl SqliteStore {
@@ -127,11 +154,12 @@ impl SqliteStore {
         };
         let mut conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
         prepare(&mut conn).map_err(fail)?;
+        let file = FileId::of(path).map_err(|e| fail(e.to_string()))?;
         let this = Self {
             store: store.to_owned(),
             path: path.to_owned(),
             clock,
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Open { conn, file }),
             writes: AtomicU64::new(0),
         };
         this.sweep().map_err(|e| fail(detail(&e)))?;
@@ -162,11 +190,37 @@ impl SqliteStore {
         &self.store
     }
 
+    /// The connection to the database file now at [`SqliteStore::path`]. A file removed
+    /// while the server runs (the state folder deleted, say) fails every call with a detail
+    /// saying so, instead of writing on into a file nobody will ever read again; a file put
+    /// back, or replaced (another server recreated the folder, a backup restored), is
+    /// reopened, so the store recovers by itself.
+    fn connection(&self) -> Result<MutexGuard<'_, Open>, StoreError> {
+        let mut open = self.conn.lock();
+        let file = FileId::of(&self.path).map_err(|e| {
+            StoreError::InternalError(if e.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "sqlite: {} was removed while the server ran; restart edgeshim to start \
+                     afresh (seeds are applied at start), or put the file back",
+                    self.path.display()
+                )
+            } else {
+                format!("sqlite: {}: {e}", self.path.display())
+            })
+        })?;
+        if file != open.file {
+            let mut conn = Connection::open(&self.path).sql()?;
+            prepare(&mut conn).map_err(|e| StoreError::InternalError(format!("sqlite: {e}")))?;
+            *open = Open { conn, file };
+        }
+        Ok(open)
+    }
+
     /// Deletes the store's expired records.
     fn sweep(&self) -> Result<(), StoreError> {
         let now = nanos(self.clock.now());
-        self.conn
-            .lock()
+        self.connection()?
+            .conn
             .prepare_cached(SWEEP)
             .and_then(|mut sweep| sweep.execute(params![self.store, now]))
             .sql()?;
@@ -341,8 +395,9 @@ impl std::fmt::Debug for SqliteStore {
 impl KvStore for SqliteStore {
     fn lookup(&self, key: &str) -> Result<Option<Entry>, StoreError> {
         let now = nanos(self.clock.now());
-        let conn = self.conn.lock();
-        let row = conn
+        let open = self.connection()?;
+        let row = open
+            .conn
             .prepare_cached(LOOKUP)
             .and_then(|mut select| {
                 select
@@ -367,8 +422,9 @@ impl KvStore for SqliteStore {
     }
 
     fn insert(&self, key: &str, insert: Insert) -> Result<(), StoreError> {
-        let mut conn = self.conn.lock();
-        let tx = conn
+        let mut open = self.connection()?;
+        let tx = open
+            .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .sql()?;
         // On an error the transaction is dropped, which rolls it back: nothing is written.
@@ -378,8 +434,9 @@ impl KvStore for SqliteStore {
 
     fn delete(&self, key: &str) -> Result<(), StoreError> {
         let now = nanos(self.clock.now());
-        let mut conn = self.conn.lock();
-        let tx = conn
+        let mut open = self.connection()?;
+        let tx = open
+            .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .sql()?;
         // An expired record is deleted too, but reported as absent.
@@ -418,8 +475,9 @@ impl KvStore for SqliteStore {
         // One more than the page holds tells whether a next page exists.
         let fetch = i64::try_from(page.limit.saturating_add(1)).unwrap_or(i64::MAX);
         let now = nanos(self.clock.now());
-        let conn = self.conn.lock();
-        let rows = conn
+        let open = self.connection()?;
+        let rows = open
+            .conn
             .prepare_cached(&sql)
             .and_then(|mut select| {
                 select
@@ -430,7 +488,7 @@ impl KvStore for SqliteStore {
                     .collect::<Result<Vec<_>, _>>()
             })
             .sql()?;
-        drop(conn);
+        drop(open);
         let more = rows.len() > page.limit;
         let keys = rows
             .into_iter()
@@ -443,13 +501,12 @@ impl KvStore for SqliteStore {
 
     fn len(&self) -> usize {
         let now = nanos(self.clock.now());
-        let count = self
-            .conn
-            .lock()
-            .prepare_cached(COUNT)
-            .and_then(|mut select| {
-                select.query_row(params![self.store, now], |row| row.get::<_, i64>(0))
-            });
+        let Ok(open) = self.connection() else {
+            return 0;
+        };
+        let count = open.conn.prepare_cached(COUNT).and_then(|mut select| {
+            select.query_row(params![self.store, now], |row| row.get::<_, i64>(0))
+        });
         // `len` only feeds the start-up log; a failing database shows as empty there and
         // fails loudly on the first real operation.
         count

@@ -222,3 +222,67 @@ fn open_errors_name_the_file() {
         "{error}"
     );
 }
+
+/// The database file removed while a server runs (its state folder deleted, say): every call
+/// fails with `Internal error.`, whose detail says what happened and what to do, rather than
+/// writing on into a file no one will read again. When a database is back at the path
+/// (another server recreated the folder, a backup restored), the store reopens it by itself.
+#[cfg(unix)]
+#[test]
+fn a_removed_database_fails_calls_and_one_put_back_is_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(t0()));
+    let store = open(dir.path(), "s", &clock);
+    store
+        .insert("k", ins("before", InsertMode::Overwrite))
+        .unwrap();
+    let file = dir.path().join(DATABASE_FILE);
+    let saved = dir.path().join("saved.sqlite3");
+    // A checkpoint first, so that the copy holds every write without its -wal file.
+    {
+        let conn = rusqlite::Connection::open(&file).unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+    }
+    std::fs::copy(&file, &saved).unwrap();
+    for name in [DATABASE_FILE, "kv.sqlite3-wal", "kv.sqlite3-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(name));
+    }
+    let removed = format!(
+        "sqlite: {} was removed while the server ran; restart edgeshim to start afresh \
+         (seeds are applied at start), or put the file back",
+        file.display()
+    );
+    assert_eq!(
+        store.lookup("k"),
+        Err(StoreError::InternalError(removed.clone()))
+    );
+    assert_eq!(
+        store.insert("k", ins("lost", InsertMode::Overwrite)),
+        Err(StoreError::InternalError(removed.clone()))
+    );
+    assert_eq!(
+        store.delete("k"),
+        Err(StoreError::InternalError(removed.clone()))
+    );
+    assert_eq!(
+        store.list(&ListRequest::default()).map(|p| p.keys),
+        Err(StoreError::InternalError(removed))
+    );
+    assert_eq!(store.len(), 0);
+    assert_eq!(
+        StoreError::InternalError(String::new()).to_string(),
+        "Internal error."
+    );
+
+    // Put back: the next call reopens it and works on.
+    std::fs::rename(&saved, &file).unwrap();
+    assert_eq!(text(&store, "k").as_deref(), Some("before"));
+    store
+        .insert("k", ins(" after", InsertMode::Append))
+        .unwrap();
+    assert_eq!(text(&store, "k").as_deref(), Some("before after"));
+    // And another handle on the file sees that write: both use the file at the path.
+    let other = open(dir.path(), "s", &clock);
+    assert_eq!(text(&other, "k").as_deref(), Some("before after"));
+}
