@@ -35,6 +35,8 @@ mod device_detection;
 mod geolocation;
 mod kv_stores;
 mod mapping_file;
+#[cfg(test)]
+mod proptests;
 mod secret_stores;
 
 use std::collections::BTreeMap;

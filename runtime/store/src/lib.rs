@@ -62,6 +62,8 @@ mod sqlite;
 mod types;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod redis_tests;
 #[cfg(test)]
 mod sqlite_tests;

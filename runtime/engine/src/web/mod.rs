@@ -22,6 +22,8 @@ pub mod global_scope;
 pub mod headers;
 pub mod json_error;
 pub mod performance;
+#[cfg(test)]
+mod proptests;
 pub mod request;
 pub mod response;
 pub mod url;

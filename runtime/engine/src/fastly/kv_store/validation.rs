@@ -279,4 +279,34 @@ mod tests {
         assert_eq!(check_value_size(31_457_280), Ok(()));
         assert_eq!(check_value_size(31_457_281), Err(KvError::ValueTooBig));
     }
+
+    // Generated input (issue 14): the checks never panic, and agree with their rules.
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn a_key_is_accepted_exactly_when_no_rule_refuses_it(
+            key in "\\PC{0,12}|[#;?^|\\n\\r./a-z]{0,6}|\\.well-known/acme-challenge/[a-z]{0,3}",
+        ) {
+            let refused = key.is_empty()
+                || key.len() > MAX_KEY_BYTES
+                || key.contains(['#', ';', '?', '^', '|', '\n', '\r'])
+                || key.starts_with(".well-known/acme-challenge/")
+                || key == "."
+                || key == "..";
+            proptest::prop_assert_eq!(check_key(&key).is_err(), refused, "{:?}", key);
+        }
+
+        #[test]
+        fn numbers_convert_without_panicking(n in proptest::num::f64::ANY) {
+            match ttl_from_number(n) {
+                Ok(ttl) => proptest::prop_assert!(ttl.as_secs_f64() < TTL_LIMIT_SECONDS + 1.0),
+                Err(e) => proptest::prop_assert!(n.is_nan() || !(0.0..TTL_LIMIT_SECONDS).contains(&n), "{e:?}"),
+            }
+            let _ = generation_from_number(n);
+            if let Some(limit) = list_limit_from_number(n) {
+                proptest::prop_assert!(limit <= u64::from(u32::MAX));
+            }
+        }
+    }
 }
