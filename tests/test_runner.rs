@@ -205,10 +205,11 @@ fn js_test_files_drive_the_emulator_with_the_scenario_api() {
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert_eq!(
         stdout(&output),
-        "TAP version 13\n1..4\nok 1 - the clock > ends a KV entry's TTL\n\
+        "TAP version 13\n1..5\nok 1 - the clock > ends a KV entry's TTL\n\
          ok 2 - the clock > ends a cache entry's TTL\n\
          ok 3 - the stores > are seeded and read beside the app\n\
-         ok 4 - the stores > say what is wrong with a call\n"
+         ok 4 - the stores > say what is wrong with a call\n\
+         ok 5 - a request stopped midway > keeps what it wrote before it was stopped, and nothing after\n"
     );
     let output = test(&[
         "--app",

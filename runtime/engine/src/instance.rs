@@ -138,6 +138,9 @@ pub struct IncomingRequest {
     pub pop: usize,
     /// The client's address (`event.client.address`), when there is a connection.
     pub client: Option<std::net::SocketAddr>,
+    /// Stop the request this long after it starts, as if its instance died (`edgeshim
+    /// test`'s `app(path, { killAfter })`); only copies of the snapshot can be stopped.
+    pub kill_after: Option<std::time::Duration>,
 }
 
 impl App {
@@ -489,7 +492,14 @@ impl Instance {
             body,
             pop,
             client,
+            kill_after,
         } = request;
+        if kill_after.is_some() {
+            tracing::warn!(
+                "killAfter is ignored: only copies of the snapshot (the default instance \
+                 model, on Linux and macOS) can be stopped midway"
+            );
+        }
         Phase::set_pop(context, pop);
         // Parsed once for `location` and the default `fastly.baseURL`.
         let parsed = url::Url::parse(&url).ok();

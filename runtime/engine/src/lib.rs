@@ -36,6 +36,7 @@
 //!         body: Default::default(),
 //!         pop: 0,
 //!         client: None,
+//!         kill_after: None,
 //!     })
 //!     .await?;
 //! assert_eq!(response.status, 200);

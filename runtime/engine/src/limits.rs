@@ -74,4 +74,10 @@ pub enum Limit {
          JavaScript cannot catch this one in edgeshim yet"
     )]
     Stack(usize),
+    #[error(
+        "the request was stopped after {} ms, as if its instance had died (killAfter, \
+         asked by the test)",
+        .0.as_millis()
+    )]
+    Killed(Duration),
 }

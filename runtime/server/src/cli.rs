@@ -181,6 +181,7 @@ impl ServeArgs {
                 }
             },
             clock: std::sync::Arc::new(edgeshim_store::SystemClock),
+            scenario: false,
         }
     }
 }

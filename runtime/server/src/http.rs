@@ -49,12 +49,26 @@ impl CurrentPool {
 /// Rust through the same server stack.
 #[derive(Debug, Clone)]
 pub enum Handler {
-    /// The app, served by the simulated edge locations `Locations`; request bodies larger
-    /// than the limit, if any, are refused (`--max-request-body`).
-    App(Arc<CurrentPool>, Arc<Locations>, Option<u64>),
+    /// The app, served by the simulated edge locations `Locations`, its requests taken in
+    /// as `Intake` says.
+    App(Arc<CurrentPool>, Arc<Locations>, Intake),
     /// Answers every request `200` with this body, without running JS.
     Static(Bytes),
 }
+
+/// How the app's requests are taken in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Intake {
+    /// Larger request bodies are refused with 413 (`--max-request-body`).
+    pub max_request_body: Option<u64>,
+    /// Under `edgeshim test`: [`KILL_AFTER_HEADER`] asks to stop a request midway, and is
+    /// taken off before the app sees it. Elsewhere it is an ordinary header.
+    pub scenario: bool,
+}
+
+/// The request header with which `edgeshim test`'s harness asks to stop a request that many
+/// milliseconds after it starts (`app(path, { killAfter })`).
+pub const KILL_AFTER_HEADER: &str = "x-edgeshim-kill-after-ms";
 
 /// The request header that picks the simulated edge location serving a request (`--pops`):
 /// its index `0`..`N-1` or its name `pop-0`..`pop-N-1`.
@@ -273,11 +287,31 @@ async fn incoming(
     conn: Conn,
     pop: usize,
     fault: &BodyFault,
-    limit: Option<u64>,
+    intake: Intake,
 ) -> Result<IncomingRequest, (StatusCode, String)> {
     let local = conn.local;
-    let (parts, body) = request.into_parts();
-    let body = request_body(&parts.headers, body, fault, limit).await?;
+    let (mut parts, body) = request.into_parts();
+    let kill_after = match parts.headers.remove(KILL_AFTER_HEADER) {
+        Some(value) if intake.scenario => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|ms| ms.parse::<u64>().ok())
+                .map(Duration::from_millis)
+                .ok_or_else(|| {
+                    (
+                        StatusCode::BAD_REQUEST,
+                        format!("{KILL_AFTER_HEADER}: {value:?} is not a number of milliseconds"),
+                    )
+                })?,
+        ),
+        Some(value) => {
+            parts.headers.insert(KILL_AFTER_HEADER, value);
+            None
+        }
+        None => None,
+    };
+    let body = request_body(&parts.headers, body, fault, intake.max_request_body).await?;
     let host = parts
         .headers
         .get(hyper::header::HOST)
@@ -301,6 +335,7 @@ async fn incoming(
         body,
         pop,
         client: Some(conn.remote),
+        kill_after,
     })
 }
 
@@ -350,7 +385,7 @@ async fn answer_in_span(
     let mut served_by = None;
     let response = match handler {
         Handler::Static(body) => Response::new(full(body)),
-        Handler::App(pool, locations, limit) => match locations.pick(
+        Handler::App(pool, locations, intake) => match locations.pick(
             request
                 .headers()
                 .get(POP_HEADER)
@@ -361,7 +396,7 @@ async fn answer_in_span(
                 if locations.count() > 1 {
                     served_by = Some(pop);
                 }
-                answer_app(&pool.get(), request, conn, pop, limit).await
+                answer_app(&pool.get(), request, conn, pop, intake).await
             }
         },
     };
@@ -381,10 +416,10 @@ async fn answer_app(
     request: Request<Incoming>,
     conn: Conn,
     pop: usize,
-    limit: Option<u64>,
+    intake: Intake,
 ) -> Response<Body> {
     let fault = BodyFault::default();
-    let answered = match incoming(request, conn, pop, &fault, limit).await {
+    let answered = match incoming(request, conn, pop, &fault, intake).await {
         Err((status, why)) => {
             tracing::warn!(target: "edgeshim::access", "client error: {why}");
             return plain(status, format!("edgeshim: {why}\n"));
@@ -398,6 +433,11 @@ async fn answer_app(
                     | HandleError::NeverSettled => {
                         tracing::warn!("{error}");
                     }
+                    // Asked for by the test: nothing went wrong.
+                    HandleError::Limit {
+                        limit: edgeshim_engine::Limit::Killed(_),
+                        ..
+                    } => tracing::info!("{error}"),
                     _ => tracing::error!("{error}"),
                 }
                 plain(

@@ -68,6 +68,8 @@ pub struct ServeOptions {
     /// The platform's time: KV TTLs, edge caches, rate counters, KV propagation. The wall
     /// clock, except in `edgeshim test`, whose scenarios move it forward.
     pub clock: Arc<dyn Clock>,
+    /// Under `edgeshim test`: honour its scenario requests (stopping a request midway).
+    pub scenario: bool,
 }
 
 /// Viceroy's default address.
@@ -97,6 +99,7 @@ impl ServeOptions {
             watch: false,
             max_request_body: None,
             clock: Arc::new(SystemClock),
+            scenario: false,
         }
     }
 }
@@ -461,6 +464,7 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let max_request_body = options.max_request_body;
+    let scenario = options.scenario;
     let pool = Arc::new(http::CurrentPool::new(pool));
     let watcher = if options.watch {
         Some(watch::start(built, config, pool.clone())?)
@@ -474,7 +478,10 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
             http::Handler::App(
                 pool.clone(),
                 Arc::new(http::Locations::new(pops)),
-                max_request_body,
+                http::Intake {
+                    max_request_body,
+                    scenario,
+                },
             ),
             async move {
                 let _ = stop_rx.await;

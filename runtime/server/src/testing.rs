@@ -17,7 +17,8 @@
 //! `fetch` to its server. It runs inside edgeshim too, as an app of its own whose one
 //! request runs the tests in order, so it has the platform's APIs and nothing more, plus
 //! `scenario` ([`crate::scenario`]): move the platform's clock, seed and read the app's
-//! stores, pick the edge location of `app()` calls.
+//! stores, pick the edge location of `app()` calls; and `app(path, { killAfter })` stops a
+//! request midway, as if its instance died.
 //!
 //! The server is edgeshim's own, started in this process: stores in memory, seeded from
 //! `fastly.toml`, `--strict` on (a compatibility warning fails its request). Tests run one
@@ -622,9 +623,10 @@ globalThis.describe = (name, body) => { scope.push(name); try { body(); } finall
 globalThis.it = globalThis.test = (name, body) => { tests.push({ name: [...scope, name].join(" > "), body }); };
 let pop;
 // The harness's own fetches pass its readthrough cache: every call reaches the app.
-globalThis.app = (path, init = {}) => {
+globalThis.app = (path, { killAfter, ...init } = {}) => {
   const headers = new Headers(init.headers);
   if (pop !== undefined && !headers.has("x-edgeshim-pop")) headers.set("x-edgeshim-pop", String(pop));
+  if (killAfter !== undefined) headers.set("x-edgeshim-kill-after-ms", String(killAfter));
   return fetch(new URL(path, env("EDGESHIM_TEST_APP")).href, { cacheOverride: new CacheOverride("pass"), ...init, headers });
 };
 async function control(path, body) {
@@ -693,6 +695,7 @@ async fn run_script(
     let clock = Arc::new(OffsetClock::default());
     let mut app_options = app_options(args, snapshot_program);
     app_options.clock = clock.clone();
+    app_options.scenario = true;
     let app = crate::start(app_options).await?;
     let control = crate::scenario::start(Scenario {
         clock,

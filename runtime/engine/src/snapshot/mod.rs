@@ -250,6 +250,7 @@ impl SnapshotPool {
             body,
             pop,
             client,
+            kill_after,
         } = request;
         let (inline, streamed) = match body {
             HostBody::Full(bytes) => (Some(bytes), None),
@@ -276,6 +277,7 @@ impl SnapshotPool {
             pid,
             cpu_before: cpu,
             limits: self.limits,
+            kill_after,
         };
         let sends = Sends::default();
         if let Some(chunks) = streamed {
@@ -560,6 +562,8 @@ struct Copy {
     pid: u32,
     cpu_before: Duration,
     limits: Limits,
+    /// When to stop it as if it died (`IncomingRequest::kill_after`).
+    kill_after: Option<Duration>,
 }
 
 /// Resolves when the copy goes over its wall-clock or CPU limit. CPU time is read only once
@@ -569,10 +573,16 @@ async fn over_limit(copy: &Copy) -> Limit {
     let started = tokio::time::Instant::now();
     loop {
         let elapsed = started.elapsed();
+        if let Some(kill) = copy.kill_after.filter(|kill| elapsed >= *kill) {
+            return Limit::Killed(kill);
+        }
         if elapsed >= copy.limits.wall {
             return Limit::Wall(copy.limits.wall);
         }
         let mut next = copy.limits.wall - elapsed;
+        if let Some(kill) = copy.kill_after {
+            next = next.min(kill - elapsed);
+        }
         if let Some(cpu) = copy.limits.cpu {
             let used = if elapsed >= cpu {
                 os::cpu_time_of(copy.pid).map(|t| t.saturating_sub(copy.cpu_before))

@@ -412,6 +412,7 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
         body,
         pop,
         client,
+        kill_after: None,
     };
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -113,10 +113,23 @@ impl Server {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Self {
+        Self::edgeshim_on(binary, app, &["--ephemeral"], extra, env)
+    }
+
+    /// [`Server::edgeshim_with_env`] with the KV backend's flags (`--ephemeral`,
+    /// `--state-dir DIR`, `--kv-backend URL`).
+    pub fn edgeshim_on(
+        binary: &Path,
+        app: &Path,
+        backend: &[&str],
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(binary)
             .arg("serve")
             .arg(app)
-            .args(["--addr", "127.0.0.1:0", "--ephemeral"])
+            .args(["--addr", "127.0.0.1:0"])
+            .args(backend)
             .args(extra)
             .envs(env.iter().copied())
             .env("RUST_LOG", "warn,edgeshim=info,edgeshim::access=warn")
@@ -165,6 +178,25 @@ impl Server {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
         panic!("viceroy did not listen on {addr} within 60 s");
+    }
+
+    /// Resident memory of the processes that live as long as the server, in KiB (Linux):
+    /// the server and its snapshot process, not the copies that serve one request each (they
+    /// share the snapshot's pages, so adding their RSS would count those many times).
+    pub fn lasting_rss_kib(&self) -> u64 {
+        fn rss(pid: u32) -> u64 {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .ok()
+                .and_then(|status| {
+                    status
+                        .lines()
+                        .find_map(|l| l.strip_prefix("VmRSS:"))
+                        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+                })
+                .unwrap_or(0)
+        }
+        let pid = self.child.id();
+        rss(pid) + children(pid).into_iter().map(rss).sum::<u64>()
     }
 
     /// CPU seconds used so far by the server and every process below it (reaped children
