@@ -223,3 +223,17 @@ fn bodies_read_whole_are_released_when_the_request_ends() {
         );
     }
 }
+
+/// `edgeshim test`'s kill header means nothing to `edgeshim serve`: the app gets it as sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_runners_kill_header_is_an_ordinary_header_when_serving() {
+    let server = serve("protocol", false, 2).await;
+    let answer = exchange(
+        server.addr(),
+        b"GET / HTTP/1.1\r\nHost: x\r\nx-edgeshim-kill-after-ms: 5\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert_eq!(body(&answer), "kill header: 5");
+    server.stop().await;
+}
