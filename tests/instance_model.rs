@@ -359,3 +359,24 @@ fn a_killed_snapshot_process_is_started_again() {
         "{log}"
     );
 }
+
+/// The globals written in JS read by the same code in request after request, in every
+/// instance mode: a reused instance's second request once got another global for
+/// `TransformStream` (`SimpleCacheEntry builtin can't be instantiated directly`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn globals_written_in_js_stay_themselves_in_every_mode() {
+    let expected = r#"[["object",2,"x"],["object",2,"x"]]"#;
+    for reuse in [false, true] {
+        let server = support::serve("js-lib-globals", reuse, 1).await;
+        for _ in 0..3 {
+            let response = get(&server, "/").await;
+            assert_eq!(response.text(), expected, "reuse: {reuse}");
+        }
+        server.stop().await;
+    }
+    let server = support::serve_in_process("js-lib-globals", 1).await;
+    for _ in 0..3 {
+        assert_eq!(get(&server, "/").await.text(), expected, "in process");
+    }
+    server.stop().await;
+}

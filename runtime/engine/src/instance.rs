@@ -342,6 +342,16 @@ impl Instance {
         // Last: every global is in place.
         crate::surface::conform_all_globals(&mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
+        // The built-ins written in JS (streams, …) are evaluated before any app code runs, as
+        // they are part of js-compute's snapshot. Left to the first read of one of their
+        // globals, that read would turn its accessor into a data property under a running
+        // `TransformStream` lookup, and Boa 0.22 caches the lookup with the global object's
+        // new shape but the slot found before the getter ran: the next read of that name in
+        // the same code (another request of a reused instance, a loop) got another global.
+        for library in crate::js_lib::LIBRARIES {
+            crate::js_lib::internal(&mut context, library.name)
+                .map_err(|e| BootError::Setup(format!("{}: {e}", library.name)))?;
+        }
 
         let module = loader
             .load_file(&app.path, &mut context)
@@ -431,24 +441,6 @@ impl Instance {
             }
         }
         self.report_wait_until_rejections(event);
-    }
-
-    /// The JS-written libraries this instance has evaluated.
-    pub fn loaded_libraries(&self) -> Vec<&'static str> {
-        crate::js_lib::LIBRARIES
-            .iter()
-            .map(|library| library.name)
-            .filter(|name| crate::js_lib::is_loaded(&self.context, name))
-            .collect()
-    }
-
-    /// Evaluates these JS-written libraries now, ahead of the request that will use them.
-    pub fn preload(&mut self, libraries: &[&'static str]) {
-        for library in libraries {
-            if let Err(e) = crate::js_lib::internal(&mut self.context, library) {
-                tracing::debug!("preloading {library} failed: {e}");
-            }
-        }
     }
 
     fn report_wait_until_rejections(&mut self, event: &JsObject<JsFetchEvent>) {

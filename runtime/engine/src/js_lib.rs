@@ -1,9 +1,9 @@
 //! Built-ins written in JavaScript (`js-lib/` at the repository root), embedded from one
 //! table ([`LIBRARIES`]) and installed as lazily evaluated globals.
 //!
-//! Every request runs in a fresh context, so parsing thousands of lines of JS up front would
-//! cost every request. Instead [`register`] defines, for each global a library provides, a
-//! configurable, non-enumerable accessor on `globalThis`. The first read of any of them
+//! [`register`] defines, for each global a library provides, a configurable, non-enumerable
+//! accessor on `globalThis`; `Instance::boot` then evaluates every library before the app's
+//! code runs (see there why a read from app code must not be the first). The first read of any of them
 //! evaluates the library (once per context) and replaces all of that library's accessors
 //! still in place with data properties (writable, non-enumerable, configurable, as web IDL
 //! interfaces are). Assigning to such a global before its first use replaces it with the
@@ -27,8 +27,8 @@
 //! Both follow <https://streams.spec.whatwg.org/>. The split is for cost: parsing is most of
 //! a library's first-use cost (Boa parses ~150 ns per byte), and reading a body needs only
 //! the readable half. Measured by `tests::parse_and_evaluate_cost` (release, 2 shared cores):
-//! `streams` ~14 ms, `streams-writable` ~7.5 ms more. [`is_loaded`] lets a pool learn what
-//! an app used, to preload it in the next instance before a request arrives.
+//! `streams` ~14 ms, `streams-writable` ~7.5 ms more. [`is_loaded`] tells host code whether
+//! a library is evaluated in a context.
 //!
 //! # `streams` internal API
 //!

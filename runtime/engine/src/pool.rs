@@ -10,9 +10,7 @@
 //! Worker threads each run a current-thread tokio runtime; only plain Rust data (requests,
 //! responses) crosses threads.
 
-use std::cell::RefCell;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -339,9 +337,6 @@ async fn serve_fresh(
 ) {
     let limit = Arc::new(Semaphore::new(max_concurrent.max(1)));
     let mut next: Result<Instance, BootError> = Ok(first);
-    // The JS-written libraries (streams, …) this app has used: later instances evaluate them
-    // while being prepared, so a request does not wait for them.
-    let used_libraries: Rc<RefCell<Vec<&'static str>>> = Rc::default();
     loop {
         let Ok(permit) = limit.clone().acquire_owned().await else {
             break;
@@ -355,7 +350,6 @@ async fn serve_fresh(
             span,
         } = job;
         let instance = std::mem::replace(&mut next, Err(BootError::EvaluationStalled));
-        let used = used_libraries.clone();
         tokio::task::spawn_local(
             async move {
                 match instance {
@@ -365,13 +359,6 @@ async fn serve_fresh(
                                 let _ = reply.send(result);
                             })
                             .await;
-                        let mut used = used.borrow_mut();
-                        for library in instance.loaded_libraries() {
-                            if !used.contains(&library) {
-                                used.push(library);
-                            }
-                        }
-                        drop(used);
                         drop(instance);
                     }
                     Err(e) => {
@@ -385,9 +372,8 @@ async fn serve_fresh(
         // Let the request run to its first wait before building the next instance.
         tokio::task::yield_now().await;
         next = Instance::boot(app).await;
-        match &mut next {
-            Ok(instance) => instance.preload(&used_libraries.borrow()),
-            Err(e) => tracing::error!("building the next instance failed: {e}"),
+        if let Err(e) = &next {
+            tracing::error!("building the next instance failed: {e}");
         }
     }
 }

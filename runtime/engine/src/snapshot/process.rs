@@ -335,11 +335,7 @@ fn boot(config: &ProcessConfig) -> Result<Instance, BootError> {
         .build()
         .map_err(|e| BootError::Setup(e.to_string()))?;
     let local = tokio::task::LocalSet::new();
-    let mut instance = local.block_on(&runtime, Instance::boot(&app))?;
-    // The built-ins written in JS (streams, …) are part of the snapshot, as js-compute's are,
-    // so no request pays for evaluating them.
-    let libraries: Vec<&'static str> = crate::js_lib::LIBRARIES.iter().map(|l| l.name).collect();
-    instance.preload(&libraries);
+    let instance = local.block_on(&runtime, Instance::boot(&app))?;
     raise_collection_threshold();
     Ok(instance)
 }
