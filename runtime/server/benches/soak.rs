@@ -11,7 +11,10 @@
 //!
 //! Backends: SQLite (a fresh state folder), in memory (also with `--reuse-instances`, whose
 //! instances keep their heap between requests), and Redis when `redis-server` is installed
-//! (started on a free loopback port). Environment: `BENCH_SOAK_SECONDS` per backend
+//! (started on a free loopback port, with an append-only file): Redis is stopped from 40% to
+//! 60% of its run; KV calls then answer 500 (`Internal error.`), which is expected until 2 s
+//! after it is back, and every other request must go on being answered. A write that fails
+//! may or may not have taken effect, as on the platform: a read may give either value. Environment: `BENCH_SOAK_SECONDS` per backend
 //! (default 600), `BENCH_SOAK_WINDOW` (default 30), `BENCH_SOAK_WORKERS` (default 8).
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
@@ -64,6 +67,33 @@ impl Rng {
     }
 }
 
+/// The store's outage, for the Redis run: KV calls answered 500 while it is down, and for a
+/// moment after it is back (connections are remade), are expected; any other error is not.
+#[derive(Default)]
+struct Outage {
+    /// 0: no outage; 1: the store is down; 2: it is back since `since`.
+    state: std::sync::atomic::AtomicU8,
+    since: Mutex<Option<Instant>>,
+}
+
+impl Outage {
+    fn set(&self, down: bool) {
+        self.state.store(if down { 1 } else { 2 }, Ordering::SeqCst);
+        *self.since.lock() = Some(Instant::now());
+    }
+
+    fn excuses(&self) -> bool {
+        match self.state.load(Ordering::SeqCst) {
+            1 => true,
+            2 => self
+                .since
+                .lock()
+                .is_some_and(|since| since.elapsed() < Duration::from_secs(2)),
+            _ => false,
+        }
+    }
+}
+
 /// What happened in one window.
 #[derive(Default)]
 struct Window {
@@ -78,14 +108,25 @@ struct Totals {
     errors: u64,
     lost_writes: u64,
     first_errors: Vec<String>,
+    /// KV calls that failed while the store was down (expected: `Internal error.`, a 500).
+    outage_errors: u64,
 }
 
+/// Prefix of the errors of KV routes answered 500 (what a store outage gives).
+const KV_500: &str = "kv 500";
+
 impl Totals {
-    fn record(&mut self, took: Duration, outcome: Result<(), String>) {
+    fn record(&mut self, took: Duration, outcome: Result<(), String>, outage: &Outage) {
         self.requests += 1;
         self.window
             .latencies_us
             .push(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+        if let Err(error) = &outcome {
+            if error.starts_with(KV_500) && outage.excuses() {
+                self.outage_errors += 1;
+                return;
+            }
+        }
         if let Err(error) = outcome {
             self.errors += 1;
             if error.starts_with("lost write") {
@@ -162,12 +203,15 @@ async fn worker(
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     totals: Arc<Mutex<Totals>>,
-) -> HashMap<String, Option<String>> {
+    outage: Arc<Outage>,
+) -> HashMap<String, Vec<Option<String>>> {
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1));
-    // The last value the server acknowledged per key; `None`: never written.
-    let mut acked: HashMap<String, Option<String>> = (0..KEYS_PER_WRITER)
-        .map(|k| (format!("w{id}-k{k}"), None))
+    // What a read of each key may give: the last value the server acknowledged (`None`:
+    // never written), and the values of writes that failed since (a write that fails may or
+    // may not have taken effect, as on the platform).
+    let mut acked: HashMap<String, Vec<Option<String>>> = (0..KEYS_PER_WRITER)
+        .map(|k| (format!("w{id}-k{k}"), vec![None]))
         .collect();
     let stream_body = Bytes::from(
         (0..STREAM_BYTES)
@@ -181,13 +225,14 @@ async fn worker(
         let outcome = match rng.below(100) {
             0..=39 => {
                 let got = call(&client, addr, "GET", &format!("/kv/{key}"), Bytes::new()).await;
-                match (&acked[&key], got) {
-                    (_, Err(e)) => Err(e),
-                    (None, Ok((404, _))) => Ok(()),
-                    (Some(value), Ok((200, body))) if body == value.as_bytes() => Ok(()),
-                    (want, Ok((status, body))) => Err(format!(
-                        "lost write: GET {key} gave {status} {:?}, the last acknowledged write was {want:?}",
-                        String::from_utf8_lossy(&body)
+                match got {
+                    Err(e) => Err(e),
+                    Ok((500, _)) => Err(format!("{KV_500}: GET {key}")),
+                    Ok((status, body)) if readable(&acked[&key], status, &body) => Ok(()),
+                    Ok((status, body)) => Err(format!(
+                        "lost write: GET {key} gave {status} {:?}, acceptable: {:?}",
+                        String::from_utf8_lossy(&body),
+                        acked[&key]
                     )),
                 }
             }
@@ -202,9 +247,15 @@ async fn worker(
                     Bytes::from(value.clone()),
                 )
                 .await;
-                let result = expect("PUT", got, 201, Some(b"stored"));
-                if result.is_ok() {
-                    acked.insert(key, Some(value));
+                let result = match got {
+                    Ok((500, _)) => Err(format!("{KV_500}: PUT {key}")),
+                    got => expect("PUT", got, 201, Some(b"stored")),
+                };
+                match result {
+                    Ok(()) => {
+                        acked.insert(key, vec![Some(value)]);
+                    }
+                    Err(_) => acked.entry(key).or_default().push(Some(value)),
                 }
                 result
             }
@@ -218,10 +269,17 @@ async fn worker(
                 )
                 .await;
                 got.and_then(|(status, body)| {
+                    if status == 500 {
+                        return Err(format!("{KV_500}: list"));
+                    }
                     let page: serde_json::Value = serde_json::from_slice(&body)
                         .map_err(|e| format!("list: {status} not JSON: {e}"))?;
                     let listed = page["list"].as_array().map_or(0, Vec::len);
-                    let written = acked.values().filter(|v| v.is_some()).count();
+                    // Keys whose last acknowledged write holds a value.
+                    let written = acked
+                        .values()
+                        .filter(|v| v.first().is_some_and(Option::is_some))
+                        .count();
                     if status == 200 && listed >= written.min(50) {
                         Ok(())
                     } else {
@@ -255,13 +313,26 @@ async fn worker(
                 Some(b"hello"),
             ),
         };
-        totals.lock().record(started.elapsed(), outcome);
+        totals.lock().record(started.elapsed(), outcome, &outage);
     }
     acked
 }
 
+/// Whether a read answered `status` and `body` is one of the `acceptable` values.
+fn readable(acceptable: &[Option<String>], status: u16, body: &[u8]) -> bool {
+    acceptable.iter().any(|value| match value {
+        None => status == 404,
+        Some(value) => status == 200 && body == value.as_bytes(),
+    })
+}
+
 /// A client that sends its request and reads the answer a few bytes at a time.
-async fn slow_client(addr: SocketAddr, stop: Arc<AtomicBool>, totals: Arc<Mutex<Totals>>) {
+async fn slow_client(
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    totals: Arc<Mutex<Totals>>,
+    outage: Arc<Outage>,
+) {
     while !stop.load(Ordering::Relaxed) {
         let started = Instant::now();
         let outcome = async {
@@ -297,43 +368,87 @@ async fn slow_client(addr: SocketAddr, stop: Arc<AtomicBool>, totals: Arc<Mutex<
             }
         }
         .await;
-        totals.lock().record(started.elapsed(), outcome);
+        totals.lock().record(started.elapsed(), outcome, &outage);
     }
 }
 
-/// `redis-server` on a free loopback port, without persistence; `None` if not installed.
-fn start_redis() -> Option<(Child, u16)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some((child, port));
-        }
-        std::thread::sleep(Duration::from_millis(50));
+/// `redis-server` on a loopback port, its data in an append-only file that is written before
+/// each write is acknowledged and read back when it starts again.
+struct Redis {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Redis {
+    /// On a free port; `None` if `redis-server` is not installed.
+    fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let dir = tempfile::tempdir().ok()?;
+        let child = Self::spawn(port, dir.path())?;
+        Some(Self { child, port, dir })
     }
-    None
+
+    fn spawn(port: u16, dir: &Path) -> Option<Child> {
+        let mut child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(child);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        None
+    }
+
+    /// Stops it as an operator would (SIGTERM: it finishes its file and exits).
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+
+    fn restart(&mut self) {
+        self.child = Self::spawn(self.port, self.dir.path()).expect("redis starts again");
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Soaks `server` for `seconds`; prints each window and the verdict. Returns whether it passed.
-fn soak(name: &str, server: &Server, seconds: u64, window: u64, workers: usize) -> bool {
+/// With `redis`, Redis is stopped from 40% to 60% of the run.
+fn soak(
+    name: &str,
+    server: &Server,
+    seconds: u64,
+    window: u64,
+    workers: usize,
+    redis: Option<&mut Redis>,
+) -> bool {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -342,66 +457,96 @@ fn soak(name: &str, server: &Server, seconds: u64, window: u64, workers: usize) 
     let addr = server.addr;
     let stop = Arc::new(AtomicBool::new(false));
     let totals = Arc::new(Mutex::new(Totals::default()));
-    println!("\n{name}: {seconds} s, {workers} writers/readers and 1 slow client");
+    let outage = Arc::new(Outage::default());
+    println!(
+        "\n{name}: {seconds} s, {workers} writers/readers and 1 slow client{}",
+        if redis.is_some() {
+            ", Redis stopped from 40% to 60% of the run"
+        } else {
+            ""
+        }
+    );
     println!(
         "{:>6} {:>9} {:>7} {:>9} {:>9} {:>10}",
         "time", "requests", "errors", "p50 ms", "p99 ms", "RSS MiB"
     );
     let mut rss_samples = Vec::new();
-    let acked = runtime.block_on(async {
-        let tasks: Vec<_> = (0..workers)
-            .map(|id| tokio::spawn(worker(id, addr, stop.clone(), totals.clone())))
-            .collect();
-        let slow = tokio::spawn(slow_client(addr, stop.clone(), totals.clone()));
-        let started = Instant::now();
-        let mut last_requests = 0;
-        while started.elapsed() < Duration::from_secs(seconds) {
-            let left = Duration::from_secs(seconds).saturating_sub(started.elapsed());
-            tokio::time::sleep(left.min(Duration::from_secs(window))).await;
-            let mut latencies;
-            let (requests, errors);
-            {
-                let mut totals = totals.lock();
-                let window = std::mem::take(&mut totals.window);
-                latencies = window.latencies_us;
-                requests = totals.requests - last_requests;
-                last_requests = totals.requests;
-                errors = window.errors.len();
+    let acked = std::thread::scope(|scope| {
+        if let Some(redis) = redis {
+            let outage = outage.clone();
+            scope.spawn(move || {
+                std::thread::sleep(Duration::from_secs(seconds) * 2 / 5);
+                outage.set(true);
+                redis.stop();
+                std::thread::sleep(Duration::from_secs(seconds) / 5);
+                redis.restart();
+                outage.set(false);
+            });
+        }
+        runtime.block_on(async {
+            let tasks: Vec<_> = (0..workers)
+                .map(|id| {
+                    tokio::spawn(worker(
+                        id,
+                        addr,
+                        stop.clone(),
+                        totals.clone(),
+                        outage.clone(),
+                    ))
+                })
+                .collect();
+            let slow = tokio::spawn(slow_client(
+                addr,
+                stop.clone(),
+                totals.clone(),
+                outage.clone(),
+            ));
+            let started = Instant::now();
+            let mut last_requests = 0;
+            while started.elapsed() < Duration::from_secs(seconds) {
+                let left = Duration::from_secs(seconds).saturating_sub(started.elapsed());
+                tokio::time::sleep(left.min(Duration::from_secs(window))).await;
+                let mut latencies;
+                let (requests, errors);
+                {
+                    let mut totals = totals.lock();
+                    let window = std::mem::take(&mut totals.window);
+                    latencies = window.latencies_us;
+                    requests = totals.requests - last_requests;
+                    last_requests = totals.requests;
+                    errors = window.errors.len();
+                }
+                latencies.sort_unstable();
+                let rss = server.lasting_rss_kib();
+                rss_samples.push(rss);
+                println!(
+                    "{:>5}s {:>9} {:>7} {:>9.2} {:>9.2} {:>10.1}",
+                    started.elapsed().as_secs(),
+                    requests,
+                    errors,
+                    percentile(&latencies, 0.5),
+                    percentile(&latencies, 0.99),
+                    rss as f64 / 1024.0
+                );
             }
-            latencies.sort_unstable();
-            let rss = server.lasting_rss_kib();
-            rss_samples.push(rss);
-            println!(
-                "{:>5}s {:>9} {:>7} {:>9.2} {:>9.2} {:>10.1}",
-                started.elapsed().as_secs(),
-                requests,
-                errors,
-                percentile(&latencies, 0.5),
-                percentile(&latencies, 0.99),
-                rss as f64 / 1024.0
-            );
-        }
-        stop.store(true, Ordering::Relaxed);
-        let _ = slow.await;
-        let mut acked = HashMap::new();
-        for task in tasks {
-            acked.extend(task.await.unwrap());
-        }
-        acked
+            stop.store(true, Ordering::Relaxed);
+            let _ = slow.await;
+            let mut acked = HashMap::new();
+            for task in tasks {
+                acked.extend(task.await.unwrap());
+            }
+            acked
+        })
     });
     // Every key read back once the traffic stopped: the last acknowledged write, or nothing.
     let lost: Vec<String> = runtime.block_on(async {
         let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
         let mut lost = Vec::new();
-        for (key, want) in &acked {
+        for (key, acceptable) in &acked {
             let got = call(&client, addr, "GET", &format!("/kv/{key}"), Bytes::new()).await;
-            let fine = match (want, &got) {
-                (None, Ok((404, _))) => true,
-                (Some(value), Ok((200, body))) => body == value.as_bytes(),
-                _ => false,
-            };
+            let fine = matches!(&got, Ok((status, body)) if readable(acceptable, *status, body));
             if !fine {
-                lost.push(format!("{key}: {got:?}, last acknowledged {want:?}"));
+                lost.push(format!("{key}: {got:?}, acceptable {acceptable:?}"));
             }
         }
         lost
@@ -426,10 +571,11 @@ fn soak(name: &str, server: &Server, seconds: u64, window: u64, workers: usize) 
     let passed = unexpected == 0 && lost.is_empty() && no_trend;
     println!(
         "{name}: {} requests, {unexpected} unexpected errors ({} lost writes during the run), \
-         {} of {} keys wrong at the end; RSS {:.1} -> {:.1} MiB (second quarter -> last \
-         quarter): {}",
+         {} KV calls refused while the store was down, {} of {} keys wrong at the end; RSS \
+         {:.1} -> {:.1} MiB (second quarter -> last quarter): {}",
         totals.requests,
         totals.lost_writes,
+        totals.outage_errors,
         lost.len(),
         acked.len(),
         second / 1024.0,
@@ -460,25 +606,31 @@ fn main() {
     let state_dir = state.path().display().to_string();
     let mut results = Vec::new();
     let server = Server::edgeshim_on(&binary, &app, &["--state-dir", &state_dir], &[], &[]);
-    results.push(("sqlite", soak("sqlite", &server, seconds, window, workers)));
+    results.push((
+        "sqlite",
+        soak("sqlite", &server, seconds, window, workers, None),
+    ));
     drop(server);
     let server = Server::edgeshim_on(&binary, &app, &["--ephemeral"], &[], &[]);
-    results.push(("memory", soak("memory", &server, seconds, window, workers)));
+    results.push((
+        "memory",
+        soak("memory", &server, seconds, window, workers, None),
+    ));
     drop(server);
     // The in-process instances too, which keep their heap from request to request.
     let reuse = ["--reuse-instances"];
     let server = Server::edgeshim_on(&binary, &app, &["--ephemeral"], &reuse, &[]);
     let name = "memory, --reuse-instances";
-    results.push((name, soak(name, &server, seconds, window, workers)));
+    results.push((name, soak(name, &server, seconds, window, workers, None)));
     drop(server);
-    match start_redis() {
-        Some((mut redis, port)) => {
-            let url = format!("redis://127.0.0.1:{port}");
+    match Redis::start() {
+        Some(mut redis) => {
+            let url = format!("redis://127.0.0.1:{}", redis.port);
             let server = Server::edgeshim_on(&binary, &app, &["--kv-backend", &url], &[], &[]);
-            results.push(("redis", soak("redis", &server, seconds, window, workers)));
+            let name = "redis";
+            let passed = soak(name, &server, seconds, window, workers, Some(&mut redis));
+            results.push((name, passed));
             drop(server);
-            let _ = redis.kill();
-            let _ = redis.wait();
         }
         None => println!("\nredis: not measured (redis-server is not installed)"),
     }
