@@ -98,16 +98,11 @@ async fn an_unread_upload_does_not_wedge_the_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn large_body_read_whole_without_js_streams() {
-    // Only in-process instances load the JS-written streams lazily; a snapshot has them
-    // evaluated already, at no cost per request.
+async fn large_body_read_whole_in_process() {
     let server = support::serve_in_process("streaming", 2).await;
     let body = "z".repeat(1_000_000);
     let response = request(server.addr(), "POST", "/read-text", &[], body.as_bytes()).await;
-    assert_eq!(
-        response.text(),
-        r#"{"length":1000000,"streamsLoaded":false}"#
-    );
+    assert_eq!(response.text(), r#"{"length":1000000}"#);
     server.stop().await;
 }
 
