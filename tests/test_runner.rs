@@ -211,30 +211,25 @@ fn js_test_files_drive_the_emulator_with_the_scenario_api() {
          ok 4 - the stores > say what is wrong with a call\n\
          ok 5 - a request stopped midway > keeps what it wrote before it was stopped, and nothing after\n"
     );
-    let output = test(&[
-        "--app",
-        "index.js",
-        "--pops",
-        "2",
-        "--kv-propagation",
-        "60000",
-        "locations.test.js",
-    ]);
+    let locations = |delay: &str| {
+        test(&[
+            "--app",
+            "index.js",
+            "--pops",
+            "2",
+            "--kv-propagation",
+            delay,
+            "locations.test.js",
+        ])
+    };
+    let output = locations("60000");
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert_eq!(
         untimed(&stdout(&output)),
         "ok 1 passed, 0 failed, 0 skipped"
     );
     // Without the delay's end the other location still misses the write.
-    let output = test(&[
-        "--app",
-        "index.js",
-        "--pops",
-        "2",
-        "--kv-propagation",
-        "120000",
-        "locations.test.js",
-    ]);
+    let output = locations("120000");
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     assert!(
         stdout(&output).contains("expected \"written at pop 0\", got \"not found\""),

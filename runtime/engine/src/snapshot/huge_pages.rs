@@ -146,23 +146,31 @@ mod imp {
         backed
     }
 
-    /// Whether this kernel collapses anonymous memory into a huge page (THP built in, not
-    /// set to `never`, Linux 6.1+): tried on a scratch mapping.
-    pub(super) fn collapse_works() -> bool {
-        // SAFETY: a fresh private anonymous mapping, used and unmapped here only.
-        unsafe {
-            let size = 2 * HUGE;
-            let base = libc::mmap(
+    /// A fresh private anonymous read-write mapping of `len` bytes, or `None`.
+    fn map_anonymous(len: usize) -> Option<*mut libc::c_void> {
+        // SAFETY: a new mapping at an address the kernel picks; nothing else refers to it.
+        let base = unsafe {
+            libc::mmap(
                 std::ptr::null_mut(),
-                size,
+                len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
                 -1,
                 0,
-            );
-            if base == libc::MAP_FAILED {
-                return false;
-            }
+            )
+        };
+        (base != libc::MAP_FAILED).then_some(base)
+    }
+
+    /// Whether this kernel collapses anonymous memory into a huge page (THP built in, not
+    /// set to `never`, Linux 6.1+): tried on a scratch mapping.
+    pub(super) fn collapse_works() -> bool {
+        let size = 2 * HUGE;
+        let Some(base) = map_anonymous(size) else {
+            return false;
+        };
+        // SAFETY: `base` is a fresh mapping of `size` bytes, used and unmapped here only.
+        unsafe {
             let aligned = (base as usize + HUGE - 1) & !(HUGE - 1);
             (aligned as *mut u8).write(1);
             let works = libc::madvise(aligned as *mut libc::c_void, HUGE, MADV_COLLAPSE) == 0;
@@ -180,6 +188,9 @@ mod imp {
         } else {
             libc::PROT_READ
         };
+        let Some(aside) = map_anonymous(len) else {
+            return false;
+        };
         // SAFETY: `aside` is a fresh anonymous mapping of `len` bytes; `start..end` is
         // mapped readable (from /proc/self/maps) and holds this program's read-only
         // segments, which nothing writes, so the copy is exact. `mremap` with MREMAP_FIXED
@@ -187,17 +198,6 @@ mod imp {
         // the same bytes with the same protection, so code running from there (this
         // function's caller included, on any thread) goes on unchanged.
         unsafe {
-            let aside = libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            );
-            if aside == libc::MAP_FAILED {
-                return false;
-            }
             std::ptr::copy_nonoverlapping(start as *const u8, aside.cast::<u8>(), len);
             if libc::mprotect(aside, len, protection) != 0 {
                 libc::munmap(aside, len);
