@@ -1,5 +1,6 @@
-//! Backs the snapshot process's memory with transparent huge pages before the first fork, so
-//! that a copy costs less to make, to run and to end (Linux; nothing elsewhere).
+//! Backs the snapshot process's memory with transparent huge pages once its first copies are
+//! forked, so that later copies cost less to make, to run and to end (Linux; nothing
+//! elsewhere).
 //!
 //! A copy's cost was mostly page tables, not JavaScript (`perf record -a`, wrk c=10, on a
 //! one-line app and a 1 MB one): `fork` copying one entry per 4 KiB page of the snapshot's
@@ -101,7 +102,7 @@ fn parse_line(line: &str) -> Option<Mapping<'_>> {
 }
 
 /// Moves the program's code and the heap onto huge pages, where the kernel offers them. Called
-/// in the snapshot process after the app's top level ran, before the first fork.
+/// in the snapshot process after the app's top level ran, once its first copies are forked.
 pub(crate) fn back_snapshot() -> Backed {
     if std::env::var(HUGE_PAGES_ENV).is_ok_and(|v| v == "0") {
         return Backed::default();

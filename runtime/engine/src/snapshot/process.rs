@@ -297,15 +297,10 @@ pub(super) fn main() -> ExitCode {
     // (Collecting garbage here was measured too: it leaves Boa's collection threshold low,
     // so copies collect, which writes to every page of the heap: 30% more page faults.)
     os::trim_heap();
-    let backed = super::huge_pages::back_snapshot();
-    tracing::debug!(
-        code_mib = backed.code >> 20,
-        heap_mib = backed.heap >> 20,
-        "snapshot memory on huge pages"
-    );
     // One byte from the server: fork one copy. End of input: the server is gone.
     let mut stdin = std::io::stdin().lock();
     let mut command = [0u8; 64];
+    let mut on_huge_pages = false;
     loop {
         os::reap_children();
         let n = match stdin.read(&mut command) {
@@ -321,6 +316,17 @@ pub(super) fn main() -> ExitCode {
                 }
                 Err(e) => tracing::error!("cannot fork a copy of the app: {e}"),
             }
+        }
+        // After the first copies, not before: moving memory onto huge pages takes ~20 ms,
+        // which the first response (after a start or a reload on save) should not wait for.
+        if !on_huge_pages {
+            on_huge_pages = true;
+            let backed = super::huge_pages::back_snapshot();
+            tracing::debug!(
+                code_mib = backed.code >> 20,
+                heap_mib = backed.heap >> 20,
+                "snapshot memory on huge pages"
+            );
         }
     }
 }
