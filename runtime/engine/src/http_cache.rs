@@ -30,7 +30,7 @@
 //! Not emulated: revalidation with `If-None-Match`/`If-Modified-Since` (a stale object is refetched whole),
 //! and the guest-side HTTP cache API of `--enable-http-cache` builds (`beforeSend`/
 //! `afterSend` hooks, the `Response` cache accessors), which the binding refuses as the
-//! default build does.
+//! default build does; `docs/http-cache-guest-api.md` holds its contract.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
