@@ -291,8 +291,14 @@ async fn incoming(
 ) -> Result<IncomingRequest, (StatusCode, String)> {
     let local = conn.local;
     let (mut parts, body) = request.into_parts();
-    let kill_after = match parts.headers.remove(KILL_AFTER_HEADER) {
-        Some(value) if intake.scenario => Some(
+    // Only under `edgeshim test`; elsewhere the header is the app's, untouched.
+    let kill = if intake.scenario {
+        parts.headers.remove(KILL_AFTER_HEADER)
+    } else {
+        None
+    };
+    let kill_after = kill
+        .map(|value| {
             value
                 .to_str()
                 .ok()
@@ -303,14 +309,9 @@ async fn incoming(
                         StatusCode::BAD_REQUEST,
                         format!("{KILL_AFTER_HEADER}: {value:?} is not a number of milliseconds"),
                     )
-                })?,
-        ),
-        Some(value) => {
-            parts.headers.insert(KILL_AFTER_HEADER, value);
-            None
-        }
-        None => None,
-    };
+                })
+        })
+        .transpose()?;
     let body = request_body(&parts.headers, body, fault, intake.max_request_body).await?;
     let host = parts
         .headers
