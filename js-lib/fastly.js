@@ -208,6 +208,8 @@
       surrogateKey: state.surrogateKey,
       pci: state.pci === true,
       hooks: state.beforeSend !== undefined || state.afterSend !== undefined,
+      beforeSend: state.beforeSend,
+      afterSend: state.afterSend,
     };
   }
 
@@ -1478,6 +1480,378 @@
     },
   }.optionsToQueryString);
 
+  // ---- The guest HTTP cache of --enable-http-cache builds (builtins/fetch/fetch.cpp) -------
+  // `fetch()` of such a build looks GET and HEAD requests up in the edge cache itself, runs
+  // the CacheOverride's `beforeSend`/`afterSend` hooks around the backend request, and
+  // decides what is stored; `Response`'s cache accessors then carry values. The contract,
+  // with every message and the quirks copied or not: docs/http-cache-guest-api.md. The host
+  // side (a send around the readthrough cache, the suggested options) is `host.httpCache`
+  // (runtime/engine/src/fastly/http_cache_api.rs). Unlike Compute, bodies are buffered
+  // whole before they are stored.
+
+  const guest = host.httpCache;
+  // A response's cache state: `cached`, `stale`, `options` (seconds: maxAge, initialAge,
+  // age, swr, staleIfError; vary, surrogateKeys, pci), `maskedError`; a candidate response
+  // also `candidate` (its hooks are running), `status` (the original), `overrides`.
+  const RESPONSE_CACHE = new WeakMap();
+  const HIT_FOR_PASS_MS = 120000;
+  const AFTER_SEND_OBJECT = "Request cache hook: afterSend() must return either undefined or an object";
+  const AFTER_SEND_STRING =
+    "Request cache hook: afterSend() must return a 'cache' property value 'uncacheable' when set to a string";
+  const AFTER_SEND_CACHE =
+    "Request cache hook: afterSend() must return a 'cache' property as either a string or boolean";
+  const AFTER_SEND_TRANSFORM =
+    "Request cache hook: afterSend() must return a 'bodyTransformFn' property that is a function";
+  const TRANSFORM_RESULT = "transformBodyFn did not return a valid array buffer or promise for an array buffer";
+  const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
+
+  // The candidate's options now: the overrides over what the host suggests for its headers
+  // as they are (they are live: `Cache-Control` set in afterSend changes the suggestion).
+  function candidateOptions(state) {
+    const suggested = guest.suggest(state.status, [...state.response.headers]);
+    const o = state.overrides;
+    return {
+      maxAge: o.ttl !== undefined ? o.ttl + suggested.initialAge : suggested.maxAge,
+      initialAge: suggested.initialAge,
+      age: suggested.initialAge,
+      swr: o.swr !== undefined ? o.swr : suggested.swr,
+      staleIfError: o.staleIfError !== undefined ? o.staleIfError : suggested.staleIfError,
+      vary: o.vary !== undefined ? o.vary : suggested.vary,
+      surrogateKeys: o.surrogateKeys !== undefined ? o.surrogateKeys : suggested.surrogateKeys,
+      pci: o.pci !== undefined ? o.pci : false,
+      cacheable: suggested.cacheable,
+    };
+  }
+  function cacheOptionsOf(response) {
+    const state = RESPONSE_CACHE.get(response);
+    if (!state) return undefined;
+    return state.candidate ? candidateOptions(state) : state.options;
+  }
+  function candidateOf(response) {
+    const state = RESPONSE_CACHE.get(response);
+    return state && state.candidate ? state : undefined;
+  }
+  // The CacheOverride's values (mode "override") as the candidate's overrides.
+  function overridesOf(plan) {
+    const overrides = {};
+    if (!plan || plan.mode !== "override") return overrides;
+    if (plan.ttl !== undefined) overrides.ttl = plan.ttl;
+    if (plan.swr !== undefined) overrides.swr = plan.swr;
+    if (plan.sie !== undefined) overrides.staleIfError = plan.sie;
+    if (plan.surrogateKey !== undefined) overrides.surrogateKeys = plan.surrogateKey.split(" ").filter((k) => k);
+    if (plan.pci) overrides.pci = true;
+    return overrides;
+  }
+
+  // Guest responses' headers: `x-cache`/`x-cache-hits` from the lookup, and the surrogate
+  // headers only for a request from another Fastly node or one asking to debug.
+  function deliveredHeaders(pairs, request, hits) {
+    const keepSurrogate = request.headers.has("fastly-ff") || request.headers.has("fastly-debug");
+    const out = pairs.filter(([name]) => {
+      const lower = name.toLowerCase();
+      if (lower === "x-cache" || lower === "x-cache-hits") return false;
+      return keepSurrogate || (lower !== "surrogate-key" && lower !== "surrogate-control");
+    });
+    out.push(["x-cache", hits === null ? "MISS" : "HIT"], ["x-cache-hits", String(hits === null ? 0 : hits)]);
+    return out;
+  }
+  function metadataOf(object) {
+    try {
+      return JSON.parse(new TextDecoder().decode(object.userMetadata));
+    } catch {
+      return null;
+    }
+  }
+  function storedOptions(object, meta) {
+    return {
+      maxAge: object.maxAge / 1000,
+      initialAge: meta.initialAge,
+      age: object.age / 1000,
+      swr: object.staleWhileRevalidate / 1000,
+      staleIfError: meta.staleIfError,
+      vary: meta.vary,
+      surrogateKeys: meta.surrogateKeys,
+      pci: meta.pci,
+    };
+  }
+  function fromCache(request, object, meta, stale) {
+    const body = request.method === "HEAD" ? new Uint8Array(0) : object.body;
+    const headers = deliveredHeaders(meta.headers, request, object.hits);
+    const response = guest.response(meta.status, headers, body, request.url, meta.backend, false);
+    RESPONSE_CACHE.set(response, { cached: true, stale, options: storedOptions(object, meta) });
+    return response;
+  }
+
+  async function guestFetch(request, plan, key, collapse) {
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      // Sent as is, never with hooks.
+      const sent = await guest.send(request);
+      const response = guest.response(
+        sent.status,
+        deliveredHeaders([...sent.headers], request, null),
+        new Uint8Array(await sent.arrayBuffer()),
+        request.url,
+        guest.origin(sent),
+        false,
+      );
+      RESPONSE_CACHE.set(response, { cached: false, stale: false });
+      return response;
+    }
+    const keyBytes = utf8(key);
+    const lookupHeaders = [...request.headers];
+    const lookup = collapse
+      ? await host.cache.transactionLookupAsync(keyBytes, lookupHeaders)
+      : host.cache.lookup(keyBytes, lookupHeaders);
+    const transaction = lookup.transaction === undefined ? null : lookup.transaction;
+    const object = lookup.found ? lookup.object : null;
+    const meta = object ? metadataOf(object) : null;
+    const fill = { request, plan, keyBytes, lookupHeaders, transaction };
+    if (object && meta && !meta.pass && lookup.usable) {
+      if (lookup.stale && transaction !== null) {
+        // Inside stale-while-revalidate: served at once, revalidated in the background,
+        // where errors are the platform's to swallow.
+        guest.background(fillFromBackend(fill).catch(() => {}));
+      } else if (transaction !== null) {
+        host.cache.transactionCancel(transaction);
+      }
+      return fromCache(request, object, meta, lookup.stale);
+    }
+    // A miss, or hit-for-pass (the hooks run, nothing waits for this request's answer).
+    if (meta && meta.pass && transaction !== null) {
+      host.cache.transactionCancel(transaction);
+      fill.transaction = null;
+    }
+    return fillFromBackend(fill);
+  }
+
+  async function fillFromBackend(fill) {
+    const { request, plan } = fill;
+    const hooks = plan || {};
+    let open = fill.transaction;
+    try {
+      if (hooks.beforeSend !== undefined) await hooks.beforeSend.call(null, request);
+      const sent = await guest.send(request);
+      const bytes = new Uint8Array(await sent.arrayBuffer());
+      const backend = guest.origin(sent);
+      const candidate = guest.response(sent.status, [...sent.headers], null, request.url, backend, true);
+      const state = {
+        candidate: true,
+        cached: false,
+        stale: false,
+        status: sent.status,
+        response: candidate,
+        overrides: overridesOf(plan),
+        staleAvailable: false,
+      };
+      RESPONSE_CACHE.set(candidate, state);
+      // The host's suggestion, fixed now; the hooks' header changes move only the options.
+      let action = candidateOptions(state).cacheable ? "insert" : "uncacheable";
+      if (sent.headers.has("set-cookie")) action = "uncacheable";
+      let transform;
+      const result = hooks.afterSend !== undefined ? await hooks.afterSend.call(null, candidate) : undefined;
+      if (result !== undefined && result !== null) {
+        if (typeof result !== "object" && typeof result !== "function") throw new TypeError(AFTER_SEND_OBJECT);
+        const cache = result.cache;
+        if (cache === true) action = "insert";
+        else if (cache === false) action = "dontstore";
+        else if (typeof cache === "string") {
+          if (cache !== "uncacheable") throw new TypeError(AFTER_SEND_STRING);
+          action = "uncacheable";
+        } else if (cache !== undefined) throw new TypeError(AFTER_SEND_CACHE);
+        if ("bodyTransformFn" in result && result.bodyTransformFn !== undefined) {
+          if (typeof result.bodyTransformFn !== "function") throw new TypeError(AFTER_SEND_TRANSFORM);
+          transform = result.bodyTransformFn;
+        }
+      }
+      const options = candidateOptions(state);
+      delete options.cacheable;
+      const status = state.statusOverride !== undefined ? state.statusOverride : sent.status;
+      const headers = [...candidate.headers];
+      if (action === "insert") {
+        let body = bytes;
+        if (transform !== undefined) {
+          const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+          const out = await transform.call(null, copy);
+          if (!ArrayBuffer.isView(out)) throw new Error(TRANSFORM_RESULT);
+          body = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+        }
+        const meta = {
+          status,
+          headers,
+          backend,
+          initialAge: options.initialAge,
+          staleIfError: options.staleIfError,
+          vary: options.vary,
+          surrogateKeys: options.surrogateKeys,
+          pci: options.pci,
+        };
+        const write = {
+          maxAge: options.maxAge * 1000,
+          initialAge: options.initialAge * 1000,
+          staleWhileRevalidate: options.swr * 1000,
+          staleIfError: options.staleIfError * 1000,
+          vary: options.vary,
+          surrogateKeys: options.surrogateKeys,
+          userMetadata: utf8(JSON.stringify(meta)),
+          sensitive: options.pci,
+        };
+        if (open !== null) {
+          open = null;
+          host.cache.transactionInsert(fill.transaction, write, body, false);
+        } else {
+          host.cache.insert(fill.keyBytes, fill.lookupHeaders, write, body);
+        }
+        // The options move to the response read back from the cache.
+        RESPONSE_CACHE.set(candidate, { cached: false, stale: false });
+        const delivered = request.method === "HEAD" ? new Uint8Array(0) : body;
+        if (transform !== undefined) {
+          const response = guest.response(status, headers, delivered, request.url, backend, false);
+          RESPONSE_CACHE.set(response, { cached: undefined, stale: undefined, options });
+          return response;
+        }
+        const response = guest.response(
+          status,
+          deliveredHeaders(headers, request, null),
+          delivered,
+          request.url,
+          backend,
+          false,
+        );
+        RESPONSE_CACHE.set(response, { cached: false, stale: false, options });
+        return response;
+      }
+      if (open !== null) {
+        open = null;
+        if (action === "uncacheable") {
+          // Hit-for-pass: later requests of the key go to the backend without waiting.
+          const marker = { maxAge: HIT_FOR_PASS_MS, userMetadata: utf8(JSON.stringify({ pass: true })) };
+          host.cache.transactionInsert(fill.transaction, marker, new Uint8Array(0), false);
+        } else {
+          host.cache.transactionCancel(fill.transaction);
+        }
+      }
+      // Not stored: the candidate itself is the answer, its body now readable.
+      RESPONSE_CACHE.set(candidate, { cached: false, stale: false, options });
+      for (const name of ["x-cache", "x-cache-hits", "surrogate-key", "surrogate-control"]) candidate.headers.delete(name);
+      for (const [name, value] of deliveredHeaders([], request, null)) candidate.headers.set(name, value);
+      if (request.headers.has("fastly-ff") || request.headers.has("fastly-debug")) {
+        for (const [name, value] of headers) {
+          const lower = name.toLowerCase();
+          if (lower === "surrogate-key" || lower === "surrogate-control") candidate.headers.append(name, value);
+        }
+      }
+      guest.setBody(candidate, NULL_BODY_STATUSES.includes(sent.status) ? null : bytes);
+      return candidate;
+    } finally {
+      if (open !== null) host.cache.transactionCancel(open);
+    }
+  }
+
+  // The Response cache accessors of a guest build. The default build's (undefined getters,
+  // setters that throw) stay in place for every response without cache state.
+  function installGuestAccessors() {
+    const proto = Response.prototype;
+    const original = (name) => Object.getOwnPropertyDescriptor(proto, name);
+    const redefine = (name, get, set) => {
+      const before = original(name);
+      Object.defineProperty(proto, name, {
+        get: get ? named(`get ${name}`, 0, get) : before.get,
+        set: set ? named(`set ${name}`, 1, set) : before.set,
+        enumerable: true,
+        configurable: true,
+      });
+      return before;
+    };
+    const stateGetter = (name, field) => {
+      const before = original(name);
+      redefine(name, function () {
+        const state = RESPONSE_CACHE.get(this);
+        return state ? state[field] : before.get.call(this);
+      });
+    };
+    stateGetter("cached", "cached");
+    stateGetter("stale", "stale");
+    stateGetter("maskedError", "maskedError");
+    const optionGetter = (name, read) => {
+      const before = original(name);
+      return function () {
+        const options = cacheOptionsOf(this);
+        return options ? read(options) : before.get.call(this);
+      };
+    };
+    // A setter that works on candidates only; elsewhere the default build's throws.
+    const candidateSetter = (name, set) => {
+      const before = original(name);
+      return function (value) {
+        const state = candidateOf(this);
+        if (!state) return before.set.call(this, value);
+        set(state, value);
+      };
+    };
+    const seconds = (name, message, round) =>
+      candidateSetter(name, (state, value) => {
+        const n = Number(value);
+        if (Number.isNaN(n) || n < 0) throw new TypeError(`Response set: ${message} must be a number greater than or equal to zero`);
+        state.overrides[round === "ttl" ? "ttl" : round] =
+          (round === "ttl" ? Math.round(n * 1e9) : Math.trunc(n * 1e9)) / 1e9;
+      });
+    const list = (name, field) =>
+      candidateSetter(name, (state, value) => {
+        if (!Array.isArray(value)) throw new TypeError(`Response set: ${name} must be an Array`);
+        for (const item of value) {
+          if (typeof item !== "string") throw new TypeError(`Response set: ${name} must contain only strings`);
+        }
+        state.overrides[field] = field === "vary" ? value.join(" ").split(" ").filter((s) => s) : [...value];
+      });
+    redefine("ttl", optionGetter("ttl", (o) => o.maxAge - o.age), seconds("ttl", "ttl", "ttl"));
+    redefine("age", optionGetter("age", (o) => o.age));
+    const swrGet = optionGetter("swr", (o) => o.swr);
+    redefine("swr", swrGet, seconds("swr", "staleWhileRevalidate", "swr"));
+    redefine("staleWhileRevalidate", swrGet, seconds("staleWhileRevalidate", "staleWhileRevalidate", "swr"));
+    redefine(
+      "staleIfError",
+      optionGetter("staleIfError", (o) => o.staleIfError),
+      seconds("staleIfError", "staleIfError", "staleIfError"),
+    );
+    redefine("vary", optionGetter("vary", (o) => [...o.vary]), list("vary", "vary"));
+    redefine(
+      "surrogateKeys",
+      optionGetter("surrogateKeys", (o) => [...o.surrogateKeys]),
+      list("surrogateKeys", "surrogateKeys"),
+    );
+    redefine(
+      "pci",
+      optionGetter("pci", (o) => o.pci),
+      candidateSetter("pci", (state, value) => {
+        if (typeof value !== "boolean") throw new TypeError("Response set: pci must be a boolean");
+        state.overrides.pci = value;
+      }),
+    );
+    // `status` on a candidate: checked, then what is stored (the candidate keeps its own).
+    redefine(
+      "status",
+      null,
+      candidateSetter("status", (state, value) => {
+        const n = typeof value === "number" ? value : 0;
+        const status = (Number.isFinite(n) ? Math.trunc(n) : 0) & 0xffff;
+        if (status !== 103 && (status < 200 || status > 599)) {
+          throw new RangeError(
+            `Response constructor: Invalid response status code. The status provided (${status}) is outside the range [200, 599].`,
+          );
+        }
+        state.statusOverride = status;
+      }),
+    );
+    const staleIfErrorAvailable = proto.staleIfErrorAvailable;
+    defineMethods(proto, {
+      staleIfErrorAvailable: named("staleIfErrorAvailable", 0, function () {
+        const state = candidateOf(this);
+        return state ? state.staleAvailable : staleIfErrorAvailable.call(this);
+      }),
+    });
+  }
+  if (guest.enabled) installGuestAccessors();
+
   const globals = {
     CacheOverride,
     FastlyBody,
@@ -1507,6 +1881,8 @@
       imageOptimizerQuery,
       // For `init.cacheOverride` and `setCacheOverride`.
       cacheOverridePlan,
+      // For `fetch()` in --enable-http-cache builds.
+      guestFetch,
     },
   };
 });

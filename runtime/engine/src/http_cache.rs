@@ -146,30 +146,53 @@ pub fn storage(
     cache_override: &CacheOverride,
     now: SystemTime,
 ) -> Storage {
-    if !CACHEABLE_STATUSES.contains(&status) {
-        return Storage::Uncacheable("its status is not cacheable by default");
+    match uncacheable(status, headers) {
+        Some(why) => Storage::Uncacheable(why),
+        None => Storage::Store(write_options(headers, cache_override, now)),
     }
-    let surrogate = directives(headers, "surrogate-control");
-    let control = directives(headers, "cache-control");
-    if control
+}
+
+/// Why a response with `status` and `headers` may not be stored, if it may not.
+pub fn uncacheable(status: u16, headers: &[(String, String)]) -> Option<&'static str> {
+    if !CACHEABLE_STATUSES.contains(&status) {
+        return Some("its status is not cacheable by default");
+    }
+    if directives(headers, "cache-control")
         .iter()
         .any(|(n, _)| n == "private" || n == "no-store")
     {
-        return Storage::Uncacheable("Cache-Control forbids shared caches");
+        return Some("Cache-Control forbids shared caches");
     }
     if header(headers, "set-cookie").is_some() {
-        return Storage::Uncacheable("it sets a cookie");
+        return Some("it sets a cookie");
     }
-    let vary: Vec<String> = headers
+    if vary_of(headers).iter().any(|name| name == "*") {
+        return Some("it varies on everything (Vary: *)");
+    }
+    None
+}
+
+/// The request headers a response varies on, lower-cased.
+fn vary_of(headers: &[(String, String)]) -> Vec<String> {
+    headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("vary"))
         .flat_map(|(_, v)| v.split(','))
         .map(|name| name.trim().to_ascii_lowercase())
         .filter(|name| !name.is_empty())
-        .collect();
-    if vary.iter().any(|name| name == "*") {
-        return Storage::Uncacheable("it varies on everything (Vary: *)");
-    }
+        .collect()
+}
+
+/// How a response with `headers` would be stored (its freshness, windows, variants and
+/// surrogate keys), whether or not it may be; `now` is when it arrived.
+pub fn write_options(
+    headers: &[(String, String)],
+    cache_override: &CacheOverride,
+    now: SystemTime,
+) -> WriteOptions {
+    let surrogate = directives(headers, "surrogate-control");
+    let control = directives(headers, "cache-control");
+    let vary = vary_of(headers);
     let age = header(headers, "age")
         .and_then(|a| a.trim().parse::<u64>().ok())
         .map_or(Duration::ZERO, Duration::from_secs);
@@ -221,7 +244,7 @@ pub fn storage(
         }
         sensitive = *pci;
     }
-    Storage::Store(WriteOptions {
+    WriteOptions {
         max_age,
         initial_age,
         stale_while_revalidate,
@@ -231,7 +254,7 @@ pub fn storage(
         length: None,
         user_metadata: Bytes::new(),
         sensitive,
-    })
+    }
 }
 
 /// The cache key of `request`: its `setCacheKey` key, else its URL (whose host is the

@@ -60,6 +60,10 @@ pub struct AppSettings {
     pub env: Vec<(String, String)>,
     /// `--strict`: a compatibility warning fails its request with a 500.
     pub strict: bool,
+    /// `--enable-http-cache`: the app was built with js-compute's guest HTTP cache
+    /// (`fetch()` runs `CacheOverride` hooks; `docs/http-cache-guest-api.md`).
+    #[serde(default)]
+    pub enable_http_cache: bool,
     /// The static backends of fastly.toml (`[local_server.backends]`).
     pub backends: Vec<crate::host_call::BackendSpec>,
     /// The config stores of fastly.toml (`[local_server.config_stores]` or
@@ -339,6 +343,7 @@ impl Instance {
             .map_err(|e| BootError::Setup(e.to_string()))?;
         Env::install(&app.settings.env, &mut context);
         Compat::install(app.settings.strict, &mut context);
+        crate::fastly::http_cache_api::install(app.settings.enable_http_cache, &mut context);
         // Last: every global is in place.
         crate::surface::conform_all_globals(&mut context)
             .map_err(|e| BootError::Setup(e.to_string()))?;
@@ -418,14 +423,19 @@ impl Instance {
         let pending = |p: &JsPromise| matches!(p.state(), PromiseState::Pending);
         // Re-read on every check: `waitUntil` may be called after dispatch, from async code.
         let body_pending = move || body_sent.as_ref().is_some_and(pending);
-        let wait_until_pending =
-            |event: &JsObject<JsFetchEvent>| event.borrow().data().wait_until().iter().any(pending);
-        if body_pending() || wait_until_pending(event) {
+        // `waitUntil` promises, and the guest HTTP cache's background revalidations.
+        let wait_until_pending = |event: &JsObject<JsFetchEvent>, context: &Context| {
+            event.borrow().data().wait_until().iter().any(pending)
+                || crate::fastly::http_cache_api::background_pending(context)
+        };
+        if body_pending() || wait_until_pending(event, &self.context) {
             let watched = event.clone();
             let check = body_pending.clone();
-            let settled = self.event_loop.run_until(&mut self.context, move |_| {
-                !check() && !wait_until_pending(&watched)
-            });
+            let settled = self
+                .event_loop
+                .run_until(&mut self.context, move |context| {
+                    !check() && !wait_until_pending(&watched, context)
+                });
             let outcome = tokio::time::timeout(WAIT_UNTIL_LIMIT, settled).await;
             let what = if body_pending() {
                 "the response body stream"

@@ -405,7 +405,13 @@ fn host_helpers(context: &mut Context) -> JsObject {
     }
     let cache = crate::fastly::cache::host::host_object(context);
     let rate = crate::fastly::edge_rate_limiter::host_object(context);
+    let http_cache = crate::fastly::http_cache_api::host_object(context);
     ObjectInitializer::new(context)
+        .property(
+            js_string!("httpCache"),
+            http_cache,
+            boa_engine::property::Attribute::all(),
+        )
         .property(
             js_string!("cache"),
             cache,

@@ -98,6 +98,11 @@ pub struct ServeArgs {
     /// production runtime disagree on, instead of logging a warning.
     #[arg(long)]
     pub strict: bool,
+    /// Run the app as `js-compute-runtime --enable-http-cache` builds it: `fetch()` runs the
+    /// guest HTTP cache (CacheOverride beforeSend/afterSend hooks, Response cache
+    /// accessors). On by itself when package.json's build script passes the flag.
+    #[arg(long)]
+    pub enable_http_cache: bool,
     /// Reload the app when a file of its project (or fastly.toml) changes: new requests run
     /// the new code, running ones finish on the old, KV data stays, and a version that does
     /// not load is reported while the last good one keeps serving.
@@ -166,6 +171,7 @@ impl ServeArgs {
             pool,
             env: self.env,
             strict: self.strict,
+            enable_http_cache: self.enable_http_cache,
             watch: self.watch,
             max_request_body: self.max_request_body,
             pops: usize::from(self.pops),

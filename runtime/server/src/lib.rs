@@ -54,6 +54,10 @@ pub struct ServeOptions {
     pub env: Vec<(String, String)>,
     /// `--strict`: compatibility warnings fail their request with a 500.
     pub strict: bool,
+    /// `--enable-http-cache`: run the app as js-compute builds it with that flag (the guest
+    /// HTTP cache: `CacheOverride` hooks, `Response` cache accessors). Also on when the
+    /// project's package.json build script passes the flag.
+    pub enable_http_cache: bool,
     /// `--pops`: simulated edge locations over the one KV backend (1: no simulation).
     pub pops: usize,
     /// `--kv-propagation`: how long a KV write takes to reach the other locations.
@@ -93,6 +97,7 @@ impl ServeOptions {
             kv: KvBackend::Memory,
             env: Vec::new(),
             strict: false,
+            enable_http_cache: false,
             pops: 1,
             kv_propagation: Duration::ZERO,
             cache_bytes: edgeshim_store::cache::DEFAULT_CAPACITY,
@@ -374,6 +379,12 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
     let cwd = std::env::current_dir().map_err(StartError::Cwd)?;
     if options.app.as_os_str().is_empty() {
         options.app = project::find_entry(&cwd).map_err(StartError::NoApp)?;
+    }
+    if !options.enable_http_cache && project::build_enables_http_cache(&options.app, &cwd) {
+        tracing::info!(
+            "the build script in package.json passes --enable-http-cache: fetch() runs the guest HTTP cache"
+        );
+        options.enable_http_cache = true;
     }
     let config = load_config(&options, &cwd)?;
     for warning in &config.warnings {

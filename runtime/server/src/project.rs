@@ -29,6 +29,39 @@ fn build_script_input(package_json: &str) -> Option<String> {
     })
 }
 
+/// Whether the `build` script passes `--enable-http-cache` to js-compute.
+fn build_script_enables_http_cache(package_json: &str) -> bool {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(package_json) else {
+        return false;
+    };
+    json["scripts"]["build"].as_str().is_some_and(|script| {
+        script.split(['&', ';', '|']).any(|command| {
+            let mut words = command.split_whitespace();
+            words
+                .find(|word| BUILD_TOOLS.contains(&word.rsplit('/').next().unwrap_or(word)))
+                .is_some()
+                && words.any(|word| word == "--enable-http-cache")
+        })
+    })
+}
+
+/// Whether the project of `app` (the nearest package.json above it, else the one in `cwd`)
+/// builds with `--enable-http-cache`.
+pub fn build_enables_http_cache(app: &Path, cwd: &Path) -> bool {
+    let app = if app.is_absolute() {
+        app.to_owned()
+    } else {
+        cwd.join(app)
+    };
+    let package = app
+        .ancestors()
+        .skip(1)
+        .map(|dir| dir.join("package.json"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| cwd.join("package.json"));
+    std::fs::read_to_string(package).is_ok_and(|text| build_script_enables_http_cache(&text))
+}
+
 /// The entry of the project in `dir`.
 ///
 /// # Errors
@@ -69,6 +102,25 @@ pub fn find_entry(dir: &Path) -> Result<PathBuf, String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_build_script_tells_whether_the_guest_http_cache_is_on() {
+        let on = |build: &str| {
+            build_script_enables_http_cache(&format!(r#"{{"scripts":{{"build":{build:?}}}}}"#))
+        };
+        assert!(on(
+            "js-compute-runtime --enable-http-cache src/index.js bin/main.wasm"
+        ));
+        assert!(on(
+            "tsc && node_modules/.bin/js-compute-runtime src/index.js bin/main.wasm --enable-http-cache"
+        ));
+        assert!(!on("js-compute-runtime src/index.js bin/main.wasm"));
+        // The flag of another program does not count.
+        assert!(!on(
+            "other --enable-http-cache && js-compute-runtime a.js b.wasm"
+        ));
+        assert!(!build_script_enables_http_cache("not json"));
+    }
 
     #[test]
     fn the_build_script_names_the_entry() {

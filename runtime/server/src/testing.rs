@@ -58,6 +58,10 @@ pub struct TestArgs {
     /// Write the report there instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Run the app as `js-compute-runtime --enable-http-cache` builds it (as `edgeshim
+    /// serve --enable-http-cache`).
+    #[arg(long)]
+    pub enable_http_cache: bool,
     /// Let compatibility warnings pass (as `edgeshim serve` without `--strict`).
     #[arg(long)]
     pub no_strict: bool,
@@ -564,6 +568,7 @@ fn app_options(args: &TestArgs, snapshot_program: Option<&PathBuf>) -> ServeOpti
     options.config.clone_from(&args.config);
     options.kv = KvBackend::Memory;
     options.strict = !args.no_strict;
+    options.enable_http_cache = args.enable_http_cache;
     options.env.clone_from(&args.env);
     options.pool.limits.cpu = (args.cpu_limit > 0).then(|| Duration::from_millis(args.cpu_limit));
     options.pool.snapshot_program = snapshot_program.cloned();

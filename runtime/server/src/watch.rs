@@ -55,6 +55,7 @@ impl Build {
             .with_settings(AppSettings {
                 env: self.options.env.clone(),
                 strict: self.options.strict,
+                enable_http_cache: self.options.enable_http_cache,
                 backends: config.backends.clone(),
                 config_stores: config.config_stores.clone(),
                 secret_stores: config.secret_stores.clone(),

@@ -34,6 +34,7 @@ pub mod experimental;
 pub mod geolocation;
 pub mod global;
 pub mod html_rewriter;
+pub mod http_cache_api;
 pub mod js_modules;
 pub mod kv_store;
 pub mod logger;

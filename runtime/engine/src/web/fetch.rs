@@ -124,13 +124,20 @@ fn fetch(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVal
         Ok(request) => request,
         Err(error) => return rejected(error, context),
     };
-    // As the default build (without `--enable-http-cache`) does, before anything is sent
-    // and by throwing, not rejecting: `fetch.cpp`'s `get_caching_mode`.
     let setting = JsRequest::cache_setting(&request);
-    if setting
+    let pass = setting
         .as_ref()
-        .is_some_and(|s| s.hooks && s.cache_override != CacheOverride::Pass)
-    {
+        .is_some_and(|s| s.cache_override == CacheOverride::Pass);
+    if crate::fastly::http_cache_api::enabled(context) {
+        // `fetch.cpp`'s `get_caching_mode`: pass, PURGE and image optimizer requests go to
+        // the host as in a default build; everything else through the guest cache.
+        let (method, ..) = JsRequest::parts(&request);
+        if !pass && method != "PURGE" && JsRequest::image_optimizer(&request).is_none() {
+            return guest_fetch(&request, context);
+        }
+    } else if !pass && setting.as_ref().is_some_and(|s| s.hooks) {
+        // As the default build (without `--enable-http-cache`) does, before anything is
+        // sent and by throwing, not rejecting.
         return Err(JsNativeError::error()
             .with_message(HTTP_CACHE_API_DISABLED)
             .into());
@@ -144,6 +151,59 @@ fn fetch(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVal
 /// What `fetch` throws for a `CacheOverride` with `beforeSend`/`afterSend` hooks in an app
 /// built without `--enable-http-cache` (js-compute's default), verbatim.
 pub const HTTP_CACHE_API_DISABLED: &str = "HTTP caching API is not enabled for JavaScript; enable it with the --enable-http-cache flag to the js-compute build command, or contact support for help";
+
+/// `fetch(request)` in an app built with `--enable-http-cache`: `js-lib/fastly.js`'s
+/// `guestFetch(request, hooks, key, collapse)`, which returns the promise.
+fn guest_fetch(request: &JsObject<JsRequest>, context: &mut Context) -> JsResult<JsValue> {
+    let hooks = JsRequest::cache_plan(request).map_or_else(JsValue::undefined, JsValue::from);
+    let (_, url, headers, _) = JsRequest::parts(request);
+    let custom = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(crate::http_cache::CACHE_KEY_HEADER));
+    let mut key = match custom {
+        Some((_, custom)) => format!("http-guest-key:{custom}"),
+        None => format!("http-guest-url:{url}"),
+    };
+    if JsRequest::decompress_gzip(request) {
+        key.push_str(" (gunzipped)");
+    }
+    // A request that already came through edgeshim does not wait for another's pending
+    // miss: the backend may lead back here, to a request waiting for itself.
+    let collapse = context
+        .get_data::<IncomingLoop>()
+        .is_none_or(|l| l.hops.get() == 0);
+    let function =
+        crate::js_lib::internal(context, "fastly")?.get(js_string!("guestFetch"), context)?;
+    let function = function
+        .as_callable()
+        .ok_or_else(|| crate::class_util::type_error("guestFetch is not a function"))?;
+    function.call(
+        &JsValue::undefined(),
+        &[
+            request.clone().upcast().into(),
+            hooks,
+            boa_engine::JsString::from(key.as_str()).into(),
+            collapse.into(),
+        ],
+        context,
+    )
+}
+
+/// Sends `request` to its backend without the host's readthrough cache (the guest HTTP
+/// cache's own sends); the promise of its response.
+pub(crate) fn send_uncached(
+    request: &JsObject<JsRequest>,
+    context: &mut Context,
+) -> JsResult<JsValue> {
+    let setting = CacheSetting {
+        cache_override: CacheOverride::Pass,
+        hooks: false,
+    };
+    match start(&JsValue::undefined(), request, Some(setting), context) {
+        Ok(promise) => Ok(promise),
+        Err(error) => rejected(error, context),
+    }
+}
 
 /// The request `fetch(resource, init)` sends, made as `new Request(resource, init)` is.
 fn make_request(

@@ -42,6 +42,9 @@ pub struct JsRequest {
     /// `init.cacheOverride` or `setCacheOverride`; a request made from another inherits it.
     #[unsafe_ignore_trace]
     cache_override: Option<CacheSetting>,
+    /// The override's plan (`cacheOverridePlan`): its values and the `beforeSend`/
+    /// `afterSend` functions an `--enable-http-cache` build's `fetch()` uses.
+    cache_plan: Option<JsObject>,
     /// `setManualFramingHeaders(true)`: the app's framing headers are sent
     /// ([`super::framing`]).
     #[unsafe_ignore_trace]
@@ -65,7 +68,10 @@ pub struct CacheSetting {
 
 /// `value` as a request's cache override (`Request::set_cache_override`): the checks and
 /// copy are `js-lib/fastly.js`'s `cacheOverridePlan`, which throws the platform's errors.
-fn cache_setting(value: &JsValue, context: &mut Context) -> JsResult<CacheSetting> {
+fn cache_setting(
+    value: &JsValue,
+    context: &mut Context,
+) -> JsResult<(CacheSetting, Option<JsObject>)> {
     let plan = crate::js_lib::internal(context, "fastly")?
         .get(js_string!("cacheOverridePlan"), context)?;
     let plan = plan
@@ -101,10 +107,14 @@ fn cache_setting(value: &JsValue, context: &mut Context) -> JsResult<CacheSettin
         },
         _ => CacheOverride::None,
     };
-    Ok(CacheSetting {
-        cache_override,
-        hooks: plan.get(js_string!("hooks"), context)?.to_boolean(),
-    })
+    let hooks = plan.get(js_string!("hooks"), context)?.to_boolean();
+    Ok((
+        CacheSetting {
+            cache_override,
+            hooks,
+        },
+        Some(plan),
+    ))
 }
 
 /// The `fastly-xqd-cache-key` header value `setCacheKey(key)` adds: the SHA-256 of the key
@@ -168,6 +178,7 @@ impl JsRequest {
                 decompress_gzip: false,
                 image_optimizer: None,
                 cache_override: None,
+                cache_plan: None,
                 manual_framing: false,
                 bot,
             },
@@ -200,6 +211,11 @@ impl JsRequest {
     /// The request's `cacheOverride`, if any.
     pub fn cache_setting(request: &JsObject<JsRequest>) -> Option<CacheSetting> {
         request.borrow().data().cache_override.clone()
+    }
+
+    /// The plan of the request's `cacheOverride` (values and hooks), if it has one.
+    pub fn cache_plan(request: &JsObject<JsRequest>) -> Option<JsObject> {
+        request.borrow().data().cache_plan.clone()
     }
 
     pub fn image_optimizer(request: &JsObject<JsRequest>) -> Option<String> {
@@ -284,6 +300,7 @@ impl Class for JsRequest {
         let mut decompress_gzip = false;
         let mut image_options = JsValue::undefined();
         let mut cache_override = None;
+        let mut cache_plan = None;
         let mut override_value = JsValue::undefined();
         let mut cache_key = JsValue::undefined();
         let (mut method, url, mut headers, mut body) = match &source {
@@ -294,6 +311,7 @@ impl Class for JsRequest {
                     backend.clone_from(&r.backend);
                     decompress_gzip = r.decompress_gzip;
                     cache_override.clone_from(&r.cache_override);
+                    cache_plan.clone_from(&r.cache_plan);
                     (
                         r.method.clone(),
                         r.url.clone(),
@@ -385,7 +403,9 @@ impl Class for JsRequest {
         // After the body's checks, in js-compute's order: cacheOverride, cacheKey, then
         // imageOptimizerOptions.
         if !override_value.is_undefined() {
-            cache_override = Some(cache_setting(&override_value, context)?);
+            let (setting, hooks) = cache_setting(&override_value, context)?;
+            cache_override = Some(setting);
+            cache_plan = hooks;
         }
         if !cache_key.is_undefined() {
             headers.push((
@@ -415,6 +435,7 @@ impl Class for JsRequest {
             decompress_gzip,
             image_optimizer,
             cache_override,
+            cache_plan,
             manual_framing: false,
             bot: None,
         })
@@ -449,8 +470,10 @@ impl Class for JsRequest {
             NativeFunction::from_fn_ptr(|this, args, ctx| {
                 let r = this_as::<JsRequest>(this, "setCacheOverride", CLASS)?;
                 require_args(args, "setCacheOverride", 1)?;
-                let setting = cache_setting(&args[0], ctx)?;
-                r.borrow_mut().data_mut().cache_override = Some(setting);
+                let (setting, hooks) = cache_setting(&args[0], ctx)?;
+                let mut r = r.borrow_mut();
+                r.data_mut().cache_override = Some(setting);
+                r.data_mut().cache_plan = hooks;
                 Ok(JsValue::undefined())
             }),
         );
@@ -516,13 +539,14 @@ impl Class for JsRequest {
                 let r = this_as::<JsRequest>(this, "clone", CLASS)?;
                 let body = clone_body(&r, ctx)?;
                 let (method, url, pairs, backend) = JsRequest::parts(&r);
-                let (decompress_gzip, image_optimizer, cache_override, manual_framing) = {
+                let (decompress_gzip, image_optimizer, cache_override, cache_plan, manual_framing) = {
                     let data = r.borrow();
                     let data = data.data();
                     (
                         data.decompress_gzip,
                         data.image_optimizer.clone(),
                         data.cache_override.clone(),
+                        data.cache_plan.clone(),
                         data.manual_framing,
                     )
                 };
@@ -537,6 +561,7 @@ impl Class for JsRequest {
                         decompress_gzip,
                         image_optimizer,
                         cache_override,
+                        cache_plan,
                         manual_framing,
                         bot: None,
                     },

@@ -122,6 +122,34 @@ impl JsResponse {
         )
     }
 
+    /// Gives `response` the body `body` (the guest HTTP cache's candidate response, whose
+    /// body is held back while its hooks run).
+    pub fn replace_body(response: &JsObject<JsResponse>, body: BodyState) {
+        response.borrow_mut().data_mut().body = body;
+    }
+
+    /// Makes `response`'s headers mutable (the guest HTTP cache's candidate response, whose
+    /// headers `afterSend` may change).
+    ///
+    /// # Errors
+    /// The new `Headers` object cannot be made.
+    pub fn unlock_headers(response: &JsObject<JsResponse>, context: &mut Context) -> JsResult<()> {
+        let pairs = JsHeaders::pairs_of(&response.borrow().data().headers);
+        let headers = JsHeaders::from_pairs(pairs, false).create(context)?;
+        response.borrow_mut().data_mut().headers = headers;
+        Ok(())
+    }
+
+    /// The name of the backend `response` came from, if it came from one.
+    pub fn backend_name(response: &JsObject<JsResponse>) -> Option<String> {
+        response
+            .borrow()
+            .data()
+            .origin
+            .as_ref()
+            .map(|origin| origin.backend.clone())
+    }
+
     /// The parts of a `Response` object, or `Ok(None)` if `value` is not one. A streamed body
     /// starts flowing to the returned channel.
     ///

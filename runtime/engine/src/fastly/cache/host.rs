@@ -120,7 +120,7 @@ fn u64_arg(args: &[JsValue], index: usize, context: &mut Context) -> JsResult<u6
     Ok(number.max(0.0) as u64)
 }
 
-fn strings(value: &JsValue, context: &mut Context) -> JsResult<Vec<String>> {
+pub(crate) fn strings(value: &JsValue, context: &mut Context) -> JsResult<Vec<String>> {
     let Some(object) = value.as_object() else {
         return Ok(Vec::new());
     };
@@ -138,7 +138,11 @@ fn strings(value: &JsValue, context: &mut Context) -> JsResult<Vec<String>> {
 }
 
 /// `[[name, value], …]`, as the JS side flattens a `Headers`.
-fn headers_arg(args: &[JsValue], index: usize, context: &mut Context) -> JsResult<Headers> {
+pub(crate) fn headers_arg(
+    args: &[JsValue],
+    index: usize,
+    context: &mut Context,
+) -> JsResult<Headers> {
     let Some(object) = args.get(index).and_then(JsValue::as_object) else {
         return Ok(Vec::new());
     };
@@ -174,7 +178,8 @@ fn options_arg(args: &[JsValue], index: usize, context: &mut Context) -> JsResul
         max_age: millis(&object, "maxAge", context)?,
         initial_age: millis(&object, "initialAge", context)?,
         stale_while_revalidate: millis(&object, "staleWhileRevalidate", context)?,
-        stale_if_error: Duration::ZERO,
+        // Only the guest HTTP cache sets it (`fastly:cache` has no such option).
+        stale_if_error: millis(&object, "staleIfError", context)?,
         vary: strings(&object.get(js_string!("vary"), context)?, context)?,
         surrogate_keys: strings(&object.get(js_string!("surrogateKeys"), context)?, context)?,
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
