@@ -1574,11 +1574,13 @@
       pci: meta.pci,
     };
   }
-  function fromCache(request, object, meta, stale) {
+  function fromCache(request, object, meta, stale, maskedError) {
     const body = request.method === "HEAD" ? new Uint8Array(0) : object.body;
     const headers = deliveredHeaders(meta.headers, request, object.hits);
     const response = guest.response(meta.status, headers, body, request.url, meta.backend, false);
-    RESPONSE_CACHE.set(response, { cached: true, stale, options: storedOptions(object, meta) });
+    const state = { cached: true, stale, options: storedOptions(object, meta) };
+    if (maskedError !== undefined) state.maskedError = maskedError;
+    RESPONSE_CACHE.set(response, state);
     return response;
   }
 
@@ -1605,7 +1607,9 @@
     const transaction = lookup.transaction === undefined ? null : lookup.transaction;
     const object = lookup.found ? lookup.object : null;
     const meta = object ? metadataOf(object) : null;
-    const fill = { request, plan, keyBytes, lookupHeaders, transaction };
+    const fill = { request, plan, keyBytes, lookupHeaders, transaction, stale: null };
+    // Past every window but stale-if-error: kept to answer if the backend request fails.
+    if (object && meta && !meta.pass && !lookup.usable) fill.stale = { object, meta };
     if (object && meta && !meta.pass && lookup.usable) {
       if (lookup.stale && transaction !== null) {
         // Inside stale-while-revalidate: served at once, revalidated in the background,
@@ -1624,13 +1628,52 @@
     return fillFromBackend(fill);
   }
 
+  // A failure of the hooks or the send: answered by the stale-if-error object if there is
+  // one (the cache left as it is), else `fetch()` rejects with it.
+  class Masked {
+    constructor(error) {
+      this.error = error;
+    }
+  }
   async function fillFromBackend(fill) {
+    try {
+      return await fillOrMask(fill);
+    } catch (e) {
+      if (!(e instanceof Masked)) throw e;
+      if (fill.stale === null) throw e.error;
+      return fromCache(fill.request, fill.stale.object, fill.stale.meta, true, e.error);
+    }
+  }
+  // Runs `step`, marking what it throws as answerable by a stale-if-error object.
+  async function maskable(step) {
+    try {
+      return await step();
+    } catch (e) {
+      throw new Masked(e);
+    }
+  }
+  // afterSend's answer checked: the storage action (given to `setAction`), and the transform.
+  function checkAfterSend(result, setAction) {
+    if (result === undefined || result === null) return undefined;
+    if (typeof result !== "object" && typeof result !== "function") throw new TypeError(AFTER_SEND_OBJECT);
+    const cache = result.cache;
+    if (cache === true) setAction("insert");
+    else if (cache === false) setAction("dontstore");
+    else if (typeof cache === "string") {
+      if (cache !== "uncacheable") throw new TypeError(AFTER_SEND_STRING);
+      setAction("uncacheable");
+    } else if (cache !== undefined) throw new TypeError(AFTER_SEND_CACHE);
+    const transform = result.bodyTransformFn;
+    if (transform !== undefined && typeof transform !== "function") throw new TypeError(AFTER_SEND_TRANSFORM);
+    return transform;
+  }
+  async function fillOrMask(fill) {
     const { request, plan } = fill;
     const hooks = plan || {};
     let open = fill.transaction;
     try {
-      if (hooks.beforeSend !== undefined) await hooks.beforeSend.call(null, request);
-      const sent = await guest.send(request);
+      if (hooks.beforeSend !== undefined) await maskable(() => hooks.beforeSend.call(null, request));
+      const sent = await maskable(() => guest.send(request));
       const bytes = new Uint8Array(await sent.arrayBuffer());
       const backend = guest.origin(sent);
       const candidate = guest.response(sent.status, [...sent.headers], null, request.url, backend, true);
@@ -1641,28 +1684,20 @@
         status: sent.status,
         response: candidate,
         overrides: overridesOf(plan),
-        staleAvailable: false,
+        staleAvailable: fill.stale !== null,
       };
       RESPONSE_CACHE.set(candidate, state);
       // The host's suggestion, fixed now; the hooks' header changes move only the options.
       let action = candidateOptions(state).cacheable ? "insert" : "uncacheable";
       if (sent.headers.has("set-cookie")) action = "uncacheable";
       let transform;
-      const result = hooks.afterSend !== undefined ? await hooks.afterSend.call(null, candidate) : undefined;
-      if (result !== undefined && result !== null) {
-        if (typeof result !== "object" && typeof result !== "function") throw new TypeError(AFTER_SEND_OBJECT);
-        const cache = result.cache;
-        if (cache === true) action = "insert";
-        else if (cache === false) action = "dontstore";
-        else if (typeof cache === "string") {
-          if (cache !== "uncacheable") throw new TypeError(AFTER_SEND_STRING);
-          action = "uncacheable";
-        } else if (cache !== undefined) throw new TypeError(AFTER_SEND_CACHE);
-        if ("bodyTransformFn" in result && result.bodyTransformFn !== undefined) {
-          if (typeof result.bodyTransformFn !== "function") throw new TypeError(AFTER_SEND_TRANSFORM);
-          transform = result.bodyTransformFn;
-        }
-      }
+      const result = await maskable(() =>
+        hooks.afterSend !== undefined ? hooks.afterSend.call(null, candidate) : undefined,
+      );
+      // Validation errors of afterSend's answer are answerable too; the transform's are not.
+      await maskable(() => {
+        transform = checkAfterSend(result, (a) => (action = a));
+      });
       const options = candidateOptions(state);
       delete options.cacheable;
       const status = state.statusOverride !== undefined ? state.statusOverride : sent.status;

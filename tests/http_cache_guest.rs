@@ -93,7 +93,8 @@ async fn after_send_runs_on_a_miss_and_never_on_a_hit() {
     assert_eq!(
         miss["candidate"],
         json!({ "cached": false, "stale": false, "ttl": 600, "age": 0, "swr": 0,
-                "staleIfError": 0, "vary": [], "surrogateKeys": [], "pci": false, "body": null })
+                "staleIfError": 0, "vary": [], "surrogateKeys": [], "pci": false, "body": null,
+                "staleIfErrorAvailable": false })
     );
     // Stored: a new response read back from the cache, the candidate's options moved to it.
     assert_eq!(
@@ -410,5 +411,39 @@ async fn concurrent_misses_of_one_key_reach_the_origin_once() {
         hooked, 1,
         "one leader ran the hooks; the rest waited for its object"
     );
+    guest.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_if_error_object_answers_for_a_failing_hook() {
+    let origin = Origin::start().await;
+    let guest = serve(&origin, false).await;
+    let path = "/cacheable/fallback?cc=max-age=1,stale-if-error=60";
+    let first = guest.go(path, "observe").await;
+    assert_eq!(
+        pick(&first, &["body", "staleIfError", "maskedError"]),
+        json!({ "body": "fallback #1", "staleIfError": 60, "maskedError": "undefined" })
+    );
+    // Past max-age, inside stale-if-error: the candidate knows a fallback exists, and a
+    // failing hook is answered by the stale object, its error kept in maskedError.
+    guest.advance(2000);
+    let refetched = guest.go(path, "observe").await;
+    assert_eq!(refetched["candidate"]["staleIfErrorAvailable"], true);
+    assert_eq!(refetched["body"], "fallback #2");
+    guest.advance(2000);
+    let masked = guest.go(path, "after-throw").await;
+    assert_eq!(
+        pick(
+            &masked,
+            &["body", "cached", "stale", "maskedError", "xCache"]
+        ),
+        json!({ "body": "fallback #2", "cached": true, "stale": true,
+                "maskedError": "Error: after send error", "xCache": "HIT" })
+    );
+    // Without a fallback the error rejects fetch().
+    let failed = guest
+        .go("/cacheable/no-fallback?cc=max-age=60", "after-throw")
+        .await;
+    assert_eq!(failed["error"], "Error: after send error");
     guest.server.stop().await;
 }

@@ -27,10 +27,10 @@
 //! `Cache-Control`, or the override's `staleIfError`) answers for an origin that fails or
 //! answers 5xx.
 //!
-//! Not emulated: revalidation with `If-None-Match`/`If-Modified-Since` (a stale object is refetched whole),
-//! and the guest-side HTTP cache API of `--enable-http-cache` builds (`beforeSend`/
-//! `afterSend` hooks, the `Response` cache accessors), which the binding refuses as the
-//! default build does; `docs/http-cache-guest-api.md` holds its contract.
+//! Not emulated: revalidation with `If-None-Match`/`If-Modified-Since` (a stale object is
+//! refetched whole). Apps built with `--enable-http-cache` bypass this cache: their `fetch()`
+//! runs the guest HTTP cache (`js-lib/fastly.js`, `crate::fastly::http_cache_api`,
+//! `docs/http-cache-guest-api.md`), which uses [`write_options`] for its suggestions.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
