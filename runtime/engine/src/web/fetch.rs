@@ -142,7 +142,7 @@ fn fetch(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVal
             .with_message(HTTP_CACHE_API_DISABLED)
             .into());
     }
-    match start(&resource, &request, setting, context) {
+    match start(&resource, &request, setting, false, context) {
         Ok(promise) => Ok(promise),
         Err(error) => rejected(error, context),
     }
@@ -199,7 +199,7 @@ pub(crate) fn send_uncached(
         cache_override: CacheOverride::Pass,
         hooks: false,
     };
-    match start(&JsValue::undefined(), request, Some(setting), context) {
+    match start(&JsValue::undefined(), request, Some(setting), true, context) {
         Ok(promise) => Ok(promise),
         Err(error) => rejected(error, context),
     }
@@ -252,10 +252,12 @@ fn image_optimizer_notice(
 }
 
 /// Everything up to the send; an error here rejects the returned promise.
+/// `for_guest`: the guest HTTP cache's own send, around the host's cache.
 fn start(
     resource: &JsValue,
     request: &JsObject<JsRequest>,
     setting: Option<CacheSetting>,
+    for_guest: bool,
     context: &mut Context,
 ) -> JsResult<JsValue> {
     // `init.backend`, read by the Request constructor, or the input request's.
@@ -324,11 +326,12 @@ fn start(
             let elapsed = started.elapsed().as_secs_f64() * 1000.0;
             let outcome = match sent {
                 Ok(response) => {
-                    let cache = response
-                        .head
-                        .cache
-                        .map(|outcome| format!(" (cache {outcome})"))
-                        .unwrap_or_default();
+                    let cache = match response.head.cache {
+                        // Its lookups are logged by the edge cache (`edgeshim::cache`).
+                        Some(_) if for_guest => " (for the guest HTTP cache)".to_owned(),
+                        Some(outcome) => format!(" (cache {outcome})"),
+                        None => String::new(),
+                    };
                     tracing::info!(
                         target: "edgeshim::backend",
                         "{backend}: {method} {url} -> {}{cache} in {elapsed:.1} ms",
