@@ -3,11 +3,13 @@
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
-const pageSize = new URLSearchParams(location.search).get("limit") || "50";
+// `?store=NAME&limit=N`: the store shown first and the keys a page holds.
+const pageParams = new URLSearchParams(location.search);
+const pageSize = pageParams.get("limit") || "50";
 const shownBytes = 64 * 1024;
 const keptRequests = 500;
 
-const state = { store: null, prefix: "", cursor: null, entry: null, expiresAt: null, isNew: false };
+const state = { store: pageParams.get("store"), prefix: "", cursor: null, entry: null, expiresAt: null, isNew: false };
 
 async function api(method, path, params, body) {
   const init = { method, headers: {} };
@@ -65,6 +67,15 @@ function formatTtl(ms) {
 }
 
 // --- Stores and keys ---
+
+// The store picker's entry counts, after a write.
+async function refreshCounts() {
+  const { stores } = await api("GET", "/api/stores", {});
+  for (const option of $("#store").options) {
+    const store = stores.find((s) => s.name === option.value);
+    if (store) option.textContent = `${store.name} (${store.entries})`;
+  }
+}
 
 async function loadStores() {
   const { stores } = await api("GET", "/api/stores", {});
@@ -197,6 +208,7 @@ async function save() {
   showError("");
   await loadKeys(true);
   showEntry(entry);
+  await refreshCounts();
 }
 
 async function remove() {
@@ -207,9 +219,11 @@ async function remove() {
   $("#entry").hidden = true;
   $("#placeholder").hidden = false;
   await loadKeys(true);
+  await refreshCounts();
 }
 
 function cancel() {
+  showError("");
   $("#confirm").hidden = true;
   if (!$("#editor").hidden) {
     $("#editor").hidden = true;
@@ -337,6 +351,9 @@ document.addEventListener("keydown", (event) => {
 
 $("#store").addEventListener("change", (event) => {
   state.store = event.target.value;
+  // A reload shows the same store.
+  pageParams.set("store", state.store);
+  history.replaceState(null, "", `?${pageParams}`);
   attempt(() => loadKeys(true));
 });
 $("#search").addEventListener("submit", (event) => {
