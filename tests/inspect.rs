@@ -621,9 +621,9 @@ async fn browser_edits_a_value_that_the_app_reads_back() {
             js(&call)
         ))
         .await?;
-        b.until(&format!(
-            "document.querySelector('#log tr.request[data-path=\"/greeting\"]').children[3].textContent === '200'"
-        ))
+        b.until(
+            "document.querySelector('#log tr.request[data-path=\"/greeting\"]').children[3].textContent === '200'",
+        )
         .await
     }
     .await;

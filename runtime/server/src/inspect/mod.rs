@@ -588,17 +588,15 @@ fn log_stream(inspector: &Inspector) -> Result<Response<Body>, ApiError> {
         .ok_or_else(|| ApiError::NoRoute("/api/log (the server is stopping)".to_owned()))?;
     let past = futures_util::stream::iter(past.into_iter().map(|event| Ok(sse(&event))));
     let live = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        loop {
-            match receiver.recv().await {
-                Ok(event) => return Some((Ok(sse(&event)), receiver)),
-                // The page read too slowly: tell it, and go on with what comes next.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                    let event = json!({ "type": "missed", "count": missed }).to_string();
-                    return Some((Ok(sse(&event)), receiver));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        let event = match receiver.recv().await {
+            Ok(event) => sse(&event),
+            // The page read too slowly: tell it, and go on with what comes next.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                sse(&json!({ "type": "missed", "count": missed }).to_string())
             }
-        }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(event), receiver))
     });
     let body = BodyExt::boxed(StreamBody::new(futures_util::StreamExt::chain(past, live)));
     Ok(respond(StatusCode::OK, "text/event-stream", body))
