@@ -396,6 +396,42 @@ async fn live_log_attributes_calls_in_reused_instances() {
     live_log_attributes_each_call_to_its_request(true).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_log_names_the_edge_location_and_the_page_writes_through_every_one() {
+    let mut options = ServeOptions::new(fixture("inspect/index.js"));
+    options.addr = "127.0.0.1:0".parse().unwrap();
+    options.inspect = Some("127.0.0.1:0".parse().unwrap());
+    options.pool = support::pool(1, false);
+    options.pops = 2;
+    let server = edgeshim::start(options).await.expect("the fixture starts");
+    let (status, _) = api(
+        &server,
+        "PUT",
+        "/api/entry?store=notes&key=greeting",
+        r#"{"value": "from the page"}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let app = server.addr();
+    let requests = async {
+        for pop in ["0", "1"] {
+            let read = request(app, "GET", "/greeting", &[("x-edgeshim-pop", pop)], b"").await;
+            assert_eq!(read.body, b"from the page", "pop {pop}");
+        }
+    };
+    let log = log_until(
+        page(&server),
+        &[r#""pop":0"#, r#""pop":1"#, r#""type":"done""#],
+        requests,
+    )
+    .await;
+    assert!(
+        log.contains(r#""method":"GET","path":"/greeting","pop":1"#),
+        "{log}"
+    );
+    server.stop().await;
+}
+
 // --- The page in a browser ---
 
 /// chromedriver on a free loopback port, and a headless chromium session through it.
