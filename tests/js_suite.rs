@@ -33,6 +33,7 @@ fn run_suite(path: &Path) -> (Vec<String>, Vec<String>) {
             pop: 0,
             client: None,
             kill_after: None,
+            host: None,
         }))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let edgeshim_engine::HostBody::Full(body) = response.body else {

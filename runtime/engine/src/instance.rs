@@ -145,6 +145,9 @@ pub struct IncomingRequest {
     /// Stop the request this long after it starts, as if its instance died (`edgeshim
     /// test`'s `app(path, { killAfter })`); only copies of the snapshot can be stopped.
     pub kill_after: Option<std::time::Duration>,
+    /// Answers this request's host calls instead of the app's host: the server passes a
+    /// wrapper of [`App::host`] to see which calls a request makes (`serve --inspect`).
+    pub host: Option<Arc<dyn Host>>,
 }
 
 impl App {
@@ -398,6 +401,14 @@ impl Instance {
         request: IncomingRequest,
         respond: impl FnOnce(Result<ResponseParts, HandleError>),
     ) {
+        let mut request = request;
+        // The request's own host answers its calls, waitUntil work included; the instance
+        // (reused, or dropped) gets the app's back at the end.
+        let app_host = request.host.take().and_then(|host| {
+            let app_host = self.context.get_data::<HostHandle>().map(|h| h.0.clone());
+            self.context.insert_data(HostHandle(host));
+            app_host
+        });
         let (result, event) = self.respond(request).await;
         respond(result);
         if let Some(event) = event {
@@ -414,6 +425,9 @@ impl Instance {
                 &sender,
                 "the app's response stream did not finish",
             );
+        }
+        if let Some(app_host) = app_host {
+            self.context.insert_data(HostHandle(app_host));
         }
     }
 
@@ -495,6 +509,7 @@ impl Instance {
             pop,
             client,
             kill_after,
+            host: _,
         } = request;
         if kill_after.is_some() {
             tracing::warn!(

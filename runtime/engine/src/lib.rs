@@ -37,6 +37,7 @@
 //!         pop: 0,
 //!         client: None,
 //!         kill_after: None,
+//!         host: None,
 //!     })
 //!     .await?;
 //! assert_eq!(response.status, 200);

@@ -116,6 +116,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MIB", default_value_t = 256,
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub cache_size: u64,
+    /// Serve the inspection page on ADDR (loopback only; default 127.0.0.1:7677): the KV
+    /// stores' keys and values, to read and edit, and the requests live with the KV,
+    /// cache and backend calls each makes.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, require_equals = true,
+          default_missing_value = crate::inspect::DEFAULT_INSPECT_ADDR)]
+    pub inspect: Option<SocketAddr>,
 }
 
 /// `NAME=VALUE`, or `NAME` with the value from this process's environment.
@@ -188,6 +194,7 @@ impl ServeArgs {
             },
             clock: std::sync::Arc::new(edgeshim_store::SystemClock),
             scenario: false,
+            inspect: self.inspect,
         }
     }
 }
@@ -281,5 +288,23 @@ mod tests {
             (3, Duration::from_millis(250))
         );
         assert!(parse(&["--pops", "0"]).is_err());
+    }
+
+    #[test]
+    fn inspect_takes_an_optional_address() {
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from(["edgeshim", "serve"].iter().chain(args)).unwrap();
+            let Command::Serve(args) = cli.command else {
+                panic!("not serve");
+            };
+            args.into_options()
+        };
+        assert_eq!(parse(&["app.js"]).inspect, None);
+        // Bare, it takes no value: the app after it stays the app.
+        let options = parse(&["--inspect", "app.js"]);
+        assert_eq!(options.inspect, Some("127.0.0.1:7677".parse().unwrap()));
+        assert_eq!(options.app, std::path::Path::new("app.js"));
+        let options = parse(&["--inspect=127.0.0.1:9000", "app.js"]);
+        assert_eq!(options.inspect, Some("127.0.0.1:9000".parse().unwrap()));
     }
 }

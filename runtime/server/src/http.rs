@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use edgeshim_engine::{
-    BodyChunks, Chunk, HandleError, HostBody, IncomingRequest, Pool, ResponseParts,
+    BodyChunks, Chunk, HandleError, Host, HostBody, IncomingRequest, Pool, ResponseParts,
 };
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
@@ -57,13 +57,15 @@ pub enum Handler {
 }
 
 /// How the app's requests are taken in.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Intake {
     /// Larger request bodies are refused with 413 (`--max-request-body`).
     pub max_request_body: Option<u64>,
     /// Under `edgeshim test`: [`KILL_AFTER_HEADER`] asks to stop a request midway, and is
     /// taken off before the app sees it. Elsewhere it is an ordinary header.
     pub scenario: bool,
+    /// `--inspect`: each request, with the host calls it makes, is reported here.
+    pub(crate) activity: Option<Arc<crate::inspect::Activity>>,
 }
 
 /// The request header with which `edgeshim test`'s harness asks to stop a request that many
@@ -287,7 +289,8 @@ async fn incoming(
     conn: Conn,
     pop: usize,
     fault: &BodyFault,
-    intake: Intake,
+    intake: &Intake,
+    observed: Option<Arc<dyn Host>>,
 ) -> Result<IncomingRequest, (StatusCode, String)> {
     let local = conn.local;
     let (mut parts, body) = request.into_parts();
@@ -337,6 +340,7 @@ async fn incoming(
         pop,
         client: Some(conn.remote),
         kill_after,
+        host: observed,
     })
 }
 
@@ -364,13 +368,14 @@ static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 /// Serves one request inside a `request{id method path}` span that every log line of the
 /// request, the app's `console.*` included, carries.
 async fn answer(handler: Handler, request: Request<Incoming>, conn: Conn) -> Response<Body> {
+    let id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!(
         "request",
-        id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed),
+        id,
         method = %request.method(),
         path = request.uri().path(),
     );
-    answer_in_span(handler, request, conn)
+    answer_in_span(handler, request, conn, id)
         .instrument(span)
         .await
 }
@@ -379,11 +384,13 @@ async fn answer_in_span(
     handler: Handler,
     request: Request<Incoming>,
     conn: Conn,
+    id: u64,
 ) -> Response<Body> {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let mut served_by = None;
+    let mut activity = None;
     let response = match handler {
         Handler::Static(body) => Response::new(full(body)),
         Handler::App(pool, locations, intake) => match locations.pick(
@@ -397,17 +404,33 @@ async fn answer_in_span(
                 if locations.count() > 1 {
                     served_by = Some(pop);
                 }
-                answer_app(&pool.get(), request, conn, pop, intake).await
+                let pool = pool.get();
+                // Seen by the inspection page: the request, and its calls through a host
+                // that records them as this request's.
+                let host = intake.activity.as_ref().map(|observed| {
+                    let shown = request.uri().path_and_query().map_or("/", |p| p.as_str());
+                    observed.begin(id, method.as_str(), shown, served_by);
+                    activity = Some(observed.clone());
+                    Arc::new(crate::inspect::ObservedHost::new(
+                        pool.app().host(),
+                        observed.clone(),
+                        id,
+                    )) as Arc<dyn Host>
+                });
+                answer_app(&pool, request, conn, pop, &intake, host).await
             }
         },
     };
     let pop = served_by.map_or_else(String::new, |pop| format!(" pop-{pop}"));
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(
         target: "edgeshim::access",
-        "{method} {path} {} {:.2}ms{pop}",
+        "{method} {path} {} {ms:.2}ms{pop}",
         response.status().as_u16(),
-        started.elapsed().as_secs_f64() * 1000.0
     );
+    if let Some(activity) = activity {
+        activity.done(id, response.status().as_u16(), ms);
+    }
     response
 }
 
@@ -417,10 +440,11 @@ async fn answer_app(
     request: Request<Incoming>,
     conn: Conn,
     pop: usize,
-    intake: Intake,
+    intake: &Intake,
+    host: Option<Arc<dyn Host>>,
 ) -> Response<Body> {
     let fault = BodyFault::default();
-    let answered = match incoming(request, conn, pop, &fault, intake).await {
+    let answered = match incoming(request, conn, pop, &fault, intake, host).await {
         Err((status, why)) => {
             tracing::warn!(target: "edgeshim::access", "client error: {why}");
             return plain(status, format!("edgeshim: {why}\n"));

@@ -17,6 +17,7 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod inspect;
 pub mod kv_cli;
 pub mod project;
 mod scenario;
@@ -74,6 +75,8 @@ pub struct ServeOptions {
     pub clock: Arc<dyn Clock>,
     /// Under `edgeshim test`: honour its scenario requests (stopping a request midway).
     pub scenario: bool,
+    /// `--inspect`: serve the inspection page ([`inspect`]) on this loopback address.
+    pub inspect: Option<SocketAddr>,
 }
 
 /// Viceroy's default address.
@@ -105,6 +108,7 @@ impl ServeOptions {
             max_request_body: None,
             clock: Arc::new(SystemClock),
             scenario: false,
+            inspect: None,
         }
     }
 }
@@ -181,6 +185,8 @@ pub enum StartError {
         key: String,
         detail: String,
     },
+    #[error("{0}")]
+    Inspect(#[from] inspect::InspectError),
     #[error("--watch: cannot watch {}: {source}", path.display())]
     Watch {
         path: PathBuf,
@@ -333,6 +339,8 @@ pub struct RunningServer {
     addr: SocketAddr,
     /// The KV stores it serves (as every location sees them once writes have propagated).
     stores: Stores,
+    /// `--inspect`: the inspection page, stopped with the server.
+    inspect: Option<inspect::InspectServer>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -340,6 +348,11 @@ pub struct RunningServer {
 impl RunningServer {
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where the inspection page listens (`--inspect`).
+    pub fn inspect_addr(&self) -> Option<SocketAddr> {
+        self.inspect.as_ref().map(inspect::InspectServer::addr)
     }
 
     /// The KV stores it serves, for `edgeshim test`'s scenarios.
@@ -353,6 +366,7 @@ impl RunningServer {
             let _ = stop.send(());
         }
         self.wait().await;
+        self.inspect.take();
     }
 
     /// Waits until the server stops (after [`RunningServer::stop`] or an accept failure).
@@ -473,6 +487,15 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
         },
     );
 
+    let inspect = match options.inspect {
+        Some(addr) => {
+            let page = inspect::start(addr, stores.clone(), options.clock.clone()).await?;
+            tracing::info!("inspection page on http://{}/", page.addr());
+            Some(page)
+        }
+        None => None,
+    };
+    let activity = inspect.as_ref().map(inspect::InspectServer::activity);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let max_request_body = options.max_request_body;
     let scenario = options.scenario;
@@ -492,6 +515,7 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
                 http::Intake {
                     max_request_body,
                     scenario,
+                    activity,
                 },
             ),
             async move {
@@ -510,6 +534,7 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
     Ok(RunningServer {
         addr,
         stores,
+        inspect,
         stop: Some(stop_tx),
         task,
     })

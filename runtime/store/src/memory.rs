@@ -75,6 +75,7 @@ impl KvStore for MemoryStore {
                 value: record.value.clone(),
                 metadata: record.metadata.clone(),
                 generation: record.generation,
+                expires_at: record.expires_at,
             })),
             Some(_) => {
                 state.records.remove(key);

@@ -569,6 +569,7 @@ impl KvStore for RedisStore {
             value: Bytes::from(value),
             metadata: metadata.map(Bytes::from),
             generation: parse_u64(&generation, "generation")?,
+            expires_at: expires,
         }))
     }
 

@@ -73,7 +73,7 @@ const SCHEMA: &str = "
 ";
 
 /// A record is live when it never expires or expires after now (`?3`).
-const LOOKUP: &str = "SELECT value, metadata, generation FROM entries
+const LOOKUP: &str = "SELECT value, metadata, generation, expires_ns FROM entries
     WHERE store = ?1 AND key = ?2 AND (expires_ns IS NULL OR expires_ns > ?3)";
 const LIVE_GENERATION: &str = "SELECT generation FROM entries
     WHERE store = ?1 AND key = ?2 AND (expires_ns IS NULL OR expires_ns > ?3)";
@@ -359,6 +359,16 @@ fn nanos(t: SystemTime) -> i64 {
     }
 }
 
+/// The time `nanos` (since the UNIX epoch, negative before it) stands for.
+fn from_nanos(nanos: i64) -> SystemTime {
+    let magnitude = Duration::from_nanos(nanos.unsigned_abs());
+    if nanos >= 0 {
+        UNIX_EPOCH + magnitude
+    } else {
+        UNIX_EPOCH - magnitude
+    }
+}
+
 /// Nanoseconds since the UNIX epoch, or `None` past the `i64` range (the year 2262).
 fn nanos_checked(t: SystemTime) -> Option<i64> {
     match nanos(t) {
@@ -406,16 +416,18 @@ impl KvStore for SqliteStore {
                             row.get::<_, Vec<u8>>(0)?,
                             row.get::<_, Option<Vec<u8>>>(1)?,
                             row.get::<_, i64>(2)?,
+                            row.get::<_, Option<i64>>(3)?,
                         ))
                     })
                     .optional()
             })
             .sql()?;
-        row.map(|(value, metadata, generation)| {
+        row.map(|(value, metadata, generation, expires_ns)| {
             Ok(Entry {
                 value: Bytes::from(value),
                 metadata: metadata.map(Bytes::from),
                 generation: generation_from_sql(generation)?,
+                expires_at: expires_ns.map(from_nanos),
             })
         })
         .transpose()

@@ -723,6 +723,24 @@ fn ttl_expires_exactly_at_deadline(open: Open<'_>) {
     assert_eq!(store.len(), 0);
 }
 
+/// The inspection page shows the TTL left: a lookup says when the entry expires.
+fn lookup_reports_the_expiry(open: Open<'_>) {
+    let (_clock, store) = checked_store(open);
+    store
+        .insert("k", with_ttl("v", Duration::from_secs(10)))
+        .unwrap();
+    store.insert("forever", ins("v")).unwrap();
+    let expires = store.lookup("k").unwrap().unwrap().expires_at.unwrap();
+    // Backends keep µs (Redis) or ns (SQLite): within a millisecond of the deadline.
+    let deadline = t0() + Duration::from_secs(10);
+    let off = expires
+        .duration_since(deadline)
+        .or_else(|e| Ok::<_, ()>(e.duration()))
+        .unwrap();
+    assert!(off < Duration::from_millis(1), "{expires:?}");
+    assert_eq!(store.lookup("forever").unwrap().unwrap().expires_at, None);
+}
+
 fn expired_key_is_absent_for_list_len_and_delete(open: Open<'_>) {
     let (clock, store) = checked_store(open);
     store.insert("a", ins("v")).unwrap();
@@ -1256,6 +1274,7 @@ backend_suite!(
     zero_ttl_expires_at_once,
     zero_ttl_overwrite_removes_existing_value,
     ttl_expires_exactly_at_deadline,
+    lookup_reports_the_expiry,
     expired_key_is_absent_for_list_len_and_delete,
     huge_ttl_never_expires_and_does_not_panic,
     list_empty_store,

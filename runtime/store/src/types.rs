@@ -22,6 +22,10 @@ pub struct Entry {
     pub metadata: Option<Bytes>,
     /// Changes on every write of the key; at most [`MAX_GENERATION`].
     pub generation: u64,
+    /// When the entry expires (`None`: never), for `serve --inspect`'s "TTL left"; the
+    /// platform's API never shows it to the app.
+    #[serde(default)]
+    pub expires_at: Option<std::time::SystemTime>,
 }
 
 /// How [`KvStore::insert`] combines the new value with an existing one (`put`'s `mode`).

@@ -251,6 +251,7 @@ impl SnapshotPool {
             pop,
             client,
             kill_after,
+            host,
         } = request;
         let (inline, streamed) = match body {
             HostBody::Full(bytes) => (Some(bytes), None),
@@ -284,7 +285,8 @@ impl SnapshotPool {
             // Sent over only when the copy reads it: passed on unread, it never leaves here.
             sends.hold(protocol::UPLOAD, HostBody::Stream(chunks));
         }
-        let served = serve_copy(copy, reader, writer, self.host.clone(), head_tx, sends);
+        let host = host.unwrap_or_else(|| self.host.clone());
+        let served = serve_copy(copy, reader, writer, host, head_tx, sends);
         let live = self.live.clone();
         tokio::spawn(
             async move {

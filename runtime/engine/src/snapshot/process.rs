@@ -415,6 +415,7 @@ fn copy_main(instance: &mut Instance, config: &ProcessConfig) -> ! {
         pop,
         client,
         kill_after: None,
+        host: None,
     };
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
