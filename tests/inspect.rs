@@ -13,9 +13,11 @@ mod support;
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use edgeshim::ServeOptions;
+use edgeshim_store::ManualClock;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use support::{fixture, request, HttpResponse};
@@ -295,6 +297,315 @@ async fn foreign_host(page: SocketAddr) -> HttpResponse {
         headers: Vec::new(),
         body: body.as_bytes().to_vec(),
     }
+}
+
+// --- The edge caches ---
+
+/// The fixture on `clock`, its requests served by `pops` edge locations.
+async fn serve_on(clock: Arc<ManualClock>, pops: usize) -> edgeshim::RunningServer {
+    let mut options = ServeOptions::new(fixture("inspect/index.js"));
+    options.addr = "127.0.0.1:0".parse().unwrap();
+    options.inspect = Some("127.0.0.1:0".parse().unwrap());
+    options.pool = support::pool(1, false);
+    options.pops = pops;
+    options.clock = clock;
+    edgeshim::start(options).await.expect("the fixture starts")
+}
+
+fn manual_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+    ))
+}
+
+/// `GET /cache/KEY` of the app: its `x-cache` and body.
+async fn app_cached(server: &edgeshim::RunningServer, key: &str, pop: &str) -> (String, String) {
+    let response = request(
+        server.addr(),
+        "GET",
+        &format!("/cache/{key}"),
+        &[("x-edgeshim-pop", pop)],
+        b"",
+    )
+    .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    (
+        response.header("x-cache").unwrap_or_default().to_owned(),
+        response.text(),
+    )
+}
+
+async fn purge(server: &edgeshim::RunningServer, body: &str) -> (u16, Value) {
+    let response = request(
+        page(server),
+        "POST",
+        "/api/cache/purge",
+        &[("content-type", "application/json")],
+        body.as_bytes(),
+    )
+    .await;
+    (
+        response.status,
+        serde_json::from_slice(&response.body).unwrap(),
+    )
+}
+
+fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_lists_reads_and_purges_what_the_app_cached() {
+    let clock = manual_clock();
+    let server = serve_on(clock.clone(), 1).await;
+    for key in ["page/a", "page/b", "other"] {
+        assert_eq!(app_cached(&server, key, "0").await.0, "MISS");
+    }
+    assert_eq!(
+        app_cached(&server, "page/a", "0").await,
+        ("HIT 1".to_owned(), "cached page/a".to_owned())
+    );
+    clock.advance(Duration::from_secs(3));
+
+    let (status, caches) = api(&server, "GET", "/api/caches", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        caches,
+        json!({"caches": [{"location": 0, "name": "pop-0", "keys": 3, "bytes": 38}]})
+    );
+
+    // In byte order, a page at a time, by prefix; each object with its lifetime.
+    let listed = |key: &str, hits: u64| {
+        json!({
+            "key": key, "key_hex": hex(key), "key_is_text": true, "pending": false,
+            "variants": [{
+                "vary": [], "length": 7 + key.len(),
+                "max_age_ms": 60_000, "age_ms": 3_000, "ttl_ms": 57_000,
+                "stale_while_revalidate_ms": 5_000, "stale_if_error_ms": 0,
+                "surrogate_keys": ["inspect", format!("key-{key}")],
+                "user_metadata": "from the app",
+                "hits": hits, "stale": false, "usable": true,
+            }],
+        })
+    };
+    let (status, first) = api(&server, "GET", "/api/cache/keys?prefix=page%2F&limit=1", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        first,
+        json!({"keys": [listed("page/a", 1)], "cursor": hex("page/a")})
+    );
+    let next = format!(
+        "/api/cache/keys?prefix=page%2F&limit=1&cursor={}",
+        hex("page/a")
+    );
+    let (_, second) = api(&server, "GET", &next, "").await;
+    assert_eq!(
+        second,
+        json!({"keys": [listed("page/b", 0)], "cursor": null})
+    );
+    let (_, all) = api(&server, "GET", "/api/cache/keys?location=0", "").await;
+    assert_eq!(
+        all,
+        json!({"keys": [listed("other", 0), listed("page/a", 1), listed("page/b", 0)], "cursor": null})
+    );
+
+    // One object: its body too, with its kind; by text key or by hex.
+    let (status, object) = api(&server, "GET", "/api/cache/object?key=page%2Fa", "").await;
+    assert_eq!(status, 200);
+    let mut expected = listed("page/a", 1);
+    let variant = &mut expected["variants"][0];
+    variant["body_base64"] = json!("Y2FjaGVkIHBhZ2UvYQ==");
+    variant["body_truncated"] = json!(false);
+    variant["kind"] = json!("text");
+    variant["mime"] = Value::Null;
+    assert_eq!(object, expected);
+    let by_hex = format!("/api/cache/object?key_hex={}", hex("page/a"));
+    assert_eq!(api(&server, "GET", &by_hex, "").await, (200, expected));
+
+    // A soft purge: stale, no time left, still served.
+    assert_eq!(
+        purge(&server, r#"{"surrogate_key": "key-page/a", "soft": true}"#).await,
+        (200, json!({"purged": 1}))
+    );
+    let (_, soft) = api(&server, "GET", "/api/cache/object?key=page%2Fa", "").await;
+    assert_eq!(
+        (
+            &soft["variants"][0]["stale"],
+            &soft["variants"][0]["ttl_ms"]
+        ),
+        (&json!(true), &json!(0))
+    );
+    assert_eq!(app_cached(&server, "page/a", "0").await.0, "HIT 2");
+
+    // A hard purge of the tag every object has: the cache is empty, and the app misses.
+    assert_eq!(
+        purge(&server, r#"{"surrogate_key": "inspect"}"#).await,
+        (200, json!({"purged": 3}))
+    );
+    assert_eq!(
+        api(&server, "GET", "/api/cache/keys", "").await,
+        (200, json!({"keys": [], "cursor": null}))
+    );
+    assert_eq!(app_cached(&server, "page/a", "0").await.0, "MISS");
+
+    // One key dropped.
+    assert_eq!(
+        api(&server, "DELETE", "/api/cache/object?key=page%2Fa", "").await,
+        (200, json!({"removed": 1}))
+    );
+    assert_eq!(app_cached(&server, "page/a", "0").await.0, "MISS");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_shows_each_edge_locations_cache() {
+    let server = serve_on(manual_clock(), 2).await;
+    assert_eq!(app_cached(&server, "here", "1").await.0, "MISS");
+    let (_, caches) = api(&server, "GET", "/api/caches", "").await;
+    assert_eq!(
+        caches,
+        json!({"caches": [
+            {"location": 0, "name": "pop-0", "keys": 0, "bytes": 0},
+            {"location": 1, "name": "pop-1", "keys": 1, "bytes": 11},
+        ]})
+    );
+    let (_, there) = api(&server, "GET", "/api/cache/keys?location=1", "").await;
+    assert_eq!(there["keys"][0]["key"], "here");
+    let (_, elsewhere) = api(&server, "GET", "/api/cache/keys?location=0", "").await;
+    assert_eq!(elsewhere, json!({"keys": [], "cursor": null}));
+    // A purge reaches the location it names only, as the app's own purge does.
+    let response = request(
+        page(&server),
+        "POST",
+        "/api/cache/purge?location=0",
+        &[("content-type", "application/json; charset=utf-8")],
+        br#"{"surrogate_key": "inspect"}"#,
+    )
+    .await;
+    assert_eq!(
+        (response.status, response.text()),
+        (200, r#"{"purged":0}"#.to_owned())
+    );
+    assert_eq!(app_cached(&server, "here", "1").await.0, "HIT 1");
+    let (status, error) = api(&server, "GET", "/api/cache/keys?location=2", "").await;
+    assert_eq!(
+        (status, error),
+        (
+            404,
+            json!({"error": "no edge location \"2\": there are 2, 0 to 1 (--pops)"})
+        )
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_api_errors_have_exact_statuses_and_messages() {
+    let server = serve_on(manual_clock(), 1).await;
+    let cases: &[(&str, &str, u16, &str)] = &[
+        (
+            "GET",
+            "/api/cache/keys?location=1",
+            404,
+            "no edge location \"1\": there is one, 0 (--pops sets how many)",
+        ),
+        (
+            "GET",
+            "/api/cache/keys?location=x",
+            404,
+            "no edge location \"x\": there is one, 0 (--pops sets how many)",
+        ),
+        (
+            "GET",
+            "/api/cache/keys?cursor=zz",
+            400,
+            "the cursor is not one a listing of this cache returned",
+        ),
+        (
+            "GET",
+            "/api/cache/keys?limit=1001",
+            400,
+            r#"limit "1001" is not a number of keys from 1 to 1000"#,
+        ),
+        (
+            "GET",
+            "/api/cache/object?key=missing",
+            404,
+            r#"key "missing" is not in the cache of pop-0"#,
+        ),
+        (
+            "DELETE",
+            "/api/cache/object?key_hex=00ff",
+            404,
+            r#"key "00ff" is not in the cache of pop-0"#,
+        ),
+        (
+            "GET",
+            "/api/cache/object",
+            400,
+            "give the key as either key (text) or key_hex",
+        ),
+        (
+            "GET",
+            "/api/cache/object?key_hex=0g",
+            400,
+            r#"key_hex "0g" is not hexadecimal bytes"#,
+        ),
+        (
+            "GET",
+            "/api/cache/purge",
+            405,
+            "GET is not allowed on /api/cache/purge",
+        ),
+        (
+            "PUT",
+            "/api/cache/object?key=k",
+            405,
+            "PUT is not allowed on /api/cache/object",
+        ),
+        (
+            "POST",
+            "/api/caches",
+            405,
+            "POST is not allowed on /api/caches",
+        ),
+    ];
+    for (method, path, status, message) in cases {
+        let (got, error) = api(&server, method, path, "").await;
+        assert_eq!(
+            (got, error),
+            (*status, json!({"error": message})),
+            "{method} {path}"
+        );
+    }
+    // A purge is JSON, which a page of another origin cannot send without a preflight.
+    let (status, error) = api(
+        &server,
+        "POST",
+        "/api/cache/purge",
+        r#"{"surrogate_key": "inspect"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, error),
+        (
+            415,
+            json!({"error": "send the body as JSON (content-type: application/json)"})
+        )
+    );
+    assert_eq!(
+        purge(&server, r#"{"surrogate_key": ""}"#).await,
+        (400, json!({"error": "give the surrogate key to purge"}))
+    );
+    let (status, error) = purge(&server, r#"{"soft": true}"#).await;
+    assert_eq!(status, 400);
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("the body is not a purge: missing field `surrogate_key`"),
+        "{error}"
+    );
+    server.stop().await;
 }
 
 // --- The live log ---

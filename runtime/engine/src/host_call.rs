@@ -267,6 +267,11 @@ impl LocalHost {
         self
     }
 
+    /// Its edge caches, one per location in location order.
+    pub(crate) fn caches(&self) -> Arc<[Arc<Cache>]> {
+        self.caches.clone()
+    }
+
     fn cache(&self, pop: usize) -> Arc<Cache> {
         self.caches[pop % self.caches.len()].clone()
     }

@@ -14,6 +14,7 @@ use boa_engine::context::ContextBuilder;
 use boa_engine::object::builtins::JsPromise;
 use boa_engine::object::JsObject;
 use boa_engine::{js_string, Context, JsError, JsValue};
+use edgeshim_store::cache::Cache;
 use edgeshim_store::{Clock, Stores, SystemClock};
 
 use crate::event_loop::{EventLoop, RunOutcome};
@@ -50,6 +51,8 @@ pub struct App {
     stores: Stores,
     store_names: Vec<String>,
     host: Arc<dyn Host>,
+    /// The edge caches of `host`, when it is this process's [`LocalHost`].
+    caches: Arc<[Arc<Cache>]>,
     settings: AppSettings,
 }
 
@@ -165,14 +168,12 @@ impl App {
             SourceError::Syntax(message) => BootError::Syntax { message },
         })?;
         let store_names = stores.names().map(str::to_owned).collect();
+        let host = LocalHost::new(stores.clone(), Vec::new(), Arc::new(SystemClock));
         Ok(Self {
             path,
             sources,
-            host: Arc::new(LocalHost::new(
-                stores.clone(),
-                Vec::new(),
-                Arc::new(SystemClock),
-            )),
+            caches: host.caches(),
+            host: Arc::new(host),
             stores,
             store_names,
             settings: AppSettings::default(),
@@ -188,6 +189,8 @@ impl App {
         let mut app = Self::new(path, Stores::new())?;
         app.store_names = store_names;
         app.host = host;
+        // Its caches are the server's, reached through `host`.
+        app.caches = Arc::new([]);
         Ok(app)
     }
 
@@ -212,10 +215,17 @@ impl App {
         cache_bytes: u64,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        self.host = Arc::new(
-            LocalHost::new(self.stores.clone(), locations, clock).with_cache_bytes(cache_bytes),
-        );
+        let host =
+            LocalHost::new(self.stores.clone(), locations, clock).with_cache_bytes(cache_bytes);
+        self.caches = host.caches();
+        self.host = Arc::new(host);
         self
+    }
+
+    /// The edge cache of each simulated location, in location order (for `serve --inspect`);
+    /// empty in a snapshot copy, whose cache calls go to the server's.
+    pub fn edge_caches(&self) -> Arc<[Arc<Cache>]> {
+        self.caches.clone()
     }
 
     /// The host answering this app's host calls.

@@ -487,9 +487,10 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
         },
     );
 
+    let pool = Arc::new(http::CurrentPool::new(pool));
     let inspect = match options.inspect {
         Some(addr) => {
-            let page = inspect::start(addr, stores.clone(), options.clock.clone()).await?;
+            let page = inspect::start(addr, stores.clone(), options.clock.clone(), &pool).await?;
             tracing::info!("inspection page on http://{}/", page.addr());
             Some(page)
         }
@@ -499,7 +500,6 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let max_request_body = options.max_request_body;
     let scenario = options.scenario;
-    let pool = Arc::new(http::CurrentPool::new(pool));
     let watcher = if options.watch {
         Some(watch::start(built, config, pool.clone())?)
     } else {

@@ -12,24 +12,32 @@
 //! | `PUT /api/entry?store&key` | writes `{"value" or "value_base64", "metadata", "ttl", "add"}`; answers the entry |
 //! | `DELETE /api/entry?store&key` | deletes the key |
 //! | `GET /api/log` | server-sent events of requests and their calls ([`activity`]) |
+//! | `GET /api/caches` | each edge location's cache: `{"caches": [{"location", "name", "keys", "bytes"}]}` |
+//! | `GET /api/cache/keys?location&prefix&cursor&limit` | one page of cached keys with their objects: `{"keys", "cursor"}` |
+//! | `GET /api/cache/object?location&key` (or `key_hex`) | one key's objects, each with its body's first 64 KiB (base64 and its kind) |
+//! | `DELETE /api/cache/object?location&key` (or `key_hex`) | drops the key's objects: `{"removed"}` |
+//! | `POST /api/cache/purge?location` | `{"surrogate_key", "soft"}`, as `purgeSurrogateKey` does there: `{"purged"}` |
 //!
 //! Keys pass the runtime's checks with its messages (those of `edgeshim kv`). An error
-//! answers `{"error": "…"}` with the status [`ApiError::status`] gives.
+//! answers `{"error": "…"}` with the status [`ApiError::status`] gives. The caches are those
+//! of the app version serving now (`--watch` gives each version fresh ones); `location` is
+//! `0` unless given.
 //!
 //! The page edits data without any login, so it listens on loopback only, answers only
 //! requests addressed to a loopback name (a web page elsewhere cannot reach it through DNS
-//! rebinding), and writes only with PUT and DELETE, which a page of another origin cannot
-//! send here without a CORS preflight that is never granted.
+//! rebinding), and writes only with PUT, DELETE and a POST of JSON, which a page of another
+//! origin cannot send here without a CORS preflight that is never granted.
 
 pub(crate) mod activity;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use bytes::Bytes;
+use edgeshim_store::cache::{self, Cache, CacheOp, CachedKey, CachedObject, Wait};
 use edgeshim_store::{Clock, Insert, InsertMode, KvStore, ListRequest, StoreError, Stores};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited, StreamBody};
@@ -43,6 +51,8 @@ use tokio::net::TcpListener;
 
 pub(crate) use activity::{Activity, ObservedHost};
 
+use crate::http::CurrentPool;
+
 /// `--inspect` without an address: the port after the app server's default one.
 pub const DEFAULT_INSPECT_ADDR: &str = "127.0.0.1:7677";
 
@@ -53,6 +63,9 @@ const PAGE_CSS: &str = include_str!("page.css");
 /// Keys a listing page holds unless asked otherwise, and at most.
 const DEFAULT_PAGE: u64 = 50;
 const MAX_PAGE: u64 = 1000;
+
+/// Bytes of each cached body an object's answer carries.
+const CACHE_PREVIEW: usize = 64 * 1024;
 
 /// Largest request body: a KV value's limit (25 MB) in base64, with room for the rest.
 const MAX_BODY: usize = 40 * 1024 * 1024;
@@ -81,20 +94,39 @@ pub(crate) enum ApiError {
          (it edits the app's data)"
     )]
     ForeignHost(String),
+    #[error("no edge location {given:?}: there {}", locations_text(*.count))]
+    NoLocation { given: String, count: usize },
+    #[error("key {key:?} is not in the cache of pop-{location}")]
+    NotCached { key: String, location: usize },
+    #[error("send the body as JSON (content-type: application/json)")]
+    NotJson,
+    #[error("the server is stopping")]
+    Stopping,
+}
+
+fn locations_text(count: usize) -> String {
+    match count {
+        1 => "is one, 0 (--pops sets how many)".to_owned(),
+        n => format!("are {n}, 0 to {} (--pops)", n - 1),
+    }
 }
 
 impl ApiError {
     /// The one place errors become statuses.
     fn status(&self) -> StatusCode {
         match self {
-            Self::NoStore { .. } | Self::NotFound { .. } | Self::NoRoute(_) => {
-                StatusCode::NOT_FOUND
-            }
+            Self::NoStore { .. }
+            | Self::NotFound { .. }
+            | Self::NoRoute(_)
+            | Self::NoLocation { .. }
+            | Self::NotCached { .. } => StatusCode::NOT_FOUND,
             Self::Key(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Exists { .. } => StatusCode::CONFLICT,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Method { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::ForeignHost(_) => StatusCode::FORBIDDEN,
+            Self::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Stopping => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -108,12 +140,15 @@ impl ApiError {
 }
 
 /// What the API reaches: the app server's stores (as every location sees them once writes
-/// have propagated) and clock, and its live log.
+/// have propagated) and clock, its live log, and the app version serving now (for its edge
+/// caches).
 #[derive(Debug, Clone)]
 struct Inspector {
     stores: Stores,
     clock: Arc<dyn Clock>,
     activity: Arc<Activity>,
+    /// Weak: the server alone ends the pool, waiting for its workers, when it stops.
+    pool: Weak<CurrentPool>,
 }
 
 /// A running inspection page; stopped when dropped.
@@ -161,11 +196,13 @@ pub enum InspectError {
     },
 }
 
-/// Starts the page on `addr` (loopback only) for `stores`.
+/// Starts the page on `addr` (loopback only) for `stores` and the edge caches of the app
+/// `pool` serves.
 pub(crate) async fn start(
     addr: SocketAddr,
     stores: Stores,
     clock: Arc<dyn Clock>,
+    pool: &Arc<CurrentPool>,
 ) -> Result<InspectServer, InspectError> {
     if !addr.ip().is_loopback() {
         return Err(InspectError::NotLoopback(addr));
@@ -178,6 +215,7 @@ pub(crate) async fn start(
         stores,
         clock,
         activity: activity.clone(),
+        pool: Arc::downgrade(pool),
     };
     let task = tokio::spawn(async move {
         loop {
@@ -330,6 +368,41 @@ async fn route(
             .map_err(|e| ApiError::Store(format!("the call failed: {e}")))??;
             Ok(json_response(StatusCode::OK, &value))
         }
+        "/api/caches" | "/api/cache/keys" | "/api/cache/object" | "/api/cache/purge" => {
+            let allowed = match path.as_str() {
+                "/api/cache/object" => method == Method::GET || method == Method::DELETE,
+                "/api/cache/purge" => method == Method::POST,
+                _ => method == Method::GET,
+            };
+            if !allowed {
+                return Err(wrong_method());
+            }
+            let body = if method == Method::POST {
+                // A page of another origin may POST a form or text here without a preflight,
+                // but not JSON.
+                let json = request
+                    .headers()
+                    .get(hyper::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(';').next())
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+                if !json {
+                    return Err(ApiError::NotJson);
+                }
+                read_body(request).await?
+            } else {
+                Bytes::new()
+            };
+            let inspector = inspector.clone();
+            // Off the reactor: the last handle on an old app version may end here, and that
+            // waits for its workers.
+            let value = tokio::task::spawn_blocking(move || {
+                cache_api(&inspector, &method, &path, &params, &body)
+            })
+            .await
+            .map_err(|e| ApiError::Store(format!("the call failed: {e}")))??;
+            Ok(json_response(StatusCode::OK, &value))
+        }
         "/" | "/index.html" | "/page.js" | "/page.css" | "/api/log" => Err(wrong_method()),
         _ => Err(ApiError::NoRoute(path)),
     }
@@ -457,9 +530,10 @@ fn check_key(key: &str) -> Result<(), ApiError> {
     crate::kv_cli::checked(key).map_err(|e| ApiError::Key(e.to_string()))
 }
 
-fn keys(store: &dyn KvStore, params: &[(String, String)]) -> Result<Value, ApiError> {
-    let limit = match param(params, "limit") {
-        None | Some("") => DEFAULT_PAGE,
+/// The `limit` parameter of a listing.
+fn page_limit(params: &[(String, String)]) -> Result<u64, ApiError> {
+    match param(params, "limit") {
+        None | Some("") => Ok(DEFAULT_PAGE),
         Some(text) => text
             .parse::<u64>()
             .ok()
@@ -468,8 +542,12 @@ fn keys(store: &dyn KvStore, params: &[(String, String)]) -> Result<Value, ApiEr
                 ApiError::BadRequest(format!(
                     "limit {text:?} is not a number of keys from 1 to {MAX_PAGE}"
                 ))
-            })?,
-    };
+            }),
+    }
+}
+
+fn keys(store: &dyn KvStore, params: &[(String, String)]) -> Result<Value, ApiError> {
+    let limit = page_limit(params)?;
     // An empty prefix or cursor is none (the platform refuses empty ones).
     let given = |name| {
         param(params, name)
@@ -580,6 +658,200 @@ fn kind_of(value: &[u8]) -> (&'static str, Option<&'static str>) {
     }
 }
 
+/// The `/api/cache…` calls, on the caches of the app version serving now.
+fn cache_api(
+    inspector: &Inspector,
+    method: &Method,
+    path: &str,
+    params: &[(String, String)],
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let caches = inspector
+        .pool
+        .upgrade()
+        .ok_or(ApiError::Stopping)?
+        .get()
+        .app()
+        .edge_caches();
+    if path == "/api/caches" {
+        let caches: Vec<Value> = caches
+            .iter()
+            .enumerate()
+            .map(|(location, cache)| {
+                let usage = cache.usage();
+                json!({
+                    "location": location,
+                    "name": format!("pop-{location}"),
+                    "keys": usage.keys,
+                    "bytes": usage.bytes,
+                })
+            })
+            .collect();
+        return Ok(json!({ "caches": caches }));
+    }
+    let (location, cache) = match param(params, "location") {
+        None | Some("") => (0, caches.first()),
+        Some(text) => text
+            .parse::<usize>()
+            .map_or((0, None), |n| (n, caches.get(n))),
+    };
+    let cache: &Cache = cache.ok_or_else(|| ApiError::NoLocation {
+        given: param(params, "location").unwrap_or("0").to_owned(),
+        count: caches.len(),
+    })?;
+    match path {
+        "/api/cache/keys" => cached_keys(cache, params),
+        "/api/cache/purge" => {
+            let purge: Purge = serde_json::from_slice(body)
+                .map_err(|e| ApiError::BadRequest(format!("the body is not a purge: {e}")))?;
+            if purge.surrogate_key.is_empty() {
+                return Err(ApiError::BadRequest(
+                    "give the surrogate key to purge".to_owned(),
+                ));
+            }
+            let op = CacheOp::Purge {
+                surrogate_key: purge.surrogate_key,
+                soft: purge.soft,
+            };
+            match cache.run(op, Wait::Never) {
+                Ok(cache::CacheReply::Purged(purged)) => Ok(json!({ "purged": purged })),
+                Ok(other) => Err(ApiError::Store(format!("a purge answered {other:?}"))),
+                Err(e) => Err(ApiError::Store(e.to_string())),
+            }
+        }
+        _ => {
+            let key = cache_key(params)?;
+            let not_cached = || ApiError::NotCached {
+                key: shown_key(&key),
+                location,
+            };
+            if *method == Method::DELETE {
+                return match cache.remove(&key) {
+                    0 => Err(not_cached()),
+                    removed => Ok(json!({ "removed": removed })),
+                };
+            }
+            let found = cache.object(&key, CACHE_PREVIEW).ok_or_else(not_cached)?;
+            Ok(cached_key_json(&found, true))
+        }
+    }
+}
+
+/// A `POST /api/cache/purge` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Purge {
+    surrogate_key: String,
+    /// Stale instead of gone (`purgeSurrogateKey(key, true)`).
+    #[serde(default)]
+    soft: bool,
+}
+
+/// The `key` (text) or `key_hex` parameter: cache keys are bytes.
+fn cache_key(params: &[(String, String)]) -> Result<Bytes, ApiError> {
+    match (param(params, "key"), param(params, "key_hex")) {
+        (Some(text), None) => Ok(Bytes::from(text.to_owned())),
+        (None, Some(encoded)) => from_hex(encoded).map(Bytes::from).ok_or_else(|| {
+            ApiError::BadRequest(format!("key_hex {encoded:?} is not hexadecimal bytes"))
+        }),
+        _ => Err(ApiError::BadRequest(
+            "give the key as either key (text) or key_hex".to_owned(),
+        )),
+    }
+}
+
+fn cached_keys(cache: &Cache, params: &[(String, String)]) -> Result<Value, ApiError> {
+    let limit = page_limit(params)?;
+    let cursor = match param(params, "cursor") {
+        None | Some("") => None,
+        Some(text) => Some(from_hex(text).map(Bytes::from).ok_or_else(|| {
+            ApiError::BadRequest(
+                "the cursor is not one a listing of this cache returned".to_owned(),
+            )
+        })?),
+    };
+    let listing = cache.list(&cache::ListRequest {
+        prefix: Bytes::from(param(params, "prefix").unwrap_or("").to_owned()),
+        cursor,
+        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+    });
+    let keys: Vec<Value> = listing
+        .keys
+        .iter()
+        .map(|k| cached_key_json(k, false))
+        .collect();
+    Ok(json!({ "keys": keys, "cursor": listing.cursor.map(|c| to_hex(&c)) }))
+}
+
+/// A key as text when it is UTF-8, else as hex.
+fn shown_key(key: &[u8]) -> String {
+    std::str::from_utf8(key).map_or_else(|_| to_hex(key), str::to_owned)
+}
+
+fn cached_key_json(found: &CachedKey, with_body: bool) -> Value {
+    let variants: Vec<Value> = found
+        .variants
+        .iter()
+        .map(|object| cached_object_json(object, with_body))
+        .collect();
+    json!({
+        "key": shown_key(&found.key),
+        "key_hex": to_hex(&found.key),
+        "key_is_text": std::str::from_utf8(&found.key).is_ok(),
+        "pending": found.pending,
+        "variants": variants,
+    })
+}
+
+fn cached_object_json(object: &CachedObject, with_body: bool) -> Value {
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let vary: Vec<Value> = object
+        .vary
+        .iter()
+        .map(|(header, value)| json!({ "header": header, "value": value }))
+        .collect();
+    let mut value = json!({
+        "vary": vary,
+        "length": object.length,
+        "max_age_ms": ms(object.max_age),
+        "age_ms": ms(object.age),
+        "ttl_ms": ms(object.ttl),
+        "stale_while_revalidate_ms": ms(object.stale_while_revalidate),
+        "stale_if_error_ms": ms(object.stale_if_error),
+        "surrogate_keys": object.surrogate_keys,
+        "user_metadata": (!object.user_metadata.is_empty())
+            .then(|| String::from_utf8_lossy(&object.user_metadata)),
+        "hits": object.hits,
+        "stale": object.stale,
+        "usable": object.usable,
+    });
+    if with_body {
+        let (kind, mime) = kind_of(&object.body);
+        value["body_base64"] = json!(STANDARD.encode(&object.body));
+        value["body_truncated"] = json!((object.body.len() as u64) < object.length);
+        value["kind"] = json!(kind);
+        value["mime"] = json!(mime);
+    }
+    value
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|at| {
+            text.get(at..at + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect()
+}
+
 /// The live log as server-sent events: the requests the ring holds, then each new event.
 fn log_stream(inspector: &Inspector) -> Result<Response<Body>, ApiError> {
     let (past, receiver) = inspector
@@ -628,6 +900,19 @@ mod tests {
         assert_eq!(kind_of(b"42"), ("text", None));
         assert_eq!(kind_of(b""), ("text", None));
         assert_eq!(kind_of(b"\xC3\x28"), ("binary", None));
+    }
+
+    #[test]
+    fn cache_keys_travel_as_hex() {
+        assert_eq!(to_hex(b"\x00\xffa"), "00ff61");
+        assert_eq!(from_hex("00FF61"), Some(b"\x00\xffa".to_vec()));
+        assert_eq!(from_hex(""), Some(Vec::new()));
+        assert_eq!(from_hex("0"), None);
+        assert_eq!(from_hex("zz"), None);
+        // Not a char boundary: refused, not a panic.
+        assert_eq!(from_hex("aéb"), None);
+        assert_eq!(shown_key(b"page/a"), "page/a");
+        assert_eq!(shown_key(b"\xc3\x28"), "c328");
     }
 
     #[test]

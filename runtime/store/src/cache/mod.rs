@@ -13,6 +13,7 @@
 //! Bodies are stored whole, once their writer closes them: a lookup never sees an object
 //! being written (Compute streams it to readers as it arrives).
 
+mod listing;
 mod types;
 
 #[cfg(test)]
@@ -26,6 +27,7 @@ use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 
 use crate::clock::Clock;
+pub use listing::{CachedKey, CachedObject, ListRequest, Listing, Usage};
 pub use types::{
     CacheError, CacheOp, CacheReply, Found, Headers, Lookup, LookupState, WriteOptions,
 };

@@ -427,3 +427,173 @@ fn an_update_with_another_vary_selects_by_the_new_rule() {
     let fr = vec![("x-lang".to_owned(), "fr".to_owned())];
     assert!(!transaction(&cache, "k", fr).state.found);
 }
+
+// --- Inspection: listing, one object, removal ---
+
+fn list(cache: &Cache, prefix: &'static str, cursor: Option<Bytes>, limit: usize) -> Listing {
+    cache.list(&ListRequest {
+        prefix: Bytes::from_static(prefix.as_bytes()),
+        cursor,
+        limit,
+    })
+}
+
+fn names(listing: &Listing) -> Vec<&[u8]> {
+    listing.keys.iter().map(|k| k.key.as_ref()).collect()
+}
+
+#[test]
+fn a_listing_shows_each_objects_lifetime_exactly_without_touching_it() {
+    let (clock, cache) = cache();
+    insert(
+        &cache,
+        "page/a",
+        WriteOptions {
+            initial_age: 2 * S,
+            stale_if_error: 30 * S,
+            surrogate_keys: vec!["pages".into(), "a".into()],
+            user_metadata: Bytes::from_static(b"meta"),
+            ..options(60, 10)
+        },
+        "hello",
+    );
+    lookup(&cache, "page/a");
+    clock.advance(3 * S);
+    let listing = list(&cache, "", None, 10);
+    assert_eq!(listing.cursor, None);
+    assert_eq!(
+        listing.keys,
+        vec![CachedKey {
+            key: Bytes::from_static(b"page/a"),
+            pending: false,
+            variants: vec![CachedObject {
+                vary: Vec::new(),
+                length: 5,
+                max_age: 60 * S,
+                age: 5 * S,
+                ttl: 55 * S,
+                stale_while_revalidate: 10 * S,
+                stale_if_error: 30 * S,
+                surrogate_keys: vec!["pages".into(), "a".into()],
+                user_metadata: Bytes::from_static(b"meta"),
+                hits: 1,
+                stale: false,
+                usable: true,
+                body: Bytes::new(),
+            }],
+        }]
+    );
+    // Listing and reading are no lookups: the hits stay at one.
+    let object = cache.object(b"page/a", 3).unwrap();
+    assert_eq!(object.variants[0].body, Bytes::from_static(b"hel"));
+    assert_eq!(object.variants[0].hits, 1);
+    assert_eq!(
+        cache.object(b"page/a", 100).unwrap().variants[0].body,
+        "hello"
+    );
+    assert_eq!(lookup(&cache, "page/a").found.unwrap().hits, 2);
+
+    // Stale at max age, unusable past stale-while-revalidate, kept for stale-if-error,
+    // then gone.
+    clock.advance(55 * S);
+    let stale = &cache.object(b"page/a", 0).unwrap().variants[0];
+    assert_eq!(
+        (stale.ttl, stale.stale, stale.usable),
+        (Duration::ZERO, true, true)
+    );
+    clock.advance(10 * S);
+    let kept = &cache.object(b"page/a", 0).unwrap().variants[0];
+    assert_eq!((kept.age, kept.stale, kept.usable), (70 * S, true, false));
+    clock.advance(20 * S);
+    assert_eq!(cache.object(b"page/a", 0), None);
+    assert_eq!(list(&cache, "", None, 10), Listing::default());
+}
+
+#[test]
+fn a_listing_pages_in_byte_order_and_filters_by_prefix() {
+    let (_clock, cache) = cache();
+    for key in ["b/2", "a/1", "b/1", "c", "b/3"] {
+        insert(&cache, key, options(60, 0), "x");
+    }
+    let first = list(&cache, "b/", None, 2);
+    assert_eq!(names(&first), [&b"b/1"[..], b"b/2"]);
+    assert_eq!(first.cursor, Some(Bytes::from_static(b"b/2")));
+    let second = list(&cache, "b/", first.cursor, 2);
+    assert_eq!(names(&second), [&b"b/3"[..]]);
+    assert_eq!(second.cursor, None);
+    // A page that ends exactly at the last key says so.
+    let all = list(&cache, "", None, 5);
+    assert_eq!(names(&all), [&b"a/1"[..], b"b/1", b"b/2", b"b/3", b"c"]);
+    assert_eq!(all.cursor, None);
+    assert_eq!(cache.usage(), Usage { keys: 5, bytes: 5 });
+}
+
+#[test]
+fn a_listing_shows_variants_purges_and_pending_obligations() {
+    let (_clock, cache) = cache();
+    for (lang, body) in [("en", "hello"), ("fr", "bonjour")] {
+        cache
+            .run(
+                CacheOp::Insert {
+                    key: Bytes::from_static(b"k"),
+                    headers: vec![("accept-language".to_owned(), lang.to_owned())],
+                    options: WriteOptions {
+                        vary: vec!["accept-language".into()],
+                        surrogate_keys: vec!["greetings".into()],
+                        ..options(60, 10)
+                    },
+                    body: Bytes::from_static(body.as_bytes()),
+                },
+                Wait::Collapse,
+            )
+            .unwrap();
+    }
+    let k = cache.object(b"k", 0).unwrap();
+    let vary: Vec<_> = k.variants.iter().map(|v| v.vary.clone()).collect();
+    assert_eq!(
+        vary,
+        [
+            vec![("accept-language".to_owned(), Some("en".to_owned()))],
+            vec![("accept-language".to_owned(), Some("fr".to_owned()))],
+        ]
+    );
+    assert_eq!(cache.usage(), Usage { keys: 1, bytes: 12 });
+
+    // A soft purge leaves the objects, stale with no time to live.
+    cache
+        .run(
+            CacheOp::Purge {
+                surrogate_key: "greetings".into(),
+                soft: true,
+            },
+            Wait::Never,
+        )
+        .unwrap();
+    let purged = cache.object(b"k", 0).unwrap();
+    assert!(purged
+        .variants
+        .iter()
+        .all(|v| v.stale && v.usable && v.ttl == Duration::ZERO));
+
+    // A key a transaction is obliged to insert is listed, pending, before it has objects.
+    let miss = transaction(&cache, "p", Vec::new());
+    assert!(miss.state.must_insert_or_update);
+    assert_eq!(
+        cache.object(b"p", 0),
+        Some(CachedKey {
+            key: Bytes::from_static(b"p"),
+            pending: true,
+            variants: Vec::new(),
+        })
+    );
+    assert_eq!(names(&list(&cache, "", None, 10)), [&b"k"[..], b"p"]);
+    assert_eq!(cache.usage(), Usage { keys: 1, bytes: 12 });
+
+    // Removing a key drops its objects and their bytes; its obligation stays.
+    assert_eq!(cache.remove(b"k"), 2);
+    assert_eq!(cache.remove(b"k"), 0);
+    assert_eq!(cache.remove(b"p"), 0);
+    assert_eq!(cache.usage(), Usage::default());
+    assert_eq!(names(&list(&cache, "", None, 10)), [&b"p"[..]]);
+    assert_eq!(lookup(&cache, "k"), Lookup::default());
+}
