@@ -1084,3 +1084,104 @@ async fn browser_adds_deletes_searches_and_pages() {
     browser.finish(outcome).await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_shows_a_cached_object_and_a_purge_removes_it() {
+    let Some(browser) =
+        Browser::start("browser_shows_a_cached_object_and_a_purge_removes_it").await
+    else {
+        return;
+    };
+    let server = serve(false).await;
+    let outcome = async {
+        let b = &browser;
+        let cached = |expected: &'static str| {
+            let server = &server;
+            async move {
+                let (x_cache, body) = app_cached(server, "page/a", "0").await;
+                check(x_cache == expected && body == "cached page/a", || {
+                    format!("the app answered {x_cache} {body:?}, not {expected}")
+                })
+            }
+        };
+        cached("MISS").await?;
+        cached("HIT 1").await?;
+
+        // From a store to the cache, through the picker.
+        b.client
+            .goto(&format!("http://{}/?store=notes", page(&server)))
+            .await
+            .map_err(|e| e.to_string())?;
+        b.until(&format!(
+            "document.querySelector({}) !== null",
+            js(&key_button("greeting"))
+        ))
+        .await?;
+        b.client
+            .find(Locator::Css("#store"))
+            .await
+            .map_err(|e| e.to_string())?
+            .select_by_value("cache:0")
+            .await
+            .map_err(|e| e.to_string())?;
+        let object = key_button("page/a");
+        b.until(&format!("document.querySelector({}) !== null", js(&object)))
+            .await?;
+        b.until(&format!(
+            "{}.includes('1 hit · tags inspect key-page/a')",
+            text_of(&format!("{object} .summary"))
+        ))
+        .await?;
+        b.until(
+            "document.querySelector('#new').hidden && !document.querySelector('#purge').hidden",
+        )
+        .await?;
+
+        // The object, with its body.
+        b.click(&object).await?;
+        b.until(&format!("{} === 'cached page/a'", text_of("#cache-body-0")))
+            .await?;
+        let fact = |name: &str| text_of(&format!("#cache-variants dd[data-fact={}]", js(name)));
+        b.until(&format!(
+            "{} === 'inspect key-page/a'",
+            fact("surrogate-keys")
+        ))
+        .await?;
+        b.until(&format!("{} === '1'", fact("hits"))).await?;
+        b.until(&format!("{} === '60.0 s'", fact("max-age")))
+            .await?;
+        b.until(&format!("{} === 'fresh'", fact("state"))).await?;
+
+        // A soft purge leaves it, stale; a hard one removes it.
+        b.type_into("#purge-key", "inspect").await?;
+        b.click("#purge-soft").await?;
+        b.click("#purge button").await?;
+        b.until(&format!(
+            "{} === {}",
+            text_of("#purge-result"),
+            js("Soft-purged 1 object tagged \"inspect\" at pop-0.")
+        ))
+        .await?;
+        b.until(&format!(
+            "{} === 'stale (served while revalidated)'",
+            fact("state")
+        ))
+        .await?;
+        b.click("#purge-soft").await?;
+        b.click("#purge button").await?;
+        b.until(&format!(
+            "{} === {}",
+            text_of("#purge-result"),
+            js("Purged 1 object tagged \"inspect\" at pop-0.")
+        ))
+        .await?;
+        b.until(&format!("document.querySelector({}) === null", js(&object)))
+            .await?;
+        b.until("document.querySelector('#cache-object').hidden")
+            .await?;
+        cached("MISS").await
+    }
+    .await;
+    browser.finish(outcome).await;
+    server.stop().await;
+}

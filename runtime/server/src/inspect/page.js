@@ -3,13 +3,19 @@
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
-// `?store=NAME&limit=N`: the store shown first and the keys a page holds.
+// `?store=NAME&limit=N`: the store shown first and the keys a page holds; `?cache=N`: the
+// edge cache of location N instead.
 const pageParams = new URLSearchParams(location.search);
 const pageSize = pageParams.get("limit") || "50";
 const shownBytes = 64 * 1024;
 const keptRequests = 500;
 
-const state = { store: pageParams.get("store"), prefix: "", cursor: null, entry: null, expiresAt: null, isNew: false };
+const state = {
+  store: pageParams.get("store"),
+  // The edge location whose cache is shown, or null for the KV store `store`.
+  cache: pageParams.has("cache") ? Number(pageParams.get("cache")) : null,
+  prefix: "", cursor: null, entry: null, expiresAt: null, isNew: false, cacheObject: null,
+};
 
 async function api(method, path, params, body) {
   const init = { method, headers: {} };
@@ -60,26 +66,59 @@ function hexDump(bytes) {
 function formatTtl(ms) {
   if (ms === null) return "none (kept until deleted)";
   if (ms <= 0) return "expired";
+  return formatMs(ms);
+}
+
+function formatMs(ms) {
   const seconds = ms / 1000;
   if (seconds < 120) return `${seconds.toFixed(1)} s`;
   if (seconds < 7200) return `${(seconds / 60).toFixed(1)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-// --- Stores and keys ---
+// --- Stores, caches and keys ---
 
-// The store picker's entry counts, after a write.
+const cacheMode = () => state.cache !== null;
+
+function cacheLabel({ name, keys }) {
+  return `${name} (${keys} key${keys === 1 ? "" : "s"})`;
+}
+
+// The picker's entry and key counts, after a change.
 async function refreshCounts() {
-  const { stores } = await api("GET", "/api/stores", {});
+  const [{ stores }, { caches }] = await Promise.all([
+    api("GET", "/api/stores", {}),
+    api("GET", "/api/caches", {}),
+  ]);
   for (const option of $("#store").options) {
+    if (option.dataset.location !== undefined) {
+      const cache = caches.find((c) => String(c.location) === option.dataset.location);
+      if (cache) option.textContent = cacheLabel(cache);
+      continue;
+    }
     const store = stores.find((s) => s.name === option.value);
     if (store) option.textContent = `${store.name} (${store.entries})`;
   }
 }
 
 async function loadStores() {
-  const { stores } = await api("GET", "/api/stores", {});
+  const [{ stores }, { caches }] = await Promise.all([
+    api("GET", "/api/stores", {}),
+    api("GET", "/api/caches", {}),
+  ]);
   const select = $("#store");
+  const group = document.createElement("optgroup");
+  group.label = "Edge cache";
+  group.append(
+    ...caches.map((cache) => {
+      const option = document.createElement("option");
+      // Told apart from stores by the dataset, not the value: any store name may be used.
+      option.dataset.location = String(cache.location);
+      option.value = `cache:${cache.location}`;
+      option.textContent = cacheLabel(cache);
+      return option;
+    }),
+  );
   select.replaceChildren(
     ...stores.map(({ name, entries }) => {
       const option = document.createElement("option");
@@ -87,21 +126,45 @@ async function loadStores() {
       option.textContent = `${name} (${entries})`;
       return option;
     }),
+    group,
   );
-  if (stores.length === 0) {
-    showError("The app's fastly.toml declares no KV store.");
-    return;
+  if (!caches.some((c) => c.location === state.cache)) state.cache = null;
+  if (state.cache === null && stores.length === 0) state.cache = 0;
+  if (state.cache === null) {
+    state.store = stores.some((s) => s.name === state.store) ? state.store : stores[0].name;
   }
-  state.store = stores.some((s) => s.name === state.store) ? state.store : stores[0].name;
-  select.value = state.store;
+  for (const option of select.options) {
+    option.selected = cacheMode()
+      ? option.dataset.location === String(state.cache)
+      : option.dataset.location === undefined && option.value === state.store;
+  }
+  applyMode();
   await loadKeys(true);
+}
+
+// Shows the controls of a store or of a cache, and no entry yet.
+function applyMode() {
+  const cache = cacheMode();
+  $("#new").hidden = cache;
+  $("#purge").hidden = !cache;
+  $("#purge-result").textContent = "";
+  $("#entry").hidden = true;
+  $("#editor").hidden = true;
+  $("#cache-object").hidden = true;
+  state.entry = null;
+  state.cacheObject = null;
+  $("#placeholder").hidden = false;
+  $("#placeholder").textContent = cache ? "Pick a key to see what is cached." : "Pick a key to see its entry.";
 }
 
 async function loadKeys(fresh) {
   if (fresh) state.cursor = null;
-  const params = { store: state.store, prefix: state.prefix, limit: pageSize };
+  const params = { prefix: state.prefix, limit: pageSize };
   if (state.cursor) params.cursor = state.cursor;
-  const page = await api("GET", "/api/keys", params);
+  const cache = cacheMode();
+  const page = cache
+    ? await api("GET", "/api/cache/keys", { location: state.cache, ...params })
+    : await api("GET", "/api/keys", { store: state.store, ...params });
   const list = $("#keys");
   if (fresh) list.replaceChildren();
   for (const key of page.keys) {
@@ -109,9 +172,21 @@ async function loadKeys(fresh) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "key";
-    button.dataset.key = key;
-    button.textContent = key;
-    button.addEventListener("click", () => attempt(() => selectKey(key)));
+    if (cache) {
+      button.dataset.key = key.key;
+      button.dataset.keyHex = key.key_hex;
+      const name = document.createElement("span");
+      name.textContent = key.key_is_text ? key.key : `0x${key.key}`;
+      const summary = document.createElement("span");
+      summary.className = "summary";
+      summary.textContent = cacheSummary(key);
+      button.append(name, summary);
+      button.addEventListener("click", () => attempt(() => selectCacheKey(key.key_hex)));
+    } else {
+      button.dataset.key = key;
+      button.textContent = key;
+      button.addEventListener("click", () => attempt(() => selectKey(key)));
+    }
     item.append(button);
     list.append(item);
   }
@@ -123,9 +198,10 @@ async function loadKeys(fresh) {
     (state.prefix ? ` starting with "${state.prefix}"` : "");
 }
 
-function markSelected(key) {
+// `id`: a store's key, or a cached key in hex.
+function markSelected(id) {
   for (const button of document.querySelectorAll("#keys button.key")) {
-    button.classList.toggle("selected", button.dataset.key === key);
+    button.classList.toggle("selected", (button.dataset.keyHex ?? button.dataset.key) === id);
   }
 }
 
@@ -150,25 +226,30 @@ function showEntry(entry) {
   $("#entry-generation").textContent = String(entry.generation);
   $("#entry-metadata").textContent = entry.metadata ?? "none";
   updateTtl();
-  const view = $("#value-view");
-  const bytes = bytesOf(entry.value_base64);
+  const shown = renderValue(entry.kind, entry.mime, entry.value_base64, entry.key);
+  shown.id = "value";
+  $("#value-view").replaceChildren(shown);
+  markSelected(entry.key);
+}
+
+// A value shown by its kind: an image, pretty JSON, text, or a hex dump.
+function renderValue(kind, mime, base64, name) {
   let shown;
-  if (entry.kind === "image") {
+  if (kind === "image") {
     shown = document.createElement("img");
-    shown.alt = `${entry.key} (${entry.mime})`;
-    shown.src = `data:${entry.mime};base64,${entry.value_base64}`;
+    shown.alt = `${name} (${mime})`;
+    shown.src = `data:${mime};base64,${base64}`;
   } else {
     shown = document.createElement("pre");
+    const bytes = bytesOf(base64);
     const text = new TextDecoder().decode(bytes);
     shown.textContent =
-      entry.kind === "json" ? JSON.stringify(JSON.parse(text), null, 2)
-      : entry.kind === "text" ? text
+      kind === "json" ? JSON.stringify(JSON.parse(text), null, 2)
+      : kind === "text" ? text
       : hexDump(bytes);
   }
-  shown.id = "value";
-  shown.dataset.kind = entry.kind;
-  view.replaceChildren(shown);
-  markSelected(entry.key);
+  shown.dataset.kind = kind;
+  return shown;
 }
 
 function updateTtl() {
@@ -222,9 +303,133 @@ async function remove() {
   await refreshCounts();
 }
 
+// --- The edge cache ---
+
+function cacheState(object) {
+  if (!object.stale) return "fresh";
+  return object.usable ? "stale (served while revalidated)" : "stale, kept only for stale-if-error";
+}
+
+// One line for a key in the list.
+function cacheSummary(key) {
+  const parts = [];
+  if (key.pending) parts.push("pending insert");
+  const [first] = key.variants;
+  const vary = first && first.vary.length ? ` (vary ${first.vary.map((v) => v.header).join(", ")})` : "";
+  if (key.variants.length > 1) parts.push(`${key.variants.length} variants${vary}`);
+  else if (vary) parts.push(vary.trim());
+  if (first) {
+    parts.push(
+      `${first.length} B`,
+      `age ${formatMs(first.age_ms)} of ${formatMs(first.max_age_ms)}`,
+      first.stale ? cacheState(first) : `TTL ${formatMs(first.ttl_ms)}`,
+      `swr ${formatMs(first.stale_while_revalidate_ms)}`,
+      `sie ${formatMs(first.stale_if_error_ms)}`,
+      `${first.hits} hit${first.hits === 1 ? "" : "s"}`,
+    );
+    if (first.surrogate_keys.length) parts.push(`tags ${first.surrogate_keys.join(" ")}`);
+  }
+  return parts.join(" · ");
+}
+
+async function selectCacheKey(hex) {
+  const found = await api("GET", "/api/cache/object", { location: state.cache, key_hex: hex });
+  showError("");
+  showCacheObject(found);
+}
+
+function fact(list, name, value, id) {
+  const dt = document.createElement("dt");
+  dt.textContent = name;
+  const dd = document.createElement("dd");
+  dd.textContent = value;
+  dd.dataset.fact = id;
+  list.append(dt, dd);
+}
+
+function showCacheObject(found) {
+  state.cacheObject = found;
+  $("#entry").hidden = true;
+  $("#editor").hidden = true;
+  $("#placeholder").hidden = true;
+  $("#cache-confirm").hidden = true;
+  $("#cache-object").hidden = false;
+  $("#cache-key").textContent = found.key_is_text ? found.key : `0x${found.key} (not UTF-8)`;
+  $("#cache-pending").hidden = !found.pending;
+  const sections = found.variants.map((object, index) => {
+    const section = document.createElement("section");
+    section.className = "variant";
+    const title = document.createElement("h3");
+    const varied = object.vary.map((v) => `${v.header}: ${v.value ?? "(absent)"}`).join(", ");
+    title.textContent = `Object ${index + 1} of ${found.variants.length}${varied ? `, for ${varied}` : ""}`;
+    const facts = document.createElement("dl");
+    facts.className = "facts";
+    fact(facts, "Length", `${object.length} bytes`, "length");
+    fact(facts, "State", cacheState(object), "state");
+    fact(facts, "Age", formatMs(object.age_ms), "age");
+    fact(facts, "Max age", formatMs(object.max_age_ms), "max-age");
+    fact(facts, "TTL left", formatMs(object.ttl_ms), "ttl");
+    fact(facts, "Stale-while-revalidate", formatMs(object.stale_while_revalidate_ms), "swr");
+    fact(facts, "Stale-if-error", formatMs(object.stale_if_error_ms), "sie");
+    fact(facts, "Vary", object.vary.length ? object.vary.map((v) => v.header).join(", ") : "none", "vary");
+    fact(facts, "Surrogate keys", object.surrogate_keys.join(" ") || "none", "surrogate-keys");
+    fact(facts, "Hits", String(object.hits), "hits");
+    fact(facts, "User metadata", object.user_metadata ?? "none", "user-metadata");
+    fact(facts, "Shown as", object.mime ? `${object.kind} (${object.mime})` : object.kind, "kind");
+    const body = renderValue(object.kind, object.mime, object.body_base64, found.key);
+    body.id = `cache-body-${index}`;
+    body.classList.add("body");
+    section.append(title, facts, body);
+    if (object.body_truncated) {
+      const more = document.createElement("p");
+      more.className = "muted";
+      more.textContent = `The first ${bytesOf(object.body_base64).length} of ${object.length} bytes.`;
+      section.append(more);
+    }
+    return section;
+  });
+  $("#cache-variants").replaceChildren(...sections);
+  markSelected(found.key_hex);
+}
+
+// The object shown again after a change, or none once it is gone.
+async function refreshCacheObject() {
+  if (!state.cacheObject || $("#cache-object").hidden) return;
+  try {
+    showCacheObject(await api("GET", "/api/cache/object", { location: state.cache, key_hex: state.cacheObject.key_hex }));
+  } catch {
+    state.cacheObject = null;
+    $("#cache-object").hidden = true;
+    $("#placeholder").hidden = false;
+  }
+}
+
+async function purge() {
+  const surrogateKey = $("#purge-key").value;
+  const soft = $("#purge-soft").checked;
+  const { purged } = await api("POST", "/api/cache/purge", { location: state.cache }, { surrogate_key: surrogateKey, soft });
+  showError("");
+  $("#purge-result").textContent =
+    `${soft ? "Soft-purged" : "Purged"} ${purged} object${purged === 1 ? "" : "s"} tagged "${surrogateKey}" at pop-${state.cache}.`;
+  await loadKeys(true);
+  await refreshCacheObject();
+  await refreshCounts();
+}
+
+async function removeCached() {
+  await api("DELETE", "/api/cache/object", { location: state.cache, key_hex: state.cacheObject.key_hex });
+  showError("");
+  state.cacheObject = null;
+  $("#cache-object").hidden = true;
+  $("#placeholder").hidden = false;
+  await loadKeys(true);
+  await refreshCounts();
+}
+
 function cancel() {
   showError("");
   $("#confirm").hidden = true;
+  $("#cache-confirm").hidden = true;
   if (!$("#editor").hidden) {
     $("#editor").hidden = true;
     if (state.entry) showEntry(state.entry);
@@ -340,9 +545,12 @@ document.addEventListener("keydown", (event) => {
   } else if (event.key === "/") {
     event.preventDefault();
     $("#prefix").focus();
-  } else if (event.key === "n") {
+  } else if (event.key === "n" && !cacheMode()) {
     event.preventDefault();
     openEditor(null);
+  } else if (event.key === "p" && cacheMode()) {
+    event.preventDefault();
+    $("#purge-key").focus();
   } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
     event.preventDefault();
     moveInKeys(event.key === "ArrowDown" ? 1 : -1);
@@ -350,12 +558,33 @@ document.addEventListener("keydown", (event) => {
 });
 
 $("#store").addEventListener("change", (event) => {
-  state.store = event.target.value;
-  // A reload shows the same store.
-  pageParams.set("store", state.store);
+  const location = event.target.selectedOptions[0]?.dataset.location;
+  // A reload shows the same store or cache.
+  if (location === undefined) {
+    state.cache = null;
+    state.store = event.target.value;
+    pageParams.delete("cache");
+    pageParams.set("store", state.store);
+  } else {
+    state.cache = Number(location);
+    pageParams.delete("store");
+    pageParams.set("cache", location);
+  }
   history.replaceState(null, "", `?${pageParams}`);
+  applyMode();
   attempt(() => loadKeys(true));
 });
+$("#purge").addEventListener("submit", (event) => {
+  event.preventDefault();
+  attempt(purge);
+});
+$("#cache-delete").addEventListener("click", () => {
+  $("#cache-confirm-text").textContent = `Delete "${$("#cache-key").textContent}" from the cache of pop-${state.cache}?`;
+  $("#cache-confirm").hidden = false;
+  $("#cache-confirm-cancel").focus();
+});
+$("#cache-confirm-cancel").addEventListener("click", cancel);
+$("#cache-confirm-delete").addEventListener("click", () => attempt(removeCached));
 $("#search").addEventListener("submit", (event) => {
   event.preventDefault();
   state.prefix = $("#prefix").value;
