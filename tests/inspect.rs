@@ -608,6 +608,50 @@ async fn cache_api_errors_have_exact_statuses_and_messages() {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_watch_reload_the_page_shows_the_new_versions_cache() {
+    let project = tempfile::tempdir().unwrap();
+    for file in ["index.js", "fastly.toml"] {
+        std::fs::copy(
+            fixture(&format!("inspect/{file}")),
+            project.path().join(file),
+        )
+        .unwrap();
+    }
+    let entry = project.path().join("index.js");
+    let mut options = ServeOptions::new(&entry);
+    options.addr = "127.0.0.1:0".parse().unwrap();
+    options.inspect = Some("127.0.0.1:0".parse().unwrap());
+    options.pool = support::pool(1, false);
+    options.watch = true;
+    let server = edgeshim::start(options).await.expect("the fixture starts");
+    assert_eq!(app_cached(&server, "old", "0").await.0, "MISS");
+    let (_, before) = api(&server, "GET", "/api/cache/keys", "").await;
+    assert_eq!(before["keys"][0]["key"], "old");
+
+    let source = std::fs::read_to_string(&entry).unwrap();
+    std::fs::write(
+        &entry,
+        source.replace("`cached ${key}`", "`cached v2 ${key}`"),
+    )
+    .unwrap();
+    // Until the new version answers.
+    let deadline = Instant::now() + DEADLINE;
+    while app_cached(&server, "new", "0").await.1 != "cached v2 new" {
+        assert!(Instant::now() < deadline, "the app never reloaded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, after) = api(&server, "GET", "/api/cache/keys", "").await;
+    let keys: Vec<&Value> = after["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["key"])
+        .collect();
+    assert_eq!(keys, [&json!("new")]);
+    server.stop().await;
+}
+
 // --- The live log ---
 
 /// The live log's stream, read until it holds every one of `wanted`; returns what it read.

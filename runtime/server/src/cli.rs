@@ -117,8 +117,8 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub cache_size: u64,
     /// Serve the inspection page on ADDR (loopback only; default 127.0.0.1:7677): the KV
-    /// stores' keys and values, to read and edit, and the requests live with the KV,
-    /// cache and backend calls each makes.
+    /// stores' keys and values, to read and edit, each edge location's cache, to read and
+    /// purge, and the requests live with the KV, cache and backend calls each makes.
     #[arg(long, value_name = "ADDR", num_args = 0..=1, require_equals = true,
           default_missing_value = crate::inspect::DEFAULT_INSPECT_ADDR)]
     pub inspect: Option<SocketAddr>,

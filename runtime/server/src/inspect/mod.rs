@@ -1,5 +1,6 @@
 //! `edgeshim serve --inspect`: a page, on its own loopback port, that shows and edits the KV
-//! stores the app server uses and shows its requests live with the calls each made.
+//! stores the app server uses, shows and purges its edge caches, and shows its requests live
+//! with the calls each made.
 //!
 //! The page is one static HTML file with its script and style (`page.*`, embedded: no
 //! build step, nothing from the network). It talks to a small JSON API here:
