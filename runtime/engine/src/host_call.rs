@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use edgeshim_store::cache::{Cache, CacheError, CacheOp, CacheReply, Wait, DEFAULT_CAPACITY};
+use edgeshim_store::cache::{Cache, CacheError, CacheOp, CacheReply, Wait};
 use edgeshim_store::rate::{RateError, RateLimits, RateOp, RateReply};
 use edgeshim_store::{Clock, Entry, Insert, KvStore, ListPage, ListRequest, StoreError, Stores};
 use serde::{Deserialize, Serialize};
@@ -221,6 +221,31 @@ pub fn log_entry(endpoint: &str, message: &[u8]) -> Option<Vec<u8>> {
     Some(line)
 }
 
+/// Each simulated edge location's cache and rate counters: state of the platform, not of an
+/// app version, so a server keeps one across `--watch` reloads (a new version deployed on
+/// Compute finds what the previous one cached and counted).
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// One cache per edge location (at least one).
+    caches: Arc<[Arc<Cache>]>,
+    /// One set of rate counters and penalty boxes per edge location (at least one).
+    rates: Arc<[Arc<RateLimits>]>,
+}
+
+impl Edge {
+    /// `locations` (at least one) caches of `cache_bytes` each and rate counters, on `clock`.
+    pub fn new(locations: usize, cache_bytes: u64, clock: &Arc<dyn Clock>) -> Self {
+        Self {
+            caches: (0..locations.max(1))
+                .map(|_| Arc::new(Cache::new(clock.clone(), cache_bytes)))
+                .collect(),
+            rates: (0..locations.max(1))
+                .map(|_| Arc::new(RateLimits::new(clock.clone())))
+                .collect(),
+        }
+    }
+}
+
 /// The host in this process: the KV stores declared in fastly.toml and the backends. Store
 /// calls block (SQLite waits up to its busy timeout, Redis for the network), so each runs on
 /// tokio's blocking pool, never on the thread that runs JavaScript.
@@ -229,55 +254,35 @@ pub struct LocalHost {
     stores: Stores,
     /// Each simulated edge location's view of `stores` (`--pops`); empty: `stores` everywhere.
     locations: Vec<Stores>,
-    /// One cache per edge location (at least one).
-    caches: Arc<[Arc<Cache>]>,
-    /// One set of rate counters and penalty boxes per edge location (at least one).
-    rates: Arc<[Arc<RateLimits>]>,
+    edge: Edge,
     origins: Arc<Origins>,
-    /// The time of the caches and rate counters.
-    clock: Arc<dyn Clock>,
 }
 
 impl LocalHost {
     /// The host of `stores`, seen from each edge location through `locations` (empty: one
-    /// location), its caches and rate counters on `clock`.
-    pub fn new(stores: Stores, locations: Vec<Stores>, clock: Arc<dyn Clock>) -> Self {
-        let caches = (0..locations.len().max(1))
-            .map(|_| Arc::new(Cache::new(clock.clone(), DEFAULT_CAPACITY)))
-            .collect();
-        let rates = (0..locations.len().max(1))
-            .map(|_| Arc::new(RateLimits::new(clock.clone())))
-            .collect();
+    /// location), with `edge`'s caches and rate counters (one per location).
+    pub fn new(stores: Stores, locations: Vec<Stores>, edge: Edge) -> Self {
         Self {
             stores,
             locations,
-            caches,
-            rates,
+            edge,
             origins: Arc::default(),
-            clock,
         }
-    }
-
-    /// The same host whose caches hold up to `bytes` of bodies each (emptied: call it first).
-    #[must_use]
-    pub fn with_cache_bytes(mut self, bytes: u64) -> Self {
-        self.caches = (0..self.caches.len())
-            .map(|_| Arc::new(Cache::new(self.clock.clone(), bytes)))
-            .collect();
-        self
     }
 
     /// Its edge caches, one per location in location order.
     pub(crate) fn caches(&self) -> Arc<[Arc<Cache>]> {
-        self.caches.clone()
+        self.edge.caches.clone()
     }
 
     fn cache(&self, pop: usize) -> Arc<Cache> {
-        self.caches[pop % self.caches.len()].clone()
+        let caches = &self.edge.caches;
+        caches[pop % caches.len()].clone()
     }
 
     fn rate(&self, pop: usize, op: RateOp) -> HostReply {
-        HostReply::Rate(Ok(self.rates[pop % self.rates.len()].run(op)))
+        let rates = &self.edge.rates;
+        HostReply::Rate(Ok(rates[pop % rates.len()].run(op)))
     }
 
     /// The store `store` of location `pop` with `op`, or the reply for a store that is not
@@ -439,7 +444,12 @@ mod tests {
     async fn store_calls_reach_the_store_of_the_location() {
         let mut stores = Stores::new();
         stores.insert("s", Arc::new(MemoryStore::new(Arc::new(SystemClock))));
-        let host = LocalHost::new(stores, Vec::new(), Arc::new(SystemClock));
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let host = LocalHost::new(
+            stores,
+            Vec::new(),
+            Edge::new(1, edgeshim_store::cache::DEFAULT_CAPACITY, &clock),
+        );
         let put = HostCall::Kv {
             store: "s".into(),
             pop: 0,

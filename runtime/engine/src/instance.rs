@@ -22,7 +22,7 @@ use crate::fastly::compat::Compat;
 use crate::fastly::env::Env;
 use crate::fastly::kv_store::{self, KvStoreNames};
 use crate::host::Phase;
-use crate::host_call::{Host, HostHandle, LocalHost};
+use crate::host_call::{Edge, Host, HostHandle, LocalHost};
 use crate::limits::{Limit, RECURSION_LIMIT, VALUE_STACK_LIMIT};
 use crate::loader::{AppLoader, SourceCache, SourceError};
 use crate::web::request::JsRequest;
@@ -168,7 +168,9 @@ impl App {
             SourceError::Syntax(message) => BootError::Syntax { message },
         })?;
         let store_names = stores.names().map(str::to_owned).collect();
-        let host = LocalHost::new(stores.clone(), Vec::new(), Arc::new(SystemClock));
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let edge = Edge::new(1, edgeshim_store::cache::DEFAULT_CAPACITY, &clock);
+        let host = LocalHost::new(stores.clone(), Vec::new(), edge);
         Ok(Self {
             path,
             sources,
@@ -206,17 +208,11 @@ impl App {
     }
 
     /// The same app where a request served by edge location `pop` opens its stores from
-    /// `locations[pop]` (each location's view of [`App::stores`]), and each location's edge
-    /// cache holds up to `cache_bytes` of bodies; caches and rate counters keep `clock`'s time.
+    /// `locations[pop]` (each location's view of [`App::stores`]) and uses `edge`'s cache and
+    /// rate counters of that location.
     #[must_use]
-    pub fn with_locations(
-        mut self,
-        locations: Vec<Stores>,
-        cache_bytes: u64,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        let host =
-            LocalHost::new(self.stores.clone(), locations, clock).with_cache_bytes(cache_bytes);
+    pub fn with_locations(mut self, locations: Vec<Stores>, edge: Edge) -> Self {
+        let host = LocalHost::new(self.stores.clone(), locations, edge);
         self.caches = host.caches();
         self.host = Arc::new(host);
         self

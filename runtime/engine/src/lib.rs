@@ -68,7 +68,7 @@ pub use fastly::acl::AclEntry;
 pub use fastly::geolocation::Geolocation;
 pub use fastly::kv_store::validation::check_key as check_kv_key;
 pub use host_call::{
-    BackendHead, BackendRequest, BackendResponse, BackendSpec, Host, HostCall, HostFuture,
+    BackendHead, BackendRequest, BackendResponse, BackendSpec, Edge, Host, HostCall, HostFuture,
     HostReply, KvOp, KvReply, LocalHost, SendError, SendFuture,
 };
 pub use instance::{App, AppSettings, BootError, HandleError, IncomingRequest};

@@ -432,6 +432,7 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningServer, StartErro
         app: options.app.clone(),
         stores: stores.clone(),
         locations,
+        edge: edgeshim_engine::Edge::new(pops, options.cache_bytes, &options.clock),
         options: options.clone(),
     };
     let app = built.app(&config)?;

@@ -13,7 +13,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edgeshim_engine::{App, AppSettings, Pool, PoolError};
+use edgeshim_engine::{App, AppSettings, Edge, Pool, PoolError};
 use edgeshim_store::Stores;
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
@@ -41,6 +41,8 @@ pub struct Build {
     pub app: PathBuf,
     pub stores: Stores,
     pub locations: Vec<Stores>,
+    /// The edge caches and rate counters, kept across reloads as the stores are.
+    pub edge: Edge,
     pub options: ServeOptions,
 }
 
@@ -63,11 +65,7 @@ impl Build {
                 acls: config.acls.clone(),
                 user_agents: config.user_agents.clone(),
             })
-            .with_locations(
-                self.locations.clone(),
-                self.options.cache_bytes,
-                self.options.clock.clone(),
-            ))
+            .with_locations(self.locations.clone(), self.edge.clone()))
     }
 }
 
