@@ -1586,18 +1586,11 @@
 
   async function guestFetch(request, plan, key, collapse) {
     if (request.method !== "GET" && request.method !== "HEAD") {
-      // Sent as is, never with hooks.
+      // Sent as is, never with hooks; its body streams on.
       const sent = await guest.send(request);
-      const response = guest.response(
-        sent.status,
-        deliveredHeaders([...sent.headers], request, null),
-        new Uint8Array(await sent.arrayBuffer()),
-        request.url,
-        guest.origin(sent),
-        false,
-      );
-      RESPONSE_CACHE.set(response, { cached: false, stale: false });
-      return response;
+      guest.setHeaders(sent, deliveredHeaders([...sent.headers], request, null));
+      RESPONSE_CACHE.set(sent, { cached: false, stale: false });
+      return sent;
     }
     const keyBytes = utf8(key);
     const lookupHeaders = [...request.headers];
@@ -1767,14 +1760,8 @@
       }
       // Not stored: the candidate itself is the answer, its body now readable.
       RESPONSE_CACHE.set(candidate, { cached: false, stale: false, options });
-      for (const name of ["x-cache", "x-cache-hits", "surrogate-key", "surrogate-control"]) candidate.headers.delete(name);
-      for (const [name, value] of deliveredHeaders([], request, null)) candidate.headers.set(name, value);
-      if (request.headers.has("fastly-ff") || request.headers.has("fastly-debug")) {
-        for (const [name, value] of headers) {
-          const lower = name.toLowerCase();
-          if (lower === "surrogate-key" || lower === "surrogate-control") candidate.headers.append(name, value);
-        }
-      }
+      for (const [name] of headers) candidate.headers.delete(name);
+      for (const [name, value] of deliveredHeaders(headers, request, null)) candidate.headers.append(name, value);
       guest.setBody(candidate, NULL_BODY_STATUSES.includes(sent.status) ? null : bytes);
       return candidate;
     } finally {
@@ -1823,12 +1810,13 @@
         set(state, value);
       };
     };
-    const seconds = (name, message, round) =>
+    // Seconds kept to the host's whole nanoseconds: `ttl` rounded, the windows truncated.
+    // `message` is the name the platform's message uses (`swr` says staleWhileRevalidate).
+    const seconds = (name, field, message, toNanos = Math.trunc) =>
       candidateSetter(name, (state, value) => {
         const n = Number(value);
         if (Number.isNaN(n) || n < 0) throw new TypeError(`Response set: ${message} must be a number greater than or equal to zero`);
-        state.overrides[round === "ttl" ? "ttl" : round] =
-          (round === "ttl" ? Math.round(n * 1e9) : Math.trunc(n * 1e9)) / 1e9;
+        state.overrides[field] = toNanos(n * 1e9) / 1e9;
       });
     const list = (name, field) =>
       candidateSetter(name, (state, value) => {
@@ -1838,11 +1826,11 @@
         }
         state.overrides[field] = field === "vary" ? value.join(" ").split(" ").filter((s) => s) : [...value];
       });
-    redefine("ttl", optionGetter("ttl", (o) => o.maxAge - o.age), seconds("ttl", "ttl", "ttl"));
+    redefine("ttl", optionGetter("ttl", (o) => o.maxAge - o.age), seconds("ttl", "ttl", "ttl", Math.round));
     redefine("age", optionGetter("age", (o) => o.age));
     const swrGet = optionGetter("swr", (o) => o.swr);
-    redefine("swr", swrGet, seconds("swr", "staleWhileRevalidate", "swr"));
-    redefine("staleWhileRevalidate", swrGet, seconds("staleWhileRevalidate", "staleWhileRevalidate", "swr"));
+    redefine("swr", swrGet, seconds("swr", "swr", "staleWhileRevalidate"));
+    redefine("staleWhileRevalidate", swrGet, seconds("staleWhileRevalidate", "swr", "staleWhileRevalidate"));
     redefine(
       "staleIfError",
       optionGetter("staleIfError", (o) => o.staleIfError),

@@ -13,7 +13,7 @@ mod support;
 use serde_json::{json, Value};
 use support::origin::Origin;
 use support::process::TempDir;
-use support::{fixture, pool, serve_fronting, Server};
+use support::{fronting_options, serve_fronting, Server};
 
 /// Serves `fixtures/cache` with its backend `origin` at `origin`.
 async fn serve(origin: &Origin, reuse: bool) -> (Server, TempDir) {
@@ -174,21 +174,8 @@ async fn pending_transactions_resolve_in_the_background_and_time_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_obligation_of_a_request_stopped_at_a_limit_passes_on() {
     let origin = Origin::start().await;
-    let dir = TempDir::new("cache-limit");
-    let mut options = edgeshim::ServeOptions::new(fixture("cache/index.js"));
-    options.addr = "127.0.0.1:0".parse().unwrap();
-    options.pool = pool(2, false);
+    let (mut options, _dir) = fronting_options("cache/index.js", &origin, false);
     options.pool.limits.cpu = Some(std::time::Duration::from_millis(300));
-    let config = dir.path().join("fastly.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[local_server.backends.origin]\nurl = \"http://{}\"\n",
-            origin.addr
-        ),
-    )
-    .unwrap();
-    options.config = Some(config);
     let server = Server {
         running: edgeshim::start(options).await.expect("the fixture starts"),
     };

@@ -13,12 +13,11 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use edgeshim::ServeOptions;
 use edgeshim_store::OffsetClock;
 use serde_json::{json, Value};
 use support::origin::Origin;
 use support::process::TempDir;
-use support::{fixture, pool, Server};
+use support::{fronting_options, Server};
 
 struct Guest {
     server: Server,
@@ -27,21 +26,8 @@ struct Guest {
 }
 
 async fn serve(origin: &Origin, reuse: bool) -> Guest {
-    let dir = TempDir::new("guest-cache");
-    let config = dir.path().join("fastly.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[local_server.backends.origin]\nurl = \"http://{}\"\n",
-            origin.addr
-        ),
-    )
-    .unwrap();
+    let (mut options, dir) = fronting_options("http-cache-guest/index.js", origin, reuse);
     let clock = Arc::new(OffsetClock::default());
-    let mut options = ServeOptions::new(fixture("http-cache-guest/index.js"));
-    options.addr = "127.0.0.1:0".parse().unwrap();
-    options.config = Some(config);
-    options.pool = pool(2, reuse);
     options.enable_http_cache = true;
     options.clock = clock.clone();
     let running = edgeshim::start(options).await.expect("the fixture starts");
@@ -283,7 +269,7 @@ async fn the_platforms_errors_reject_fetch() {
         outside["setTtl"],
         format!("TypeError: Response set: ttl {unsent}")
     );
-    // A failed insert leaves no obligation behind: the next request fills the key.
+    // A failed afterSend stores nothing: the next request of the key misses.
     let report = guest
         .go("/cacheable/errors-after-throw?cc=max-age=60", "observe")
         .await;

@@ -243,6 +243,17 @@ pub async fn serve_fronting(
     origin: &origin::Origin,
     reuse: bool,
 ) -> (Server, process::TempDir) {
+    let (options, dir) = fronting_options(app, origin, reuse);
+    let running = edgeshim::start(options).await.expect("the fixture starts");
+    (Server { running }, dir)
+}
+
+/// [`serve_fronting`]'s options, for a test to change before it starts the server.
+pub fn fronting_options(
+    app: &str,
+    origin: &origin::Origin,
+    reuse: bool,
+) -> (ServeOptions, process::TempDir) {
     let dir = process::TempDir::new("fronting");
     let config = dir.path().join("fastly.toml");
     std::fs::write(
@@ -257,6 +268,5 @@ pub async fn serve_fronting(
     options.addr = "127.0.0.1:0".parse().unwrap();
     options.config = Some(config);
     options.pool = pool(2, reuse);
-    let running = edgeshim::start(options).await.expect("the fixture starts");
-    (Server { running }, dir)
+    (options, dir)
 }

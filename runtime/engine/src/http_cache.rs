@@ -257,17 +257,27 @@ pub fn write_options(
     }
 }
 
-/// The cache key of `request`: its `setCacheKey` key, else its URL (whose host is the
-/// `Host` the request is sent with), told apart by whether gzip bodies arrive decoded.
+/// The cache key of `request`.
 fn cache_key(request: &BackendRequest) -> Bytes {
-    let mut key = match header(&request.headers, CACHE_KEY_HEADER) {
+    Bytes::from(key_text(
+        &request.url,
+        &request.headers,
+        request.decompress_gzip,
+    ))
+}
+
+/// The cache key of a request to `url` with `headers`: its `setCacheKey` key, else its URL
+/// (whose host is the `Host` the request is sent with), told apart by whether gzip bodies
+/// arrive decoded. The guest HTTP cache uses it too.
+pub fn key_text(url: &str, headers: &[(String, String)], decompress_gzip: bool) -> String {
+    let mut key = match header(headers, CACHE_KEY_HEADER) {
         Some(custom) => format!("http-key:{custom}"),
-        None => format!("http-url:{}", request.url),
+        None => format!("http-url:{url}"),
     };
-    if request.decompress_gzip {
+    if decompress_gzip {
         key.push_str(" (gunzipped)");
     }
-    Bytes::from(key)
+    key
 }
 
 /// Whether `request` is looked up in the cache at all.

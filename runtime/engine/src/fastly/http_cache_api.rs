@@ -69,17 +69,22 @@ fn string_array(items: &[String], context: &mut Context) -> JsValue {
     JsArray::from_iter(values, context).into()
 }
 
-/// `suggest(status, headers)`: the host's suggestion for a backend response, by the
-/// readthrough cache's rules: `{ cacheable, maxAge, initialAge, swr, staleIfError, vary,
-/// surrogateKeys }`, times in seconds.
-fn suggest(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+/// The first argument as a status code (the JS side passes a response's).
+fn status_arg(args: &[JsValue], context: &mut Context) -> JsResult<u16> {
     let status = args
         .first()
         .cloned()
         .unwrap_or_default()
         .to_number(context)?;
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let status = status.clamp(0.0, f64::from(u16::MAX)) as u16;
+    Ok(status.clamp(0.0, f64::from(u16::MAX)) as u16)
+}
+
+/// `suggest(status, headers)`: the host's suggestion for a backend response, by the
+/// readthrough cache's rules: `{ cacheable, maxAge, initialAge, swr, staleIfError, vary,
+/// surrogateKeys }`, times in seconds.
+fn suggest(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let status = status_arg(args, context)?;
     let headers = headers_arg(args, 1, context)?;
     let options = write_options(&headers, &CacheOverride::None, SystemTime::now());
     let vary = string_array(&options.vary, context);
@@ -136,13 +141,7 @@ fn bytes_or_null(value: &JsValue, context: &mut Context) -> JsResult<Option<Byte
 /// for `url`, its body the bytes given (`null`: none yet, see `setBody`), its headers
 /// mutable if asked (a candidate's).
 fn response(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    let status = args
-        .first()
-        .cloned()
-        .unwrap_or_default()
-        .to_number(context)?;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let status = status.clamp(0.0, f64::from(u16::MAX)) as u16;
+    let status = status_arg(args, context)?;
     let headers = headers_arg(args, 1, context)?;
     let body = bytes_or_null(&args.get(2).cloned().unwrap_or_default(), context)?;
     let origin = Origin {
@@ -150,6 +149,8 @@ fn response(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Js
         backend: string_arg(args, 4, context)?,
         remote: None,
     };
+    let mutable = args.get(5).is_some_and(JsValue::to_boolean);
+    let unlocked = mutable.then(|| headers.clone());
     let response = JsResponse::from_backend(
         status,
         headers,
@@ -157,45 +158,44 @@ fn response(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Js
         origin,
         context,
     )?;
+    let typed = response_arg(&response.clone().into())?;
     if body.is_none() {
-        set_response_body(&response, None)?;
+        JsResponse::replace_body(&typed, BodyState::from_bytes(None));
     }
-    if args.get(5).is_some_and(JsValue::to_boolean) {
-        let typed = response
-            .clone()
-            .downcast::<JsResponse>()
-            .map_err(|_| type_error("httpCache: not a Response"))?;
-        JsResponse::unlock_headers(&typed, context)?;
+    if let Some(pairs) = unlocked {
+        JsResponse::replace_headers(&typed, pairs, false, context)?;
     }
     Ok(response.into())
 }
 
-fn set_response_body(response: &JsObject, body: Option<Bytes>) -> JsResult<()> {
-    let response = response
-        .clone()
-        .downcast::<JsResponse>()
-        .map_err(|_| type_error("httpCache: not a Response"))?;
-    JsResponse::replace_body(&response, BodyState::from_bytes(body));
-    Ok(())
+fn response_arg(value: &JsValue) -> JsResult<JsObject<JsResponse>> {
+    value
+        .as_object()
+        .and_then(|o| o.clone().downcast::<JsResponse>().ok())
+        .ok_or_else(|| type_error("httpCache: not a Response"))
 }
 
 /// `setBody(response, body)`: the candidate response's body, once its hooks have run.
 fn set_body(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    let response = args
-        .first()
-        .and_then(JsValue::as_object)
-        .ok_or_else(|| type_error("httpCache: not a Response"))?;
+    let response = response_arg(&args.first().cloned().unwrap_or_default())?;
     let body = bytes_or_null(&args.get(1).cloned().unwrap_or_default(), context)?;
-    set_response_body(&response, body)?;
+    JsResponse::replace_body(&response, BodyState::from_bytes(body));
+    Ok(JsValue::undefined())
+}
+
+/// `setHeaders(response, headers)`: a backend response's headers replaced, still immutable
+/// (a response sent as is, given `x-cache`).
+fn set_headers(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let response = response_arg(&args.first().cloned().unwrap_or_default())?;
+    let headers = headers_arg(args, 1, context)?;
+    JsResponse::replace_headers(&response, headers, true, context)?;
     Ok(JsValue::undefined())
 }
 
 /// `origin(response)`: the name of the backend a response came from (`""` if none).
 fn origin(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
-    let name = args
-        .first()
-        .and_then(JsValue::as_object)
-        .and_then(|o| o.clone().downcast::<JsResponse>().ok())
+    let name = response_arg(&args.first().cloned().unwrap_or_default())
+        .ok()
         .and_then(|r| JsResponse::backend_name(&r))
         .unwrap_or_default();
     Ok(JsString::from(name.as_str()).into())
@@ -240,6 +240,7 @@ pub fn host_object(context: &mut Context) -> JsObject {
             ("suggest", 2, suggest),
             ("response", 5, response),
             ("setBody", 2, set_body),
+            ("setHeaders", 2, set_headers),
             ("origin", 1, origin),
             ("background", 1, background),
         ],

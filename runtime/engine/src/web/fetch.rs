@@ -157,16 +157,11 @@ pub const HTTP_CACHE_API_DISABLED: &str = "HTTP caching API is not enabled for J
 fn guest_fetch(request: &JsObject<JsRequest>, context: &mut Context) -> JsResult<JsValue> {
     let hooks = JsRequest::cache_plan(request).map_or_else(JsValue::undefined, JsValue::from);
     let (_, url, headers, _) = JsRequest::parts(request);
-    let custom = headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(crate::http_cache::CACHE_KEY_HEADER));
-    let mut key = match custom {
-        Some((_, custom)) => format!("http-guest-key:{custom}"),
-        None => format!("http-guest-url:{url}"),
-    };
-    if JsRequest::decompress_gzip(request) {
-        key.push_str(" (gunzipped)");
-    }
+    // Apart from the readthrough cache's objects, whose stored form differs.
+    let key = format!(
+        "guest {}",
+        crate::http_cache::key_text(&url, &headers, JsRequest::decompress_gzip(request))
+    );
     // A request that already came through edgeshim does not wait for another's pending
     // miss: the backend may lead back here, to a request waiting for itself.
     let collapse = context

@@ -128,14 +128,18 @@ impl JsResponse {
         response.borrow_mut().data_mut().body = body;
     }
 
-    /// Makes `response`'s headers mutable (the guest HTTP cache's candidate response, whose
-    /// headers `afterSend` may change).
+    /// Gives `response` new headers (the guest HTTP cache's: `x-cache`, or a candidate's
+    /// that `afterSend` may change when not `immutable`).
     ///
     /// # Errors
     /// The new `Headers` object cannot be made.
-    pub fn unlock_headers(response: &JsObject<JsResponse>, context: &mut Context) -> JsResult<()> {
-        let pairs = JsHeaders::pairs_of(&response.borrow().data().headers);
-        let headers = JsHeaders::from_pairs(pairs, false).create(context)?;
+    pub fn replace_headers(
+        response: &JsObject<JsResponse>,
+        pairs: Vec<(String, String)>,
+        immutable: bool,
+        context: &mut Context,
+    ) -> JsResult<()> {
+        let headers = JsHeaders::from_pairs(pairs, immutable).create(context)?;
         response.borrow_mut().data_mut().headers = headers;
         Ok(())
     }
